@@ -1,0 +1,108 @@
+"""Three-valued, explained facts: the currency between the clinical core, the rules and the cards.
+
+A fact is `known` (with a value), `unknown` (the data to decide is missing) or `indeterminate`
+(data exist but are too coarse or ambiguous to classify). Unknown and indeterminate always carry a
+human-readable `reason` naming what is missing; no code path turns them into "no".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+FactValue = bool | int | float | str | tuple[str, ...]
+
+
+class State(StrEnum):
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    INDETERMINATE = "indeterminate"
+
+
+class Evidence(BaseModel):
+    """One piece of source data behind a fact: a resource reference and the date it carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: str  # "Condition/abc"
+    date: str | None = None  # as written in the resource ("2023-05", "2024-03-15")
+    what: str | None = None  # short label: "liver metastasis (C78.7)"
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state: State
+    value: FactValue | None = None
+    evidence: tuple[Evidence, ...] = ()
+    reason: str | None = None  # why unknown / indeterminate
+    note: str | None = None  # how a known value was derived, in words
+    unconfirmed: bool = False  # rests on an unconfirmed / provisional / differential diagnosis
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fact:
+        if self.state is State.KNOWN and self.value is None:
+            raise ValueError("a known fact needs a value")
+        if self.state is not State.KNOWN:
+            if self.value is not None:
+                raise ValueError("an unknown or indeterminate fact has no value")
+            if not self.reason:
+                raise ValueError("an unknown or indeterminate fact needs a reason")
+        return self
+
+    # --- constructors -------------------------------------------------------------------------
+    @classmethod
+    def of(
+        cls,
+        value: FactValue,
+        evidence: tuple[Evidence, ...] | list[Evidence] = (),
+        note: str | None = None,
+        unconfirmed: bool = False,
+    ) -> Fact:
+        return cls(
+            state=State.KNOWN,
+            value=value,
+            evidence=tuple(evidence),
+            note=note,
+            unconfirmed=unconfirmed,
+        )
+
+    @classmethod
+    def unknown(cls, reason: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Fact:
+        return cls(state=State.UNKNOWN, reason=reason, evidence=tuple(evidence))
+
+    @classmethod
+    def indeterminate(
+        cls, reason: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()
+    ) -> Fact:
+        return cls(state=State.INDETERMINATE, reason=reason, evidence=tuple(evidence))
+
+    # --- reading ------------------------------------------------------------------------------
+    @property
+    def known(self) -> bool:
+        return self.state is State.KNOWN
+
+    @property
+    def is_yes(self) -> bool:
+        return self.state is State.KNOWN and self.value is True
+
+    @property
+    def is_no(self) -> bool:
+        return self.state is State.KNOWN and self.value is False
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON without nulls or empty containers (the CDS Hooks JSON rule)."""
+        out: dict[str, Any] = {"state": self.state.value}
+        if self.value is not None:
+            out["value"] = list(self.value) if isinstance(self.value, tuple) else self.value
+        if self.reason:
+            out["reason"] = self.reason
+        if self.note:
+            out["note"] = self.note
+        if self.unconfirmed:
+            out["unconfirmed"] = True
+        if self.evidence:
+            out["evidence"] = [e.model_dump(exclude_none=True) for e in self.evidence]
+        return out

@@ -1,0 +1,74 @@
+"""All configuration in one place: environment variables prefixed `SARCOMA_CDS_`.
+
+Development mode (the default) runs with embedded defaults and no authentication; production
+mode refuses to start with settings that would be unsafe there (see `check_safe`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sarcoma_cds.paths import default_rules_dir
+
+
+class UnsafeSettingsError(ValueError):
+    """A setting that is acceptable in development but refused in production."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SARCOMA_CDS_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Public base URL of this service (the JWT `aud` is `<public_url>/cds-services/<id>`).
+    public_url: str | None = None
+    # Path to a YAML/JSON list of trusted CDS clients: {iss, jwks | jwks_uri, jku_allowlist, tenant}.
+    trusted_clients: Path | None = None
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["ES384", "RS384"])
+    jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)
+
+    rules_dir: Path = Field(default_factory=default_rules_dir)
+    feedback_db_url: str = "sqlite:///var/feedback.sqlite3"
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    # Clinical parameters (clinical-logic §1.3, §2): thresholds the paper gives as ranges.
+    long_dfi_months: int = Field(default=12, ge=6, le=36)
+    tfi_favourable_months: int = Field(default=12, ge=6, le=36)
+    imaging_recent_days: int = Field(default=90, ge=1, le=365)
+
+    # Fetching from the EHR's FHIR server when prefetch is absent.
+    fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    fetch_max_pages: int = Field(default=10, ge=1, le=100)
+    fetch_page_size: int = Field(default=200, ge=1, le=1000)
+    allow_unauthenticated_fetch: bool = False
+
+    def check_safe(self) -> None:
+        """Raise UnsafeSettingsError naming every setting production cannot run with."""
+        if self.mode != "production":
+            return
+        problems: list[str] = []
+        if not self.trusted_clients:
+            problems.append("SARCOMA_CDS_TRUSTED_CLIENTS is not set (path to the trusted clients)")
+        elif not self.trusted_clients.is_file():
+            problems.append(f"SARCOMA_CDS_TRUSTED_CLIENTS={self.trusted_clients} is not a file")
+        if not self.public_url:
+            problems.append("SARCOMA_CDS_PUBLIC_URL is not set (the https base URL used as aud)")
+        elif not self.public_url.startswith("https://"):
+            problems.append("SARCOMA_CDS_PUBLIC_URL must be an https:// URL in production")
+        if self.allow_unauthenticated_fetch:
+            problems.append("SARCOMA_CDS_ALLOW_UNAUTHENTICATED_FETCH is for development only")
+        if "*" in self.cors_origins:
+            problems.append("SARCOMA_CDS_CORS_ORIGINS must list the EHR origins, not '*'")
+        if problems:
+            raise UnsafeSettingsError(
+                "refusing to start in production mode: " + "; ".join(problems)
+            )

@@ -1,0 +1,1 @@
+"""Client authentication (CDS Hooks 2.0 §Trusting CDS Clients)."""

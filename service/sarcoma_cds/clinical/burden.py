@@ -1,0 +1,343 @@
+"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not (§1.4; 1.1, 1.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Dx, Obs, Record
+from sarcoma_cds.clinical.valuesets import ValueSets
+
+# Site by metastasis code: value-set id → site category.
+SITE_BY_CODE = (
+    ("metastasis-liver", "liver"),
+    ("metastasis-lung", "lung"),
+    ("metastasis-bone", "bone"),
+    ("metastasis-lymph-node", "lymph_node"),
+    ("metastasis-brain", "brain"),
+    ("metastasis-adrenal", "adrenal"),
+    ("metastasis-soft-tissue", "soft_tissue"),
+    ("metastasis-peritoneal", "peritoneal"),
+    ("metastasis-retroperitoneal", "retroperitoneum"),
+    ("metastasis-pleural", "pleural"),
+    ("metastasis-pericardial", "pericardial"),
+    ("metastasis-leptomeningeal", "leptomeningeal"),
+)
+# Site by bodySite, for generic codes (and to resolve C78.6 / C79.89).
+SITE_BY_BODYSITE = (
+    ("bodysite-liver", "liver"),
+    ("bodysite-lung", "lung"),
+    ("bodysite-bone", "bone"),
+    ("bodysite-lymph-node", "lymph_node"),
+    ("bodysite-brain", "brain"),
+    ("bodysite-adrenal", "adrenal"),
+    ("bodysite-peritoneum", "peritoneal"),
+    ("bodysite-retroperitoneum", "retroperitoneum"),
+    ("bodysite-pleura", "pleural"),
+    ("bodysite-pericardium", "pericardial"),
+)
+DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
+# Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
+POSSIBLY_DIFFUSE = {
+    "retroperitoneum_or_peritoneum": "C78.6 without a bodySite may be peritoneal (diffuse)",
+    "possible_leptomeningeal": "C79.32 / C79.49 may be leptomeningeal (diffuse)",
+}
+
+
+@dataclass(frozen=True)
+class Metastasis:
+    dx: Dx
+    site: str | None  # None: site unknown (generic code without bodySite)
+
+
+def _body_site(d: Dx, vs: ValueSets) -> str | None:
+    for vs_id, site in SITE_BY_BODYSITE:
+        if vs[vs_id].matches_any(d.body_sites()):
+            return site
+    return None
+
+
+def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
+    out: list[Metastasis] = []
+    for d in rec.conditions:
+        site: str | None = None
+        if vs["metastasis-retroperitoneum-or-peritoneum"].matches_any(d.codes):
+            site = _body_site(d, vs) or "retroperitoneum_or_peritoneum"
+        elif vs["metastasis-possible-leptomeningeal"].matches_any(d.codes):
+            site = _body_site(d, vs) or "possible_leptomeningeal"
+        elif vs["metastasis-other"].matches_any(d.codes):
+            site = _body_site(d, vs) or "other"
+        elif vs["metastasis-generic"].matches_any(d.codes) or vs["metastatic-sarcoma"].matches_any(
+            d.codes
+        ):
+            site = _body_site(d, vs)  # may stay None: site unknown
+        else:
+            site = next((s for i, s in SITE_BY_CODE if vs[i].matches_any(d.codes)), None)
+            if site is None:
+                continue  # not a metastasis
+        out.append(Metastasis(d, site))
+    # "Metastatic sarcoma" (443144000) also records the primary: without a bodySite it only
+    # counts as a site-unknown metastasis when no specific metastasis is recorded.
+    specific = [m for m in out if m.site is not None]
+    if specific:
+        out = [
+            m
+            for m in out
+            if m.site is not None or not vs["metastatic-sarcoma"].matches_any(m.dx.codes)
+        ]
+    return out
+
+
+@dataclass(frozen=True)
+class Burden:
+    metastases: list[Metastasis]
+    facts: dict[str, Fact]
+
+
+def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
+    mets = classify_metastases(rec, vs)
+    current = [m for m in mets if m.dx.current]
+    f: dict[str, Fact] = {}
+    ev_all = [m.dx.evidence(_label(m)) for m in mets]
+    f["metastatic"] = (
+        Fact.of(True, ev_all, unconfirmed=all(m.dx.unconfirmed for m in mets))
+        if mets
+        else _none_recorded(rec, "no metastasis recorded")
+    )
+    liver_ever = [m for m in mets if m.site == "liver"]
+    liver_now = [m for m in liver_ever if m.dx.current]
+    f["liver_metastasis_ever"] = (
+        Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in liver_ever],
+            unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
+        )
+        if liver_ever
+        else _none_recorded(rec, "no liver metastasis recorded")
+    )
+    f["liver_metastasis_current"] = (
+        Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in liver_now],
+            unconfirmed=all(m.dx.unconfirmed for m in liver_now),
+        )
+        if liver_now
+        else _none_recorded(rec, "no current liver metastasis recorded")
+    )
+    f.update(_sites(current))
+    lesions = _lesion_count(rec, vs, current)
+    f["lesion_count"] = lesions
+    f["oligometastatic"] = _oligometastatic(f, lesions, p)
+    f.update(_sizes(rec, vs, p))
+    for name, vs_id in (
+        ("bilobar", "bilobar"),
+        ("central_location", "central-location"),
+        ("vascular_involvement", "vascular-involvement"),
+    ):
+        f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
+    return Burden(mets, f)
+
+
+def _label(m: Metastasis) -> str:
+    return f"{(m.site or 'site unknown').replace('_', ' ')} metastasis ({m.dx.label()})"
+
+
+def _none_recorded(rec: Record, note: str) -> Fact:
+    if rec.has("conditions"):
+        return Fact.of(False, note=note)
+    return Fact.unknown("no conditions were supplied")
+
+
+def _sites(current: list[Metastasis]) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
+    ev = [m.dx.evidence(_label(m)) for m in current]
+    sites = sorted({m.site for m in current if m.site})
+    unknown_site = [m for m in current if m.site is None]
+    diffuse = sorted(set(sites) & DIFFUSE)
+    possible = [POSSIBLY_DIFFUSE[s] for s in sites if s in POSSIBLY_DIFFUSE]
+    if unknown_site:
+        reason = (
+            "a metastasis is coded without its site ("
+            + ", ".join(m.dx.label() for m in unknown_site)
+            + "); a bodySite would settle it"
+        )
+        f["metastatic_sites"] = Fact.indeterminate(reason, ev)
+        f["site_count"] = Fact.indeterminate(f"at least {max(len(sites), 1)} site(s); {reason}", ev)
+        f["liver_only"] = Fact.indeterminate(reason, ev)
+        f["liver_and_lung_only"] = Fact.indeterminate(reason, ev)
+    else:
+        f["metastatic_sites"] = Fact.of(tuple(sites), ev)
+        f["site_count"] = Fact.of(len(sites), ev)
+        f["liver_only"] = Fact.of(bool(sites) and set(sites) == {"liver"}, ev)
+        f["liver_and_lung_only"] = Fact.of(set(sites) == {"liver", "lung"}, ev)
+    if diffuse:
+        f["diffuse_involvement"] = Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in current if m.site in DIFFUSE],
+            note="diffuse involvement: " + ", ".join(diffuse),
+        )
+    elif possible or unknown_site:
+        f["diffuse_involvement"] = Fact.indeterminate(
+            "; ".join(possible) or "a metastasis site is not coded", ev
+        )
+    else:
+        f["diffuse_involvement"] = Fact.of(False, ev, note="no diffuse involvement recorded")
+    return f
+
+
+def _organ(o: Obs, vs: ValueSets) -> str | None:
+    if not o.res.bodySite:
+        return None
+    for vs_id, site in SITE_BY_BODYSITE:
+        if vs[vs_id].matches_any(o.res.bodySite.coding):
+            return site
+    return None
+
+
+def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact:
+    """Explicit counts (latest per organ) first; else measured lesions on the latest imaging
+    date; else unknown with a lower bound of one per site."""
+    sites = {m.site for m in current if m.site}
+    counts: dict[str, Obs] = {}
+    for o in rec.obs_in(vs["lesion-count"]):
+        if o.res.valueInteger is None and not (o.res.valueQuantity and o.res.valueQuantity.value):
+            continue
+        organ = _organ(o, vs) or "unspecified"
+        prev = counts.get(organ)
+        if prev is None or (o.date and (prev.date is None or o.date.latest > prev.date.latest)):
+            counts[organ] = o
+    if counts:
+        total = sum(_int_value(o) for o in counts.values())
+        ev = [
+            o.evidence(f"{k.replace('_', ' ')}: {_int_value(o)} lesion(s)")
+            for k, o in counts.items()
+        ]
+        uncounted = sorted(s for s in sites if s not in counts)
+        if uncounted and "unspecified" not in counts:
+            return Fact.unknown(
+                f"at least {total + len(uncounted)} lesions: no lesion count for "
+                + ", ".join(s.replace("_", " ") for s in uncounted),
+                ev,
+            )
+        return Fact.of(total, ev, note="from lesion-count observations (latest per organ)")
+    sizes = [o for o in rec.obs_in(vs["tumor-size"]) if o.date]
+    if sizes:
+        last_day = max(o.date.latest for o in sizes if o.date)
+        on_day = [o for o in sizes if o.date and o.date.latest == last_day]
+        foci = {f.reference for o in on_day for f in o.focus if f.reference}
+        n = len(foci) if foci else len(on_day)
+        ev = [o.evidence("measured lesion") for o in on_day]
+        measured_sites = {_organ(o, vs) for o in on_day}
+        if sites - measured_sites - {None}:
+            missing = sorted(s for s in sites if s not in measured_sites)
+            return Fact.unknown(
+                f"at least {n + len(missing)} lesions: {n} measured on {last_day.isoformat()}, "
+                "none measured in " + ", ".join(s.replace("_", " ") for s in missing),
+                ev,
+            )
+        return Fact.of(n, ev, note=f"distinct measured lesions on {last_day.isoformat()}")
+    if not current:
+        return Fact.of(0, note="no current metastasis")
+    return Fact.unknown(
+        f"no lesion count or measured lesions recorded (at least {max(len(sites), 1)}, "
+        "one per site)",
+        [m.dx.evidence(_label(m)) for m in current],
+    )
+
+
+def _int_value(o: Obs) -> int:
+    if o.res.valueInteger is not None:
+        return o.res.valueInteger
+    q = o.res.valueQuantity
+    return int(q.value) if q and q.value is not None else 0
+
+
+def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
+    sites, diffuse = f["site_count"], f["diffuse_involvement"]
+    ev = tuple(lesions.evidence) + tuple(sites.evidence)
+    no_reasons = []
+    if lesions.known and isinstance(lesions.value, int) and lesions.value > p.omd_max_lesions:
+        no_reasons.append(f"{lesions.value} lesions (> {p.omd_max_lesions})")
+    if sites.known and isinstance(sites.value, int) and sites.value > p.omd_max_sites:
+        no_reasons.append(f"{sites.value} metastatic sites (> {p.omd_max_sites})")
+    if diffuse.is_yes:
+        no_reasons.append(f"{diffuse.note} (1.2)")
+    if no_reasons:
+        return Fact.of(False, ev, note="not oligometastatic: " + "; ".join(no_reasons))
+    missing = [
+        fact.reason or name
+        for name, fact in (("lesion count", lesions), ("sites", sites), ("diffuse", diffuse))
+        if not fact.known
+    ]
+    if missing:
+        return Fact.indeterminate("; ".join(missing), ev)
+    return Fact.of(
+        True,
+        ev,
+        note=(
+            f"{lesions.value} lesion(s) in {sites.value} site(s), no diffuse involvement; "
+            "the MDT must confirm that the primary and every metastasis are amenable to radical "
+            "treatment (1.1)"
+        ),
+    )
+
+
+def _size_mm(o: Obs, vs: ValueSets) -> float | None:
+    quantities = [
+        c.valueQuantity
+        for c in o.res.component
+        if c.code and vs["tumor-longest-dimension"].matches_any(c.code.coding)
+    ]
+    if o.res.code and vs["tumor-longest-dimension"].matches_any(o.res.code.coding):
+        quantities.append(o.res.valueQuantity)
+    for q in quantities:
+        if q is None or q.value is None:
+            continue
+        unit = (q.code or q.unit or "").lower()
+        if unit == "mm":
+            return q.value
+        if unit == "cm":
+            return q.value * 10
+    return None
+
+
+def _sizes(rec: Record, vs: ValueSets, p: ClinicalParameters) -> dict[str, Fact]:
+    measured: list[tuple[float, Obs]] = []
+    for o in rec.obs_in(vs["tumor-size"]) + rec.obs_in(vs["tumor-longest-dimension"]):
+        mm = _size_mm(o, vs)
+        if mm is not None and _organ(o, vs) == "liver":
+            measured.append((mm, o))
+    if not measured:
+        reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"
+        return {
+            "largest_liver_lesion_mm": Fact.unknown(reason),
+            "subcentimetre_lesion": Fact.unknown(reason),
+            "large_lesion": Fact.unknown(reason),
+        }
+    # Sizes from the latest imaging date describe the disease now.
+    last = max((o.date.latest for _, o in measured if o.date), default=None)
+    now = [(mm, o) for mm, o in measured if o.date is None or o.date.latest == last]
+    largest = max(mm for mm, _ in now)
+    smallest = min(mm for mm, _ in now)
+    ev = [o.evidence(f"liver lesion {mm:g} mm") for mm, o in now]
+    return {
+        "largest_liver_lesion_mm": Fact.of(largest, ev),
+        "subcentimetre_lesion": Fact.of(
+            smallest < p.small_lesion_mm, ev, note=f"smallest liver lesion {smallest:g} mm"
+        ),
+        "large_lesion": Fact.of(
+            largest > p.large_lesion_mm, ev, note=f"largest liver lesion {largest:g} mm"
+        ),
+    }
+
+
+def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:
+    o = rec.latest_obs(vs[vs_id])
+    if o is None or o.res.valueBoolean is None:
+        return Fact.unknown(f"{what} not recorded")
+    return Fact.of(o.res.valueBoolean, [o.evidence(f"{what}: {o.res.valueBoolean}")])
+
+
+def evidence_of(mets: list[Metastasis]) -> list[Evidence]:
+    return [m.dx.evidence(_label(m)) for m in mets]

@@ -1,0 +1,109 @@
+"""FHIR dates as intervals of uncertainty, and calendar-month arithmetic (clinical-logic §1.2).
+
+"2023" means some day in [2023-01-01, 2023-12-31]; "2023-05" some day in May 2023. A fact that
+compares dates is classified only when every point of the uncertainty gives the same answer.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T.*)?$")
+
+
+class InvalidDate(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class DateInterval:
+    """The closed interval of days a FHIR date/dateTime may denote."""
+
+    earliest: date
+    latest: date
+    text: str  # as written, for explanations
+
+    @property
+    def exact(self) -> bool:
+        return self.earliest == self.latest
+
+    @classmethod
+    def on(cls, day: date) -> DateInterval:
+        return cls(day, day, day.isoformat())
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_fhir_date(text: str) -> DateInterval:
+    """Parse a FHIR date or dateTime ("2023", "2023-05", "2023-05-04", "2023-05-04T10:00:00Z").
+
+    A dateTime is taken on its written calendar day: EHRs record diagnosis dates as local dates,
+    and shifting by the offset would move a diagnosis across midnight.
+    """
+    match = _DATE.match(text.strip())
+    if not match:
+        raise InvalidDate(f"not a FHIR date: {text!r}")
+    year = int(match[1])
+    try:
+        if match[3]:
+            day = date(year, int(match[2]), int(match[3]))
+            return DateInterval(day, day, day.isoformat())
+        if match[2]:
+            month = int(match[2])
+            last = calendar.monthrange(year, month)[1]
+            return DateInterval(
+                date(year, month, 1), date(year, month, last), f"{year}-{month:02d}"
+            )
+        return DateInterval(date(year, 1, 1), date(year, 12, 31), str(year))
+    except ValueError as exc:  # month 13, 30 February ...
+        raise InvalidDate(f"not a valid calendar date: {text!r}") from exc
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the month's end: 2024-01-31 + 6 months = 2024-07-31,
+    2023-08-31 + 6 months = 2024-02-29."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Completed calendar months from start to end (negative when end is before start)."""
+    if end < start:
+        return -whole_months_between(end, start)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def months_range(start: DateInterval, end: DateInterval) -> tuple[int, int]:
+    """The least and greatest whole-month difference over both uncertainties."""
+    return (
+        whole_months_between(start.latest, end.earliest),
+        whole_months_between(start.earliest, end.latest),
+    )
+
+
+def within_months(start: DateInterval, end: DateInterval, months: int) -> bool | None:
+    """Is `end` at most `months` calendar months after `start`? None when the uncertainty of the
+    dates straddles the threshold."""
+    # Worst cases: the latest end against the earliest start, and the other way round.
+    always = end.latest <= add_months(start.earliest, months)
+    never = end.earliest > add_months(start.latest, months)
+    if always:
+        return True
+    if never:
+        return False
+    return None
+
+
+def age_to_interval(birth: DateInterval, years: int) -> DateInterval:
+    """The days on which someone born in `birth` is `years` old."""
+    earliest = add_months(birth.earliest, 12 * years)
+    latest = add_months(birth.latest, 12 * (years + 1)) - timedelta(days=1)
+    return DateInterval(earliest, latest, f"age {years}")

@@ -1,0 +1,75 @@
+"""Surveillance after liver metastasectomy (13.1): every 3–4 months for the first 2 postoperative
+years, every 6 months to the end of year 5, then yearly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sarcoma_cds.clinical.dates import DateInterval, add_months, parse_fhir_date
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.record import Proc
+
+
+def interval_due(surgery: date, today: date) -> tuple[int, str]:
+    """(the longest interval allowed now, in months; its wording)."""
+    if today < add_months(surgery, 24):
+        return 4, "every 3–4 months (first 2 postoperative years)"
+    if today < add_months(surgery, 60):
+        return 6, "every 6 months (to the end of year 5)"
+    return 12, "yearly (after year 5)"
+
+
+def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> dict[str, Fact]:
+    if not last_resection.known or not isinstance(last_resection.value, str):
+        reason = (
+            "not applicable: no liver metastasectomy recorded"
+            if last_resection.reason == "no liver resection recorded"
+            else last_resection.reason or "the liver metastasectomy date is unknown"
+        )
+        return {
+            "followup_interval": Fact.unknown(reason, last_resection.evidence),
+            "followup_next_due": Fact.unknown(reason, last_resection.evidence),
+            "followup_overdue": Fact.unknown(reason, last_resection.evidence),
+            "last_surveillance_ct_date": Fact.unknown(reason),
+        }
+    surgery = parse_fhir_date(last_resection.value).earliest
+    months, wording = interval_due(surgery, today)
+    ev: list[Evidence] = list(last_resection.evidence)
+    # Only a CT after the operation is surveillance; otherwise the clock starts at surgery.
+    ct: DateInterval | None = None
+    if last_ct and last_ct.start and last_ct.start.latest > surgery:
+        ct = last_ct.start
+        ev.append(last_ct.evidence(f"last surveillance CT: {last_ct.label()}"))
+        ct_fact = (
+            Fact.of(ct.earliest.isoformat(), [ev[-1]])
+            if ct.exact
+            else Fact.indeterminate(f"last CT dated only '{ct.text}'", [ev[-1]])
+        )
+    else:
+        ct_fact = Fact.unknown(f"no contrast CT recorded since the metastasectomy ({surgery})")
+    base = ct or DateInterval.on(surgery)
+    due_early, due_late = add_months(base.earliest, months), add_months(base.latest, months)
+    since = f"since the last CT ({base.text})" if ct else f"since the metastasectomy ({surgery})"
+    out = {
+        "followup_interval": Fact.of(wording, ev),
+        "last_surveillance_ct_date": ct_fact,
+    }
+    if due_early == due_late:
+        out["followup_next_due"] = Fact.of(due_early.isoformat(), ev, note=f"{months} months {since}")
+    else:
+        out["followup_next_due"] = Fact.indeterminate(
+            f"due between {due_early} and {due_late} ({months} months {since})", ev
+        )
+    if today > due_late:
+        out["followup_overdue"] = Fact.of(
+            True, ev, note=f"contrast CT was due by {due_late.isoformat()} ({months} months {since})"
+        )
+    elif today <= due_early:
+        out["followup_overdue"] = Fact.of(
+            False, ev, note=f"next contrast CT due by {due_early.isoformat()}"
+        )
+    else:
+        out["followup_overdue"] = Fact.indeterminate(
+            f"the last CT is dated only '{base.text}'", ev
+        )
+    return out

@@ -1,0 +1,178 @@
+"""The patient: performance status, ASA, surgical candidacy, liver reserve, other liver risks
+(§1.5; 3.1, 7.1, 7.2, 10.1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Obs, Record
+from sarcoma_cds.clinical.valuesets import ValueSets
+
+_ECOG_TEXT = re.compile(r"(?i)\b(?:ecog|ps|grade)?\s*[:=]?\s*([0-5])\b")
+_ASA_TEXT = re.compile(r"(?i)\bASA\s*(?:class\s*)?([IV]{1,3}|[1-6])\b")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+
+
+def _number(o: Obs) -> float | None:
+    if o.res.valueInteger is not None:
+        return o.res.valueInteger
+    q = o.res.valueQuantity
+    return q.value if q else None
+
+
+def _ecog(o: Obs, vs: ValueSets) -> int | None:
+    r = o.res
+    if r.valueInteger is not None and 0 <= r.valueInteger <= 5:
+        return r.valueInteger
+    if r.valueQuantity and r.valueQuantity.value is not None:
+        return int(r.valueQuantity.value)
+    if r.valueCodeableConcept:
+        v = vs["ecog-answer"].value_of(r.valueCodeableConcept.coding)
+        if v is not None:
+            return int(v)
+    if r.valueString and (m := _ECOG_TEXT.search(r.valueString)):
+        return int(m[1])
+    return None
+
+
+def _asa(o: Obs, vs: ValueSets) -> int | None:
+    r = o.res
+    if r.valueCodeableConcept:
+        v = vs["asa-answer"].value_of(r.valueCodeableConcept.coding)
+        if v is not None:
+            return int(v)
+    text = r.valueString or (r.valueCodeableConcept.text if r.valueCodeableConcept else None)
+    if text and (m := _ASA_TEXT.search(text)):
+        g = m[1].upper()
+        return _ROMAN.get(g) or int(g)
+    if r.valueInteger is not None and 1 <= r.valueInteger <= 6:
+        return r.valueInteger
+    return None
+
+
+def derive_patient(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, chemo: Fact
+) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
+    obs_missing = "no observations were supplied"
+    ecog = _latest(rec.obs_in(vs["ecog"]), lambda o: _ecog(o, vs))
+    kps = _latest(rec.obs_in(vs["karnofsky"]), _number)
+    asa = _latest(rec.obs_in(vs["asa"]), lambda o: _asa(o, vs))
+    for name, hit, what in (
+        ("ecog", ecog, "ECOG"),
+        ("karnofsky", kps, "Karnofsky"),
+        ("asa_class", asa, "ASA"),
+    ):
+        if hit:
+            o, v = hit
+            f[name] = Fact.of(int(v), [o.evidence(f"{what} {v:g}")])
+        else:
+            f[name] = Fact.unknown(
+                f"no {what} recorded" if rec.has("observations") else obs_missing
+            )
+
+    if ecog:
+        o, v = ecog
+        f["good_performance_status"] = Fact.of(
+            v <= 1, [o.evidence(f"ECOG {v:g}")], note=f"ECOG {v:g} (good: 0–1)"
+        )
+    elif kps:
+        o, v = kps
+        f["good_performance_status"] = Fact.of(
+            v >= 70, [o.evidence(f"Karnofsky {v:g}")], note=f"Karnofsky {v:g} (good: ≥ 70)"
+        )
+    else:
+        f["good_performance_status"] = Fact.unknown(
+            "no ECOG or Karnofsky performance status recorded"
+        )
+
+    explicit = [d for d in rec.dx_in(vs["not-surgical-candidate"]) if d.current]
+    if explicit:
+        f["not_surgical_candidate"] = Fact.of(
+            True,
+            [d.evidence("not a surgical candidate") for d in explicit],
+            note="recorded as not a surgical candidate",
+        )
+    elif ecog and ecog[1] >= 3:
+        f["not_surgical_candidate"] = Fact.of(
+            True, [ecog[0].evidence(f"ECOG {ecog[1]:g}")], note=f"ECOG {ecog[1]:g} (≥ 3)"
+        )
+    elif asa and asa[1] >= 4:
+        f["not_surgical_candidate"] = Fact.of(
+            True, [asa[0].evidence(f"ASA {_roman(asa[1])}")], note=f"ASA {_roman(asa[1])} (≥ IV)"
+        )
+    elif ecog or asa or kps:
+        ev = [
+            h[0].evidence(label)
+            for h, label in ((ecog, "ECOG"), (asa, "ASA"), (kps, "Karnofsky"))
+            if h
+        ]
+        f["not_surgical_candidate"] = Fact.of(
+            False, ev, note="no finding against surgery; ECOG < 3 and ASA < IV where recorded"
+        )
+    else:
+        f["not_surgical_candidate"] = Fact.unknown(
+            "no performance status, ASA class or candidacy finding recorded"
+        )
+
+    flr = _latest(rec.obs_in(vs["future-liver-remnant"]), _number)
+    if flr:
+        o, v = flr
+        ev = [o.evidence(f"FLR {v:g} %")]
+        f["future_liver_remnant_percent"] = Fact.of(float(v), ev)
+        f["flr_below_threshold"] = Fact.of(
+            v < p.flr_min_percent,
+            ev,
+            note=f"FLR {v:g} % (threshold {p.flr_min_percent:g} % for a normal liver)",
+        )
+        if chemo.is_yes:
+            f["flr_needs_liver_workup"] = Fact.of(
+                v < p.flr_workup_percent, ev, note=f"FLR {v:g} % after systemic therapy"
+            )
+        elif chemo.is_no:
+            f["flr_needs_liver_workup"] = Fact.of(
+                False, ev, note="no prior systemic therapy recorded"
+            )
+        else:
+            f["flr_needs_liver_workup"] = Fact.unknown(
+                chemo.reason or "prior systemic therapy unknown", ev
+            )
+    else:
+        reason = "no future liver remnant (FLR) estimate recorded"
+        f["future_liver_remnant_percent"] = Fact.unknown(reason)
+        f["flr_below_threshold"] = Fact.unknown(reason)
+        f["flr_needs_liver_workup"] = Fact.unknown(reason)
+
+    for name, vs_id, what in (
+        ("hcc_risk_factors", "hcc-risk-factor", "cirrhosis or chronic hepatitis B/C"),
+        ("colorectal_cancer_history", "colorectal-cancer", "colorectal cancer"),
+    ):
+        hits = rec.dx_in(vs[vs_id])
+        if hits:
+            f[name] = Fact.of(
+                True,
+                [d.evidence(d.label()) for d in hits],
+                note=", ".join(d.label() for d in hits),
+                unconfirmed=all(d.unconfirmed for d in hits),
+            )
+        elif rec.has("conditions"):
+            f[name] = Fact.of(False, note=f"no {what} recorded")
+        else:
+            f[name] = Fact.unknown("no conditions were supplied")
+    return f
+
+
+def _latest(obs: list[Obs], read: Callable[[Obs], float | None]) -> tuple[Obs, float] | None:
+    """The most recent observation that has a readable value."""
+    valued = [(o, v) for o in obs if (v := read(o)) is not None]
+    if not valued:
+        return None
+    return max(valued, key=lambda ov: ov[0].date.latest if ov[0].date else date.min)
+
+
+def _roman(n: float) -> str:
+    return {v: k for k, v in _ROMAN.items()}.get(int(n), f"{n:g}")

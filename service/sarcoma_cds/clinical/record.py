@@ -1,0 +1,239 @@
+"""Which resources count (clinical-logic §1.1) and when they happened (§1.2).
+
+Everything downstream works on these wrappers: a usable Condition (`Dx`), Observation (`Obs`)
+or Procedure (`Proc`), each with its date interval and its evidence line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sarcoma_cds.clinical.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
+from sarcoma_cds.clinical.facts import Evidence
+from sarcoma_cds.clinical.valuesets import ValueSet
+from sarcoma_cds.fhir.prefetch import PatientRecord
+from sarcoma_cds.fhir.projection import (
+    CodeableConcept,
+    Coding,
+    Condition,
+    Observation,
+    Procedure,
+)
+
+ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+HISTOLOGY_EXT = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
+
+_UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
+_DROPPED_VERIFICATION = {"entered-in-error", "refuted"}
+_INACTIVE = {"inactive", "resolved", "remission"}
+_OBS_DROPPED = {"entered-in-error", "cancelled"}
+_PROC_DONE = {"completed", "in-progress"}
+
+
+def codings(cc: CodeableConcept | None) -> tuple[Coding, ...]:
+    return cc.coding if cc else ()
+
+
+def _status_code(cc: CodeableConcept | None) -> str | None:
+    return next((c.code for c in codings(cc) if c.code), None)
+
+
+def _interval(text: str | None) -> DateInterval | None:
+    if not text:
+        return None
+    try:
+        return parse_fhir_date(text)
+    except InvalidDate:
+        return None
+
+
+def earliest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
+    """The interval of the earliest of several uncertain dates."""
+    items = list(intervals)
+    if not items:
+        return None
+    first = min(items, key=lambda i: (i.earliest, i.latest))
+    latest = min(i.latest for i in items)
+    return DateInterval(first.earliest, latest, first.text)
+
+
+def latest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
+    items = list(intervals)
+    if not items:
+        return None
+    last = max(items, key=lambda i: (i.latest, i.earliest))
+    earliest = max(i.earliest for i in items)
+    return DateInterval(earliest, last.latest, last.text)
+
+
+@dataclass(frozen=True)
+class Dx:
+    res: Condition
+    date: DateInterval | None
+    date_source: str | None  # "onset", "onset period", "onset age", "asserted", "recorded"
+    unconfirmed: bool
+    current: bool
+
+    @property
+    def ref(self) -> str:
+        return f"Condition/{self.res.id or '?'}"
+
+    @property
+    def codes(self) -> tuple[Coding, ...]:
+        return codings(self.res.code)
+
+    def label(self) -> str:
+        return self.res.code.label() if self.res.code else "uncoded condition"
+
+    def evidence(self, what: str | None = None) -> Evidence:
+        return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
+
+    def morphologies(self) -> tuple[Coding, ...]:
+        out: list[Coding] = []
+        for ext in self.res.extension:
+            if ext.url == HISTOLOGY_EXT and ext.valueCodeableConcept:
+                out.extend(ext.valueCodeableConcept.coding)
+        return tuple(out)
+
+    def body_sites(self) -> tuple[Coding, ...]:
+        return tuple(c for cc in self.res.bodySite for c in cc.coding)
+
+
+@dataclass(frozen=True)
+class Obs:
+    res: Observation
+    date: DateInterval | None
+
+    @property
+    def ref(self) -> str:
+        return f"Observation/{self.res.id or '?'}"
+
+    def evidence(self, what: str | None = None) -> Evidence:
+        return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
+
+
+@dataclass(frozen=True)
+class Proc:
+    res: Procedure
+    start: DateInterval | None  # "when done"
+    end: DateInterval | None  # "treatment ended" (= start for a one-day procedure)
+    status: str  # done | ongoing | planned
+
+    @property
+    def ref(self) -> str:
+        return f"Procedure/{self.res.id or '?'}"
+
+    @property
+    def codes(self) -> tuple[Coding, ...]:
+        return codings(self.res.code)
+
+    def body_sites(self) -> tuple[Coding, ...]:
+        return tuple(c for cc in self.res.bodySite for c in cc.coding)
+
+    def label(self) -> str:
+        return self.res.code.label() if self.res.code else "uncoded procedure"
+
+    def evidence(self, what: str | None = None) -> Evidence:
+        d = self.start or self.end
+        return Evidence(ref=self.ref, date=d.text if d else None, what=what)
+
+
+class Record:
+    """One patient's usable resources, ready for the fact modules."""
+
+    def __init__(self, rec: PatientRecord, today: date) -> None:
+        self.today = today
+        self.patient_id = rec.patient_id
+        self.supplied = rec.supplied_keys
+        self.gaps = list(rec.gaps)
+        birth = rec.patient.birth() if rec.patient else None
+        self.conditions = [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
+        self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
+        self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
+
+    def has(self, key: str) -> bool:
+        """Was this prefetch key supplied (so that "none recorded" means something)?"""
+        return key in self.supplied
+
+    def dx_in(self, vs: ValueSet) -> list[Dx]:
+        return [d for d in self.conditions if vs.matches_any(d.codes)]
+
+    def obs_in(self, vs: ValueSet) -> list[Obs]:
+        return [o for o in self.observations if o.res.code and vs.matches_any(o.res.code.coding)]
+
+    def procs_in(self, vs: ValueSet, statuses: Sequence[str] = ("done",)) -> list[Proc]:
+        return [p for p in self.procedures if p.status in statuses and vs.matches_any(p.codes)]
+
+    def latest_obs(self, vs: ValueSet) -> Obs | None:
+        dated = [o for o in self.obs_in(vs) if o.date]
+        if dated:
+            return max(dated, key=lambda o: (o.date.latest, o.date.earliest) if o.date else ())
+        undated = self.obs_in(vs)
+        return undated[-1] if undated else None
+
+
+def _dx(c: Condition, birth: DateInterval | None) -> Dx | None:
+    verification = _status_code(c.verificationStatus)
+    if verification in _DROPPED_VERIFICATION:
+        return None
+    date, source = condition_date(c, birth)
+    return Dx(
+        res=c,
+        date=date,
+        date_source=source,
+        unconfirmed=verification in _UNCONFIRMED,
+        current=_status_code(c.clinicalStatus) not in _INACTIVE,
+    )
+
+
+def condition_date(
+    c: Condition, birth: DateInterval | None
+) -> tuple[DateInterval | None, str | None]:
+    """onset[x] (dateTime, Period.start, Age with birthDate), the assertedDate extension, then
+    recordedDate (input-profile §Conditions)."""
+    if d := _interval(c.onsetDateTime):
+        return d, "onset"
+    if c.onsetPeriod and (d := _interval(c.onsetPeriod.start)):
+        return d, "onset period"
+    if c.onsetAge and c.onsetAge.value is not None and birth is not None:
+        unit = (c.onsetAge.code or c.onsetAge.unit or "a").lower()
+        if unit in ("a", "yr", "year", "years"):
+            return age_to_interval(birth, int(c.onsetAge.value)), "onset age"
+    for ext in c.extension:
+        if ext.url == ASSERTED_DATE and (d := _interval(ext.valueDateTime)):
+            return d, "asserted"
+    if d := _interval(c.recordedDate):
+        return d, "recorded"
+    return None, None
+
+
+def _obs(o: Observation) -> Obs | None:
+    if o.status in _OBS_DROPPED:
+        return None
+    d = (
+        _interval(o.effectiveDateTime)
+        or (_interval(o.effectivePeriod.start) if o.effectivePeriod else None)
+        or _interval(o.effectiveInstant)
+        or _interval(o.issued)
+    )
+    return Obs(res=o, date=d)
+
+
+def _proc(p: Procedure) -> Proc | None:
+    if p.status in _PROC_DONE:
+        status = "done" if p.status == "completed" else "ongoing"
+    elif p.status == "preparation":
+        status = "planned"
+    else:
+        return None  # not-done, entered-in-error, stopped, on-hold, unknown
+    start = _interval(p.performedDateTime) or (
+        _interval(p.performedPeriod.start) if p.performedPeriod else None
+    )
+    end = (_interval(p.performedPeriod.end) if p.performedPeriod else None) or (
+        start if status == "done" else None
+    )
+    return Proc(res=p, start=start or end, end=end, status=status)

@@ -1,0 +1,110 @@
+"""Timing of metastatic disease: synchronous or metachronous, DFI (clinical-logic §1.3; 2.1, 2.2)."""
+
+from __future__ import annotations
+
+from sarcoma_cds.clinical.dates import DateInterval, months_range, within_months
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Dx, earliest_of
+
+
+def _dated(dxs: list[Dx]) -> list[Dx]:
+    return [d for d in dxs if d.date is not None]
+
+
+def _earliest(dxs: list[Dx]) -> tuple[DateInterval | None, list[Evidence]]:
+    dated = _dated(dxs)
+    first = earliest_of(d.date for d in dated if d.date)
+    if first is None:
+        return None, []
+    # Evidence: the condition(s) that can be the earliest.
+    ev = [d.evidence(d.label()) for d in dated if d.date and d.date.earliest <= first.latest]
+    return first, ev
+
+
+def _date_fact(when: DateInterval | None, ev: list[Evidence], missing: str) -> Fact:
+    if when is None:
+        return Fact.unknown(missing)
+    if when.exact:
+        return Fact.of(when.earliest.isoformat(), ev)
+    return Fact.indeterminate(f"dated only '{when.text}'", ev)
+
+
+def derive_timing(
+    primaries: list[Dx], metastases: list[Dx], liver_metastases: list[Dx], p: ClinicalParameters
+) -> dict[str, Fact]:
+    primary, p_ev = _earliest(primaries)
+    first_met, m_ev = _earliest(metastases)
+    first_liver, l_ev = _earliest(liver_metastases)
+    f: dict[str, Fact] = {
+        "primary_diagnosis_date": _date_fact(
+            primary,
+            p_ev,
+            "no primary STS diagnosis date recorded"
+            if primaries
+            else "no primary STS diagnosis recorded",
+        ),
+        "first_metastasis_date": _date_fact(
+            first_met,
+            m_ev,
+            "no date on any metastasis" if metastases else "no metastasis recorded",
+        ),
+        "first_liver_metastasis_date": _date_fact(
+            first_liver,
+            l_ev,
+            "no date on any liver metastasis" if liver_metastases else "no liver metastasis",
+        ),
+    }
+    if primary is None or first_met is None:
+        missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
+        reason = missing.reason or "a date is missing"
+        for name in ("dfi_months", "timing", "long_dfi"):
+            f[name] = Fact.unknown(reason, p_ev + m_ev)
+        return f
+
+    ev = p_ev + m_ev
+    lo, hi = months_range(primary, first_met)
+    lo, hi = max(lo, 0), max(hi, 0)  # a metastasis found before the primary: DFI 0
+    span = f"primary {primary.text}, first metastasis {first_met.text}"
+    coarse = _coarse(primary, first_met)
+    if lo == hi:
+        f["dfi_months"] = Fact.of(lo, ev, note=f"DFI {lo} months ({span})")
+    else:
+        f["dfi_months"] = Fact.indeterminate(f"DFI between {lo} and {hi} months: {coarse}", ev)
+
+    sync = within_months(primary, first_met, p.synchronous_months)
+    if sync is None:
+        f["timing"] = Fact.indeterminate(
+            f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
+        )
+    else:
+        label = "synchronous" if sync else "metachronous"
+        rule = "≤" if sync else ">"
+        dfi = f"DFI {lo} months" if lo == hi else f"DFI {lo}–{hi} months"
+        f["timing"] = Fact.of(
+            label,
+            ev,
+            note=f"{label}: {dfi} ({span}; {rule} {p.synchronous_months} months)",
+        )
+
+    within_long = within_months(primary, first_met, p.long_dfi_months)
+    if within_long is None:
+        f["long_dfi"] = Fact.indeterminate(
+            f"cannot tell whether DFI > {p.long_dfi_months} months: {coarse}", ev
+        )
+    else:
+        f["long_dfi"] = Fact.of(
+            not within_long,
+            ev,
+            note=f"DFI {'>' if not within_long else '≤'} {p.long_dfi_months} months",
+        )
+    return f
+
+
+def _coarse(a: DateInterval, b: DateInterval) -> str:
+    parts = [
+        f"{what} is dated only '{d.text}'"
+        for what, d in (("the primary diagnosis", a), ("the first metastasis", b))
+        if not d.exact
+    ]
+    return "; ".join(parts) or "dates are exact"

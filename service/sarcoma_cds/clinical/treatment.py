@@ -1,0 +1,299 @@
+"""Treatment history: surgery, liver-directed therapy, systemic therapy and response (§1.3, §1.5;
+9.1, 9.2, 8.3).
+"""
+
+from __future__ import annotations
+
+from sarcoma_cds.clinical.dates import DateInterval, months_range, within_months
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
+from sarcoma_cds.clinical.valuesets import ValueSets
+
+LIVER_DIRECTED = ("liver-resection", "liver-ablation", "liver-embolisation", "liver-sbrt")
+
+
+def _none(rec: Record, key: str, note: str) -> Fact:
+    return Fact.of(False, note=note) if rec.has(key) else Fact.unknown(f"no {key} were supplied")
+
+
+def liver_directed(rec: Record, vs: ValueSets) -> list[Proc]:
+    out = []
+    for vs_id in LIVER_DIRECTED:
+        procs = rec.procs_in(vs[vs_id])
+        if vs_id == "liver-sbrt":
+            procs = [p for p in procs if vs["bodysite-liver"].matches_any(p.body_sites())]
+        out += procs
+    # mCODE RadiotherapyCourseSummary with bodySite liver is liver SBRT too.
+    out += [
+        p
+        for p in rec.procs_in(vs["radiotherapy-course"])
+        if vs["bodysite-liver"].matches_any(p.body_sites())
+    ]
+    return out
+
+
+def _systemic(rec: Record, vs: ValueSets, statuses: tuple[str, ...]) -> list[Proc]:
+    return rec.procs_in(vs["systemic-therapy"], statuses)
+
+
+def derive_treatment(
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    current_liver_mets: list[Dx],
+    primary_intra_abdominal: Fact,
+) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
+    resections = sorted(
+        (x for x in rec.procs_in(vs["liver-resection"]) if x.start),
+        key=lambda x: x.start.earliest if x.start else rec.today,
+    )
+    undated_resections = [x for x in rec.procs_in(vs["liver-resection"]) if not x.start]
+    all_resections = resections + undated_resections
+    f["prior_liver_resections"] = (
+        Fact.of(len(all_resections), [x.evidence(x.label()) for x in all_resections])
+        if all_resections or rec.has("procedures")
+        else Fact.unknown("no procedures were supplied")
+    )
+    last = latest_of(x.end or x.start for x in resections if x.end or x.start)
+    if last:
+        ev = [x.evidence(x.label()) for x in resections if (x.end or x.start) == last] or [
+            resections[-1].evidence(resections[-1].label())
+        ]
+        f["last_liver_metastasectomy_date"] = (
+            Fact.of(last.latest.isoformat(), ev)
+            if last.exact
+            else Fact.indeterminate(f"liver resection dated only '{last.text}'", ev)
+        )
+    elif undated_resections:
+        f["last_liver_metastasectomy_date"] = Fact.unknown(
+            "a liver resection is recorded without a date",
+            [x.evidence(x.label()) for x in undated_resections],
+        )
+    else:
+        f["last_liver_metastasectomy_date"] = Fact.unknown("no liver resection recorded")
+
+    primary_resections = rec.procs_in(vs["primary-resection"])
+    f["primary_resected"] = (
+        Fact.of(True, [x.evidence(x.label()) for x in primary_resections])
+        if primary_resections
+        else _none(rec, "procedures", "no resection of the primary recorded")
+    )
+    abdominal = list(all_resections)
+    if primary_intra_abdominal.is_yes:
+        abdominal += primary_resections
+    f["prior_abdominal_surgeries"] = (
+        Fact.of(
+            len(abdominal),
+            [x.evidence(x.label()) for x in abdominal],
+            note="liver resections and resections of an intra-abdominal primary",
+        )
+        if abdominal or rec.has("procedures")
+        else Fact.unknown("no procedures were supplied")
+    )
+
+    f.update(_systemic_facts(rec, vs, resections))
+    local = liver_directed(rec, vs)
+    f.update(_recurrence(rec, vs, p, local, current_liver_mets))
+    f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
+    return f
+
+
+def _systemic_facts(rec: Record, vs: ValueSets, resections: list[Proc]) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
+    received = _systemic(rec, vs, ("done", "ongoing"))
+    dx_received = rec.dx_in(vs["systemic-therapy-condition"])
+    ev = [x.evidence(x.label()) for x in received] + [d.evidence(d.label()) for d in dx_received]
+    f["systemic_therapy_received"] = (
+        Fact.of(True, ev) if ev else _none(rec, "procedures", "no systemic therapy recorded")
+    )
+    ongoing = [
+        x
+        for x in received
+        if x.status == "ongoing"
+        or (x.res.performedPeriod is not None and x.res.performedPeriod.end is None)
+        or (x.end is not None and x.end.latest >= rec.today and x.res.performedPeriod is not None)
+    ]
+    f["on_systemic_therapy"] = (
+        Fact.of(True, [x.evidence(x.label()) for x in ongoing])
+        if ongoing
+        else _none(rec, "procedures", "no ongoing systemic therapy recorded")
+    )
+    planned = _systemic(rec, vs, ("planned",))
+    f["systemic_therapy_planned"] = (
+        Fact.of(True, [x.evidence(f"planned: {x.label()}") for x in planned])
+        if planned
+        else _none(rec, "procedures", "no planned systemic therapy recorded")
+    )
+    if not resections:
+        f["adjuvant_after_first_liver_resection"] = Fact.unknown(
+            "not applicable: no dated liver resection recorded"
+        )
+    else:
+        first = resections[0].start
+        assert first is not None
+        after = [x for x in received if x.start and x.start.earliest > first.latest]
+        straddle = [
+            x for x in received if x.start and x not in after and x.start.latest > first.earliest
+        ]
+        if after:
+            f["adjuvant_after_first_liver_resection"] = Fact.of(
+                True, [x.evidence(x.label()) for x in after], note=f"after {first.text}"
+            )
+        elif straddle:
+            f["adjuvant_after_first_liver_resection"] = Fact.indeterminate(
+                "systemic therapy dates overlap the first liver resection date",
+                [x.evidence(x.label()) for x in straddle],
+            )
+        else:
+            f["adjuvant_after_first_liver_resection"] = Fact.of(
+                False,
+                [resections[0].evidence(resections[0].label())],
+                note=f"no systemic therapy recorded after the first liver resection ({first.text})",
+            )
+    return f
+
+
+def _recurrence(
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    local: list[Proc],
+    current_liver: list[Dx],
+) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
+    dated_local = [x for x in local if x.start]
+    if not local:
+        f["liver_recurrence"] = _none(
+            rec, "procedures", "no liver-directed local treatment recorded"
+        )
+        f["tfi_months"] = Fact.unknown("not applicable: no liver recurrence after local treatment")
+        f["tfi_favourable"] = Fact.unknown(
+            "not applicable: no liver recurrence after local treatment"
+        )
+        return f
+    if not dated_local:
+        reason = "the liver-directed treatment has no date"
+        for name in ("liver_recurrence", "tfi_months", "tfi_favourable"):
+            f[name] = Fact.unknown(reason, [x.evidence(x.label()) for x in local])
+        return f
+    last_local = max(dated_local, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
+    t = last_local.end or last_local.start
+    assert t is not None
+    after = [d for d in current_liver if d.date and d.date.earliest > t.latest]
+    unclear = [
+        d
+        for d in current_liver
+        if d not in after and (d.date is None or d.date.latest > t.earliest)
+    ]
+    ev_local = [last_local.evidence(last_local.label())]
+    if after:
+        recurrence = min((d.date for d in after if d.date), key=lambda i: i.earliest)
+        f["liver_recurrence"] = Fact.of(
+            True,
+            ev_local + [d.evidence(d.label()) for d in after],
+            note=f"liver metastasis {recurrence.text} after {last_local.label()} {t.text}",
+        )
+        f.update(_tfi(rec, vs, p, recurrence, [d.evidence(d.label()) for d in after]))
+        return f
+    if unclear:
+        reason = (
+            "a current liver metastasis may be dated before or after the last liver-directed "
+            f"treatment ({t.text})"
+        )
+        f["liver_recurrence"] = Fact.indeterminate(reason, ev_local)
+    else:
+        f["liver_recurrence"] = Fact.of(
+            False, ev_local, note=f"no liver metastasis recorded after {t.text}"
+        )
+        reason = "not applicable: no liver recurrence after local treatment"
+    f["tfi_months"] = Fact.unknown(reason)
+    f["tfi_favourable"] = Fact.unknown(reason)
+    return f
+
+
+def _cancer_treatments(rec: Record, vs: ValueSets) -> list[Proc]:
+    out = liver_directed(rec, vs) + _systemic(rec, vs, ("done", "ongoing"))
+    out += rec.procs_in(vs["primary-resection"]) + rec.procs_in(vs["radiotherapy-course"])
+    return out
+
+
+def _tfi(
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    recurrence: DateInterval,
+    rec_ev: list[Evidence],
+) -> dict[str, Fact]:
+    before = [
+        x
+        for x in _cancer_treatments(rec, vs)
+        if (x.end or x.start) is not None and (x.start or x.end).earliest <= recurrence.latest  # type: ignore[union-attr]
+    ]
+    if not before:
+        reason = "no dated cancer-directed treatment before the recurrence"
+        return {"tfi_months": Fact.unknown(reason), "tfi_favourable": Fact.unknown(reason)}
+    last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
+    end = last.end or last.start
+    assert end is not None
+    ev = [last.evidence(f"last treatment: {last.label()}")] + rec_ev
+    if last.status == "ongoing" or (last.res.performedPeriod and not last.res.performedPeriod.end):
+        note = f"treatment ongoing at recurrence ({last.label()})"
+        return {
+            "tfi_months": Fact.of(0, ev, note=note),
+            "tfi_favourable": Fact.of(False, ev, note=note),
+        }
+    lo, hi = months_range(end, recurrence)
+    lo, hi = max(lo, 0), max(hi, 0)
+    span = f"treatment ended {end.text}, recurrence {recurrence.text}"
+    tfi = (
+        Fact.of(lo, ev, note=f"TFI {lo} months ({span})")
+        if lo == hi
+        else Fact.indeterminate(f"TFI between {lo} and {hi} months ({span})", ev)
+    )
+    within = within_months(end, recurrence, p.tfi_favourable_months)
+    fav = (
+        Fact.indeterminate(
+            f"cannot tell whether TFI > {p.tfi_favourable_months} months ({span})", ev
+        )
+        if within is None
+        else Fact.of(
+            not within,
+            ev,
+            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months ({span})",
+        )
+    )
+    return {"tfi_months": tfi, "tfi_favourable": fav}
+
+
+def _response(rec: Record, vs: ValueSets) -> tuple[Fact, Fact]:
+    started = [x.start for x in _systemic(rec, vs, ("done", "ongoing")) if x.start]
+    if not started:
+        reason = "no dated systemic therapy recorded"
+        return Fact.unknown(reason), Fact.unknown(reason)
+    first = min(started, key=lambda i: i.earliest)
+    statuses = [
+        o
+        for o in rec.obs_in(vs["disease-status"])
+        if o.date and o.date.latest >= first.earliest and o.res.valueCodeableConcept
+    ]
+    if not statuses:
+        reason = (
+            f"no disease-status assessment (97509-4) recorded after systemic therapy ({first.text})"
+        )
+        return Fact.unknown(reason), Fact.unknown(reason)
+    latest = max(statuses, key=lambda o: o.date.latest if o.date else first.earliest)
+    cc = latest.res.valueCodeableConcept
+    assert cc is not None
+    for vs_id, label, at_least_stable in (
+        ("response-improved", "improved", True),
+        ("response-stable", "stable", True),
+        ("response-progressed", "progressed", False),
+    ):
+        if vs[vs_id].matches_any(cc.coding):
+            ev = [latest.evidence(f"disease status: {cc.label()}")]
+            return Fact.of(label, ev), Fact.of(at_least_stable, ev, note=label)
+    ev = [latest.evidence(f"disease status: {cc.label()}")]
+    reason = f"latest disease status is undetermined or uncoded ({cc.label()})"
+    return Fact.indeterminate(reason, ev), Fact.indeterminate(reason, ev)

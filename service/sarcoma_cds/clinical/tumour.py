@@ -1,0 +1,166 @@
+"""The primary tumour: is there an STS, is it GIST, which histology, where (clinical-logic §1.5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sarcoma_cds.clinical.codes import ICD10, ICD10CM, canonical_system
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.record import Dx, Record
+from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.fhir.projection import Coding
+
+# Histology categories in the order they are tried; the value-set id is `histology-<category>`
+# with underscores as hyphens.
+HISTOLOGIES = (
+    "leiomyosarcoma",
+    "myxoid_liposarcoma",
+    "liposarcoma",
+    "asps",
+    "clear_cell_sarcoma",
+    "angiosarcoma",
+    "synovial_sarcoma",
+    "epithelioid_sarcoma",
+    "rhabdomyosarcoma",
+    "ups",
+)
+
+
+@dataclass(frozen=True)
+class Tumour:
+    primaries: list[Dx]  # conditions that establish a primary STS (dated ones date it)
+    gist: Fact
+    sts: Fact
+    histology: Fact
+    retroperitoneal: Fact
+    intra_abdominal: Fact
+
+
+def _morphologies(rec: Record, vs: ValueSets) -> list[tuple[Coding, Evidence]]:
+    """ICD-O-3 morphology codes: the mCODE histology extension on Conditions, and histology
+    Observations (LOINC 31206-6)."""
+    out: list[tuple[Coding, Evidence]] = []
+    for d in rec.conditions:
+        for c in d.morphologies():
+            out.append((c, d.evidence(f"histology {c.code}")))
+    for o in rec.obs_in(vs["histology-observation"]):
+        if o.res.valueCodeableConcept:
+            for c in o.res.valueCodeableConcept.coding:
+                out.append((c, o.evidence(f"histology {c.code}")))
+    return out
+
+
+def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
+    morphs = _morphologies(rec, vs)
+    sts_morph = [(c, e) for c, e in morphs if vs["sts-morphology"].contains(c.system, c.code)]
+
+    # GIST: by condition code or by morphology 8936, whatever the system (input-profile).
+    gist_ev = [d.evidence(f"GIST ({d.label()})") for d in rec.dx_in(vs["gist"])]
+    gist_ev += [e for c, e in morphs if vs["gist"].contains(c.system, c.code)]
+
+    primaries = [
+        d
+        for d in rec.conditions
+        if vs["primary-sts"].matches_any(d.codes)
+        or vs["metastatic-sarcoma"].matches_any(d.codes)
+        or (vs["malignant-primary"].matches_any(d.codes) and (sts_morph or _own_sts_morph(d, vs)))
+    ]
+    primaries = [d for d in primaries if not vs["gist"].matches_any(d.codes)]
+    history = rec.dx_in(vs["sts-history"])
+
+    if gist_ev:
+        gist = Fact.of(True, gist_ev, note="GIST recorded")
+    elif rec.has("conditions"):
+        gist = Fact.of(False, note="no GIST code or morphology recorded")
+    else:
+        gist = Fact.unknown("no conditions were supplied")
+
+    if primaries:
+        sts = Fact.of(
+            True,
+            [d.evidence(f"primary STS ({d.label()})") for d in primaries],
+            note="primary soft tissue sarcoma recorded",
+            unconfirmed=all(d.unconfirmed for d in primaries),
+        )
+    elif history:
+        sts = Fact.of(
+            True,
+            [d.evidence(f"history of STS ({d.label()})") for d in history],
+            note="only a personal-history code (Z85.831, which also covers GIST and "
+            "mesothelioma): histology should be confirmed",
+            unconfirmed=True,
+        )
+    elif rec.has("conditions"):
+        sts = Fact.of(False, note="no soft tissue sarcoma recorded")
+    else:
+        sts = Fact.unknown("no conditions were supplied")
+
+    return Tumour(
+        primaries=primaries,
+        gist=gist,
+        sts=sts,
+        histology=_histology(rec, vs, primaries, sts_morph, bool(gist_ev)),
+        retroperitoneal=_site_fact(primaries, vs, "primary-rps", "retroperitoneal"),
+        intra_abdominal=_site_fact(primaries, vs, "intra-abdominal-primary", "intra-abdominal"),
+    )
+
+
+def _own_sts_morph(d: Dx, vs: ValueSets) -> bool:
+    return any(vs["sts-morphology"].contains(c.system, c.code) for c in d.morphologies())
+
+
+def _histology(
+    rec: Record,
+    vs: ValueSets,
+    primaries: list[Dx],
+    sts_morph: list[tuple[Coding, Evidence]],
+    gist: bool,
+) -> Fact:
+    if gist:
+        return Fact.of("gist", note="GIST")
+    # Morphology codes first (most specific), then SNOMED disorder codes of the primary.
+    candidates: list[tuple[Coding, Evidence]] = list(sts_morph)
+    for d in primaries:
+        candidates += [(c, d.evidence(d.label())) for c in d.codes]
+    found: dict[str, list[Evidence]] = {}
+    for coding, ev in candidates:
+        for cat in HISTOLOGIES:
+            if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
+                found.setdefault(cat, []).append(ev)
+                break
+    if len(found) == 1:
+        cat, ev = next(iter(found.items()))
+        return Fact.of(cat, ev, note=cat.replace("_", " "))
+    if len(found) > 1:
+        return Fact.indeterminate(
+            "conflicting histologies recorded: " + ", ".join(sorted(found)),
+            [e for evs in found.values() for e in evs],
+        )
+    if sts_morph or primaries:
+        ev = [e for _, e in sts_morph] or [d.evidence(d.label()) for d in primaries]
+        return Fact.of("other_sts", ev, note="soft tissue sarcoma, subtype not in the list")
+    return Fact.unknown("no histology (ICD-O-3 morphology) recorded")
+
+
+def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
+    hits = [d for d in primaries if vs[vs_id].matches_any(d.codes)]
+    if vs_id == "primary-rps":
+        hits += [
+            d
+            for d in primaries
+            if d not in hits and vs["bodysite-retroperitoneum"].matches_any(d.body_sites())
+        ]
+    if hits:
+        return Fact.of(True, [d.evidence(d.label()) for d in hits], note=f"{what} primary")
+    # Only a site-specific code (ICD-10 is organised by site) or a bodySite can say "no";
+    # "sarcoma, site unspecified" in SNOMED cannot.
+    sited = [
+        d
+        for d in primaries
+        if d.body_sites() or any(canonical_system(c.system) in (ICD10CM, ICD10) for c in d.codes)
+    ]
+    if sited:
+        return Fact.of(False, [d.evidence(d.label()) for d in sited], note=f"not {what}")
+    if primaries:
+        return Fact.unknown(f"the primary's site is not coded (cannot tell if {what})")
+    return Fact.unknown("no primary tumour recorded")

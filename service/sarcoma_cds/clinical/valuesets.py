@@ -1,0 +1,209 @@
+"""Value sets as data (`cql-free-rules/valuesets/*.yaml`), validated strictly at start-up.
+
+A site adds its local codes by editing YAML, never Python. Membership is tested on the
+normalised code (see codes.py); a concept matches when any of its codings matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sarcoma_cds.clinical.codes import (
+    FAMILY,
+    ICDO3,
+    KNOWN_SYSTEMS,
+    canonical_system,
+    icdo3_parts,
+    normalise_code,
+)
+
+
+class ValueSetError(Exception):
+    """An invalid value-set file: the message names the file, the path inside it and the problem."""
+
+
+class CodingLike(Protocol):
+    @property
+    def system(self) -> str | None: ...
+    @property
+    def code(self) -> str | None: ...
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    codes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    ranges: tuple[tuple[str, str], ...] = ()
+    behaviours: tuple[str, ...] = ()
+
+    @field_validator("system")
+    @classmethod
+    def _known_system(cls, v: str) -> str:
+        canon = canonical_system(v)
+        if canon not in KNOWN_SYSTEMS:
+            raise ValueError(f"unknown code system {v!r}")
+        return canon
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _Entry:
+        if not (self.codes or self.prefixes or self.ranges):
+            raise ValueError("an entry needs codes, prefixes or ranges")
+        for low, high in self.ranges:
+            if normalise_code(self.system, low) > normalise_code(self.system, high):
+                raise ValueError(f"range {low}..{high} is empty (low > high)")
+        if self.behaviours and self.system != ICDO3:
+            raise ValueError("behaviours apply only to ICD-O-3 entries")
+        return self
+
+
+class ValueSetFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: str
+    title: str
+    source: str
+    include: tuple[_Entry, ...] = Field(min_length=1)
+    exclude: tuple[_Entry, ...] = ()
+    values: dict[str, float] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _CompiledEntry:
+    system: str
+    codes: frozenset[str]
+    prefixes: tuple[str, ...]
+    ranges: tuple[tuple[str, str], ...]
+    behaviours: frozenset[str]
+
+    @classmethod
+    def of(cls, e: _Entry) -> _CompiledEntry:
+        n = e.system
+        return cls(
+            system=FAMILY.get(n, n),
+            codes=frozenset(normalise_code(n, c) for c in e.codes),
+            prefixes=tuple(normalise_code(n, p) for p in e.prefixes),
+            ranges=tuple((normalise_code(n, lo), normalise_code(n, hi)) for lo, hi in e.ranges),
+            behaviours=frozenset(e.behaviours),
+        )
+
+    def matches(self, system: str, code: str) -> bool:
+        if FAMILY.get(system, system) != self.system:
+            return False
+        if system == ICDO3:
+            return self._matches_icdo3(code)
+        if code in self.codes or any(code.startswith(p) for p in self.prefixes):
+            return True
+        return any(_in_range(code, lo, hi) for lo, hi in self.ranges)
+
+    def _matches_icdo3(self, code: str) -> bool:
+        morph, behaviour = icdo3_parts(code)
+        if self.behaviours and behaviour not in self.behaviours:
+            return False
+        for listed in self.codes:
+            lm, lb = icdo3_parts(listed)
+            if lm == morph and (lb is None or lb == behaviour):
+                return True
+        if any(morph.startswith(p) for p in self.prefixes):
+            return True
+        return any(_in_range(morph, lo, hi) for lo, hi in self.ranges)
+
+
+def _in_range(code: str, lo: str, hi: str) -> bool:
+    # A high bound covers its own children: C15..C26 includes C26.9 (truncate before comparing).
+    return lo <= code and code[: len(hi)] <= hi
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    id: str
+    title: str
+    include: tuple[_CompiledEntry, ...]
+    exclude: tuple[_CompiledEntry, ...]
+    values: dict[str, float]
+
+    def contains(self, system: str | None, code: str | None) -> bool:
+        canon = canonical_system(system)
+        if not canon or not code:
+            return False
+        norm = normalise_code(canon, code)
+        if any(e.matches(canon, norm) for e in self.exclude):
+            return False
+        return any(e.matches(canon, norm) for e in self.include)
+
+    def matches_any(self, codings: Iterable[CodingLike]) -> bool:
+        return any(self.contains(c.system, c.code) for c in codings)
+
+    def value_of(self, codings: Iterable[CodingLike]) -> float | None:
+        """The ordinal value (`values:` in the file) of the first matching coding."""
+        for c in codings:
+            if self.contains(c.system, c.code) and c.code is not None:
+                canon = canonical_system(c.system)
+                norm = normalise_code(canon, c.code) if canon else c.code
+                for listed, value in self.values.items():
+                    if canon and normalise_code(canon, listed) == norm:
+                        return value
+        return None
+
+
+class ValueSets:
+    """All value sets by id; a missing id is a programming error caught at start-up."""
+
+    def __init__(self, sets: dict[str, ValueSet]) -> None:
+        self._sets = sets
+
+    def __getitem__(self, vs_id: str) -> ValueSet:
+        return self._sets[vs_id]
+
+    def __contains__(self, vs_id: object) -> bool:
+        return vs_id in self._sets
+
+    def ids(self) -> list[str]:
+        return sorted(self._sets)
+
+    def require(self, ids: Iterable[str]) -> None:
+        missing = sorted(set(ids) - set(self._sets))
+        if missing:
+            raise ValueSetError(f"value sets missing from the rules folder: {', '.join(missing)}")
+
+    @classmethod
+    def load_dir(cls, folder: Path) -> ValueSets:
+        if not folder.is_dir():
+            raise ValueSetError(f"{folder}: value-set folder not found")
+        sets: dict[str, ValueSet] = {}
+        for path in sorted(folder.glob("*.yaml")):
+            vs = load_file(path)
+            sets[vs.id] = vs
+        if not sets:
+            raise ValueSetError(f"{folder}: no value-set files (*.yaml)")
+        return cls(sets)
+
+
+def load_file(path: Path) -> ValueSet:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueSetError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        f = ValueSetFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ValueSetError(f"{path}: at {where}: {first['msg']}") from exc
+    if f.id != path.stem:
+        raise ValueSetError(f"{path}: at id: {f.id!r} differs from the file name {path.stem!r}")
+    return ValueSet(
+        id=f.id,
+        title=f.title,
+        include=tuple(_CompiledEntry.of(e) for e in f.include),
+        exclude=tuple(_CompiledEntry.of(e) for e in f.exclude),
+        values=dict(f.values),
+    )

@@ -27,7 +27,7 @@ class KeyResolver:
         if jku is not None:
             if jku not in client.jku_allowlist:
                 raise AuthenticationError(
-                    f"jku {jku[:200]!r} is not allowlisted for {client.iss!r}"
+                    f"jku {jku[:200]!r} is not on the allowlist of {client.iss!r}"
                 )
             jwk = self._remote.find(jku, kid)
         elif client.iss in self._static:

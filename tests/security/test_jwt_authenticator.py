@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -84,9 +86,7 @@ def test_es384_token_from_inline_jwks_is_accepted(
     assert verified == payload
 
 
-def test_rs384_token_from_jwks_file_is_accepted(
-    tmp_path: Path, rsa_key: rsa.RSAPrivateKey
-) -> None:
+def test_rs384_token_from_jwks_file_is_accepted(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     jwks_file = tmp_path / "ehr-jwks.json"
     jwks_file.write_text(json.dumps(jwk_set(public_jwk(rsa_key, "rsa-1", alg="RS384"))))
     authenticator = make_authenticator(TrustedClient(iss=EHR_ISS, jwks_file=jwks_file))
@@ -233,6 +233,25 @@ def test_key_of_another_algorithm_is_not_used(ec_key: ec.EllipticCurvePrivateKey
     rejected(authenticator, sign(ec_key, claims()), "is for 'ES256', token uses ES384")
 
 
+def test_kid_of_another_key_type_is_rejected(
+    ec_key: ec.EllipticCurvePrivateKey, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    authenticator = make_authenticator(
+        TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(rsa_key, "rsa-1")))
+    )
+    rejected(authenticator, sign(ec_key, claims(), kid="rsa-1"), "not valid \\(InvalidKeyError\\)")
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # signing it
+def test_rsa_key_shorter_than_2048_bits_is_rejected() -> None:
+    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    authenticator = make_authenticator(
+        TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(weak_key, KID)))
+    )
+    token = sign(weak_key, claims(), alg="RS384")
+    rejected(authenticator, token, "not valid \\(InvalidKeyError\\)")
+
+
 def test_missing_kid_is_rejected(ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey) -> None:
     rejected(ehr, sign(ec_key, claims(), kid=None), "no usable kid")
 
@@ -325,7 +344,9 @@ def test_rejected_token_does_not_spend_its_jti(
 
 
 @pytest.mark.parametrize("tenant", ["hospital-b", None])
-def test_tenant_mismatch_is_rejected(ec_key: ec.EllipticCurvePrivateKey, tenant: str | None) -> None:
+def test_tenant_mismatch_is_rejected(
+    ec_key: ec.EllipticCurvePrivateKey, tenant: str | None
+) -> None:
     authenticator = make_authenticator(
         TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(ec_key, KID)), tenant="hospital-a")
     )
@@ -389,6 +410,16 @@ def test_jwks_is_refetched_on_unknown_kid_after_key_rotation(
     assert jwks_server.fetches[EHR_JWKS_URL] == 2
 
 
+def test_concurrent_first_requests_fetch_the_jwks_once(
+    rotating_ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
+) -> None:
+    tokens = [sign(ec_key, claims(), kid="key-2024") for _ in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda t: rotating_ehr.verify(bearer(t), AUDIENCE), tokens))
+    assert len({result["jti"] for result in results}) == 16
+    assert jwks_server.fetches[EHR_JWKS_URL] == 1
+
+
 def test_unknown_kids_cannot_force_a_fetch_per_request(
     rotating_ehr: JwtAuthenticator,
     ec_key: ec.EllipticCurvePrivateKey,
@@ -442,8 +473,6 @@ def test_unreachable_jwks_fails_closed(
 def test_jwks_redirects_are_not_followed(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
-    import httpx
-
     def redirecting(request: httpx.Request) -> httpx.Response:
         jwks_server.fetches[str(request.url)] += 1
         return httpx.Response(302, headers={"Location": "https://attacker.example/jwks.json"})

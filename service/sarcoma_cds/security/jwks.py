@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from sarcoma_cds.security.algorithms import ASYMMETRIC_ALGORITHMS
 
@@ -45,7 +45,7 @@ def _unusable_reason(jwk: object) -> str | None:
         return f"kid {kid!r}: alg {jwk['alg']!r} is not an asymmetric signing algorithm"
     try:
         PyJWK(jwk)
-    except (PyJWKError, ValueError, TypeError) as err:
+    except (PyJWTError, ValueError, TypeError) as err:
         return f"kid {kid!r}: not a valid public key ({err.__class__.__name__})"
     return None
 

@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 
 import httpx
 from jwt import PyJWK, PyJWS
-from jwt.exceptions import InvalidTokenError, PyJWKError
+from jwt.exceptions import InvalidTokenError, PyJWTError
 
 from sarcoma_cds.security.algorithms import check_algorithms
 from sarcoma_cds.security.base import AuthenticationError
@@ -144,7 +144,7 @@ class JwtAuthenticator:
         try:
             key = PyJWK(jwk, algorithm=alg)
             verified = self._jws.decode_complete(token, key=key, algorithms=[alg])
-        except (PyJWKError, InvalidTokenError) as err:
+        except (PyJWTError, ValueError, TypeError) as err:
             raise AuthenticationError(
                 f"signature of {client.iss!r} kid {_short(kid)} not valid "
                 f"({err.__class__.__name__})"

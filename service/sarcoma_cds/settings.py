@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sarcoma_cds.paths import default_rules_dir
+from sarcoma_cds.security.algorithms import check_algorithms
 
 
 class UnsafeSettingsError(ValueError):
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     fetch_max_pages: int = Field(default=10, ge=1, le=100)
     fetch_page_size: int = Field(default=200, ge=1, le=1000)
     allow_unauthenticated_fetch: bool = False
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _only_asymmetric_algorithms(cls, value: list[str]) -> list[str]:
+        return check_algorithms(value)
 
     def check_safe(self) -> None:
         """Raise UnsafeSettingsError naming every setting production cannot run with."""

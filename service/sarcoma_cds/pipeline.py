@@ -2,8 +2,6 @@
 
 `Engine.load(settings)` reads and validates the rules and value sets once (start-up);
 `Engine.evaluate(...)` is pure: the caller passes "today".
-
-SKELETON: the clinical core replaces the body of `evaluate` (issue 3/4). The signature is fixed.
 """
 
 from __future__ import annotations
@@ -13,28 +11,51 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sarcoma_cds.cards.builder import build_cards
+from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
+from sarcoma_cds.fhir.prefetch import collect
+from sarcoma_cds.rules.loader import RulesError, RuleSet, load_rules
 from sarcoma_cds.settings import Settings
 
-
-class RulesError(Exception):
-    """A rule or value-set file is invalid; the message names the file, the path and the problem."""
+__all__ = ["Engine", "Evaluation", "RulesError"]
 
 
 @dataclass(frozen=True)
 class Evaluation:
     cards: list[dict[str, Any]]  # JSON-ready CDS Hooks cards (no nulls, no empty values)
-    facts: dict[str, Any] = field(default_factory=dict)  # the derived profile, as JSON
+    facts: dict[str, Any] = field(default_factory=dict)  # the derived profile, detailed, as JSON
     data_gaps: list[str] = field(default_factory=list)
+    profile: MetastaticProfile | None = None
+
+
+def parameters(settings: Settings) -> ClinicalParameters:
+    return ClinicalParameters(
+        long_dfi_months=settings.long_dfi_months,
+        tfi_favourable_months=settings.tfi_favourable_months,
+        imaging_recent_days=settings.imaging_recent_days,
+    )
 
 
 @dataclass(frozen=True)
 class Engine:
     settings: Settings
+    rules: RuleSet
+    params: ClinicalParameters
 
     @classmethod
     def load(cls, settings: Settings) -> Engine:
         """Load and validate rules and value sets; raise RulesError on any invalid file."""
-        return cls(settings=settings)
+        rules = load_rules(settings.rules_dir)
+        try:
+            validate_orders(rules.rules)
+        except OrderTemplateError as exc:
+            raise RulesError(str(exc)) from exc
+        return cls(settings=settings, rules=rules, params=parameters(settings))
+
+    def profile(self, patient_id: str, prefetch: Mapping[str, Any], today: date) -> MetastaticProfile:
+        return derive_profile(collect(patient_id, prefetch), self.rules.valuesets, self.params, today)
 
     def evaluate(
         self,
@@ -42,6 +63,15 @@ class Engine:
         prefetch: Mapping[str, Any],
         today: date,
         user_id: str | None = None,
+        hook_instance: str | None = None,
     ) -> Evaluation:
-        """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent)."""
-        return Evaluation(cards=[])
+        """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent).
+        `user_id` is accepted for the CDS Hooks context but does not change the cards."""
+        profile = self.profile(patient_id, prefetch, today)
+        cards = build_cards(self.rules, profile, patient_id, hook_instance)
+        return Evaluation(
+            cards=cards,
+            facts=profile.detailed(),
+            data_gaps=list(profile.data_gaps),
+            profile=profile,
+        )

@@ -20,11 +20,20 @@ FACT_LABELS = {
     "tfi_months": "Treatment-free interval (months)",
     "asa_class": "ASA class",
     "ecog": "ECOG",
-    "flr_below_threshold": "FLR below 25 %",
     "flr_needs_liver_workup": "FLR needs liver-function work-up",
     "future_liver_remnant_percent": "Future liver remnant (%)",
     "hcc_risk_factors": "HCC risk factors",
-    "ups": "UPS",
+    "long_dfi": "Long DFI (> 12 months)",
+    "tfi_favourable": "TFI favourable (> 12 months)",
+    "flr_below_threshold": "FLR below 25 %",
+    "primary_site_retroperitoneal": "Retroperitoneal primary (RPS)",
+    "not_surgical_candidate": "Not a surgical candidate",
+    "recent_ct_abdomen": "Contrast CT abdomen done recently",
+    "recent_liver_mri": "Liver MRI done recently",
+    "recent_pet_ct": "FDG-PET/CT done recently",
+    "recent_brain_mri": "Brain MRI done recently",
+    "recent_spine_mri": "Spine MRI done recently",
+    "months_since_liver_metastasectomy": "Months since liver metastasectomy",
 }
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sarcoma_cds.clinical.dates import DateInterval, add_months, parse_fhir_date
+from sarcoma_cds.clinical.dates import (
+    DateInterval,
+    add_months,
+    parse_fhir_date,
+    whole_months_between,
+)
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.record import Proc
 
@@ -31,6 +36,7 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
             "followup_next_due": Fact.unknown(reason, last_resection.evidence),
             "followup_overdue": Fact.unknown(reason, last_resection.evidence),
             "last_surveillance_ct_date": Fact.unknown(reason),
+            "months_since_liver_metastasectomy": Fact.unknown(reason, last_resection.evidence),
         }
     surgery = parse_fhir_date(last_resection.value).earliest
     months, wording = interval_due(surgery, today)
@@ -50,7 +56,11 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
     base = ct or DateInterval.on(surgery)
     due_early, due_late = add_months(base.earliest, months), add_months(base.latest, months)
     since = f"since the last CT ({base.text})" if ct else f"since the metastasectomy ({surgery})"
+    since_surgery = whole_months_between(surgery, today)
     out = {
+        "months_since_liver_metastasectomy": Fact.of(
+            since_surgery, list(last_resection.evidence), note=f"operated {surgery}"
+        ),
         "followup_interval": Fact.of(wording, ev),
         "last_surveillance_ct_date": ct_fact,
     }

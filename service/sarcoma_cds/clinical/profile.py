@@ -84,6 +84,7 @@ FACT_KINDS: dict[str, Kind] = {
     # follow-up (13.1)
     "last_liver_metastasectomy_date": "date",
     "last_surveillance_ct_date": "date",
+    "months_since_liver_metastasectomy": "int",
     "followup_interval": "text",
     "followup_next_due": "date",
     "followup_overdue": "bool",

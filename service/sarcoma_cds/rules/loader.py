@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -35,6 +35,9 @@ _OPERATOR_KINDS = {
 }
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class RulesError(Exception):
     """An invalid rules folder: names the file, the path inside it and the problem."""
 
@@ -56,7 +59,7 @@ def _read_yaml(path: Path) -> Any:
         raise RulesError(f"{path}: cannot be read: {exc}") from exc
 
 
-def _validate[M: BaseModel](model: type[M], raw: Any, path: Path) -> M:
+def _validate(model: type[M], raw: Any, path: Path) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -158,7 +158,7 @@ class RuleFile(BaseModel):
     scope: Literal["sts-liver", "gist"] = "sts-liver"
     order: int = Field(ge=0, le=100)  # card order in the response
     title: str
-    recommendations: tuple[str, ...] = Field(min_length=1)
+    recommendations: tuple[str, ...] = ()
     applies_when: Condition
     summary: str = Field(min_length=1, max_length=139)
     indicator: Literal["info", "warning", "critical"] = "info"

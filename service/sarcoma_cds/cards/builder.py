@@ -1,0 +1,186 @@
+"""Rules × profile → CDS Hooks cards (clinical-logic §2).
+
+At most one card per topic. A card shows the statements whose conditions hold; a statement whose
+condition is unknown says what data would settle it (never a guess). Every card names the facts
+behind it and every recommendation it rests on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
+from sarcoma_cds.cards.orders import service_request
+from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
+from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.rules.loader import RuleSet
+from sarcoma_cds.rules.logic import TV, evaluate, fact_names
+from sarcoma_cds.rules.schema import Recommendation, RuleFile
+
+EXTENSION_KEY = "org.sarcoma-cds"
+TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
+OVERRIDE_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/override-reason"
+_NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
+_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+def scope_of(profile: MetastaticProfile) -> str | None:
+    """Which rules apply: `gist`, `sts-liver`, or none (no STS, or no liver metastasis ever)."""
+    if not profile["liver_metastasis_ever"].is_yes:
+        return None
+    if profile["gist"].is_yes:
+        return "gist"
+    return "sts-liver" if profile["sts"].is_yes else None
+
+
+def build_cards(
+    rules: RuleSet,
+    profile: MetastaticProfile,
+    patient_id: str,
+    hook_instance: str | None = None,
+) -> list[dict[str, Any]]:
+    scope = scope_of(profile)
+    if scope is None:
+        return []
+    cards = []
+    for rule in rules.rules:
+        if rule.scope != scope:
+            continue
+        card = build_card(rule, profile, rules.recommendations, patient_id, hook_instance)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _card_uuid(hook_instance: str | None, topic: str) -> uuid.UUID:
+    # Deterministic per hook instance: a retried call gives the same uuids, so feedback matches.
+    if hook_instance:
+        return uuid.uuid5(_NAMESPACE, f"{hook_instance}/{topic}")
+    return uuid.uuid4()
+
+
+def evaluate_rule(
+    rule: RuleFile, facts: Mapping[str, Fact]
+) -> tuple[bool, list[tuple[Any, str]], list[tuple[Any, str, dict[str, Fact]]], list[str]] | None:
+    """(applies, shown statements, unknown statements, facts used) or None if the card is silent."""
+    gate = evaluate(rule.applies_when, facts)
+    if gate.value is not TV.TRUE:
+        return None
+    shown: list[tuple[Any, str]] = []
+    needs: list[tuple[Any, str, dict[str, Fact]]] = []
+    used: list[str] = list(rule.show_facts)
+    for st in rule.statements:
+        out = evaluate(st.when, facts)
+        if out.value is TV.TRUE:
+            shown.append((st, fill(st.text, facts)))
+            used += fact_names(st.when)
+        elif out.value is TV.UNKNOWN and st.on_unknown:
+            needs.append((st, fill(st.on_unknown, facts), out.missing))
+            used += list(out.missing)
+    if not shown and not needs:
+        return None
+    return True, shown, needs, used
+
+
+def build_card(
+    rule: RuleFile,
+    profile: MetastaticProfile,
+    recs: Mapping[str, Recommendation],
+    patient_id: str,
+    hook_instance: str | None = None,
+) -> dict[str, Any] | None:
+    facts = profile.facts
+    result = evaluate_rule(rule, facts)
+    if result is None:
+        return None
+    _, shown, needs, used = result
+
+    cited: list[str] = []
+    for st, *_ in shown + needs:  # type: ignore[operator]
+        cited += [r for r in st.recommendations if r not in cited]
+    cited = [r for r in rule.recommendations if r in cited]
+
+    indicator = rule.indicator
+    for st, _ in shown:
+        if st.indicator and _RANK[st.indicator] > _RANK[indicator]:
+            indicator = st.indicator
+    summary_tpl = next((st.summary for st, _ in shown if st.summary), rule.summary)
+    summary = _clip(fill(summary_tpl, facts))
+
+    lines = [f"{text}{cite(st.recommendations, recs)}" for st, text in shown]
+    detail = [f"- {line}" for line in lines]
+    if needs:
+        detail += ["", "**Needs data**"]
+        for st, text, missing in needs:
+            why = "; ".join(f.reason or name for name, f in missing.items())
+            detail.append(f"- {text}{cite(st.recommendations, recs)} — missing: {why}")
+    if rule.topic == "summary":
+        if profile.unconfirmed:
+            detail += ["", "**Unconfirmed diagnoses** (counted, but to be confirmed)"]
+            detail += [f"- {u}" for u in profile.unconfirmed]
+        if profile.data_gaps:
+            detail += ["", "**Data gaps**"] + [f"- {g}" for g in profile.data_gaps]
+    names = [n for n in FACT_KINDS if n in set(used)]
+    if names:
+        detail += ["", "**Derived facts**"] + [fact_line(n, facts[n]) for n in names]
+    if cited:
+        detail += ["", "**Recommendations** (Ibero-American consensus, Cancers 2025;17:1295)"]
+        detail += [recommendation_line(recs[r]) for r in cited]
+
+    card_id = _card_uuid(hook_instance, rule.topic)
+    ext: dict[str, Any] = {
+        "topic": rule.topic,
+        "rule": f"{rule.id}@{rule.version}",
+    }
+    if cited:
+        ext["recommendations"] = cited
+    if rule.topic == "summary":
+        ext["facts"] = profile.compact()
+    card: dict[str, Any] = {
+        "uuid": str(card_id),
+        "summary": summary,
+        "detail": "\n".join(detail),
+        "indicator": indicator,
+        "source": {
+            "label": GUIDELINE_LABEL,
+            "url": GUIDELINE_DOI_URL,
+            "topic": {"system": TOPIC_SYSTEM, "code": rule.topic, "display": rule.title},
+        },
+        "extension": {EXTENSION_KEY: ext},
+    }
+    suggestions = []
+    for s in rule.suggestions:
+        if evaluate(s.when, facts).value is not TV.TRUE:
+            continue
+        actions = [
+            {
+                "type": "create",
+                "description": f"{s.label}: {o.code.display}",
+                "resource": service_request(o, patient_id),
+            }
+            for o in s.orders
+        ]
+        sug: dict[str, Any] = {
+            "label": s.label,
+            "uuid": str(uuid.uuid5(card_id, s.id)),
+            "actions": actions,
+        }
+        if s.recommended:
+            sug["isRecommended"] = True
+        suggestions.append(sug)
+    if suggestions:
+        card["suggestions"] = suggestions
+        card["selectionBehavior"] = "any"
+    if rule.override_reasons:
+        card["overrideReasons"] = [
+            {"code": c.code, "system": c.system, "display": c.display}
+            for c in rule.override_reasons
+        ]
+    return card
+
+
+def _clip(text: str, limit: int = 139) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

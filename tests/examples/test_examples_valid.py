@@ -98,8 +98,16 @@ FACT_VALUES: dict[str, set[str] | type[int]] = {
     "followup_overdue": YES_NO_UNKNOWN,
 }
 # Primary STS and liver-metastasis codes from docs/input-profile.md, used for the timing checks.
-PRIMARY_STS = {(ICD10CM, c) for c in ("C49.1", "C49.2", "C49.4", "C49.5", "C48.0", "C55")}
+PRIMARY_STS = {
+    *((ICD10CM, f"C49.{i}") for i in range(10)),
+    *((ICD10CM, c) for c in ("C492", "C48.0", "C55")),
+    *((SCT, c) for c in ("424413001", "443719001", "302851001")),
+}
 LIVER_MET = {(ICD10CM, "C78.7"), (ICD10CM, "C787"), (SCT, "94381002"), (SCT, "94381002.0")}
+ANY_MET = LIVER_MET | {
+    *((ICD10CM, c) for c in ("C78.01", "C78.02", "C79.51", "C78.6", "J91.0", "I31.31")),
+    *((SCT, c) for c in ("94391008", "94222008", "94627008", "230156002")),
+}
 FHIR_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -362,6 +370,31 @@ def test_six_month_boundary_is_covered_on_both_sides() -> None:
             assert expected["dfi_months"] == 6
             sides["one day later"] = sides.get("one day later", 0) + 1
     assert sides == {"exactly": 1, "one day later": 1}
+
+
+def whole_months(start: str, end: str) -> int:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months if add_months(first, months) <= last else months - 1
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in FILES if "dfi_months" in manifest()[n]["expected"]["facts"]]
+)
+def test_expected_dfi_matches_the_dates_in_the_file(name: str) -> None:
+    facts = manifest()[name]["expected"]["facts"]
+    conditions = own(load(name), "conditions")
+    primary, first_met = first_date(conditions, PRIMARY_STS), first_date(conditions, ANY_MET)
+    assert primary is not None
+    assert first_met is not None
+    assert whole_months(primary, first_met) == facts["dfi_months"]
+    assert facts["timing"] == (
+        "synchronous"
+        if first_met <= add_months(date.fromisoformat(primary), 6).isoformat()
+        else "metachronous"
+    )
+    if "long_dfi" in facts:
+        assert facts["long_dfi"] == ("yes" if facts["dfi_months"] > 12 else "no")
 
 
 def test_partial_date_makes_timing_indeterminate() -> None:

@@ -1,0 +1,1505 @@
+"""Builds the synthetic example library: NN-slug.json patient-view requests and manifest.yaml.
+
+Deterministic and re-runnable: `python fhir-examples/_build.py` rewrites every file identically.
+The committed JSON and YAML are the product; this script only keeps them consistent.
+
+The `expected` block of each manifest entry is an independent reading of clinical-logic.md §2
+and the paper (Table 5), written from the documents, not from the service code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _codes import (
+    B18_HEP_B,
+    C16_STOMACH,
+    C48_RETROPERITONEUM,
+    C49_ABDOMEN,
+    C49_LOWER_LIMB,
+    C49_LOWER_LIMB_QUIRK,
+    C49_PELVIS,
+    C49_THORAX,
+    C49_UPPER_LIMB,
+    C49A2_GIST,
+    C55_UTERUS,
+    C78_LEFT_LUNG,
+    C78_LIVER,
+    C78_LIVER_QUIRK,
+    C78_RETRO_PERITONEUM,
+    C78_RIGHT_LUNG,
+    C79_BONE,
+    CAT_SURGICAL,
+    CAT_THERAPEUTIC,
+    CPT_PARTIAL_LOBECTOMY,
+    CPT_TRISEGMENTECTOMY,
+    D18_HEMANGIOMA,
+    E11_DIABETES,
+    I10_HYPERTENSION,
+    I31_PERICARDIAL_EFFUSION,
+    J91_PLEURAL_EFFUSION,
+    K74_CIRRHOSIS,
+    LOINC_HISTOLOGY,
+    M_ANGIO,
+    M_ASPS,
+    M_DEDIFF_LPS,
+    M_GIST,
+    M_LMS,
+    M_LMS_QUIRK,
+    M_MYXOID_LPS,
+    M_SYNOVIAL,
+    M_UPS,
+    NOT_SURGICAL_CANDIDATE,
+    SCT_BONE_MET,
+    SCT_CHEMOTHERAPY,
+    SCT_CIRRHOSIS,
+    SCT_DIABETES,
+    SCT_GIST,
+    SCT_HEP_B,
+    SCT_HEPATECTOMY,
+    SCT_HYPERTENSION,
+    SCT_LIVER_MET,
+    SCT_LIVER_MET_QUIRK,
+    SCT_LMS,
+    SCT_LUNG_MET,
+    SCT_MALIGNANT_MENINGITIS,
+    SCT_PERITONEAL_MET,
+    SCT_PLEURAL_EFFUSION,
+    SCT_SARCOMA,
+    SCT_SYNOVIAL,
+    SCT_TUMOUR_RESECTION,
+    STATUS_STABLE,
+    STATUS_WORSENED,
+    Z85_COLORECTAL,
+)
+from _fhir import (
+    ABDOMEN,
+    LIVER,
+    LOCAL,
+    LUNG,
+    PELVIS,
+    PERITONEUM,
+    RETROPERITONEUM,
+    STOMACH,
+    THIGH,
+    UCUM,
+    UPPER_ARM,
+    UTERUS,
+    Coding,
+    Json,
+    PatientFiles,
+)
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2026-06-01"
+OTHER_PATIENT = "other-patient-9999"  # the deliberate foreign subject in example 17
+
+# Shorthands for the recommendation ids an example must cite.
+SUMMARY_META = ["1.1", "2.2"]
+SUMMARY_SYNC = ["1.1", "2.1"]
+STAGING = ["4.1", "4.3"]
+MDT = ["5.1"]
+
+Builder = Callable[[], tuple[PatientFiles, Json]]
+BUILDERS: list[tuple[str, Builder]] = []
+
+
+def example(slug: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        BUILDERS.append((slug, fn))
+        return fn
+
+    return register
+
+
+def expect(
+    *,
+    shows: str,
+    topics: list[str],
+    recommendations: dict[str, list[str]],
+    facts: dict[str, Any],
+    rationale: str,
+    indicators: dict[str, str] | None = None,
+    today: str = TODAY,
+) -> Json:
+    expected: Json = {"topics": topics, "recommendations": recommendations, "facts": facts}
+    if indicators:
+        expected["indicators"] = indicators
+    return {"today": today, "shows": shows, "expected": expected, "rationale": rationale}
+
+
+def liver_met_ehr(p: PatientFiles, rid: str, date: str, **kw: Any) -> Json:
+    return p.condition(rid, [C78_LIVER, SCT_LIVER_MET], date, **kw)
+
+
+def liver_met_mcode(p: PatientFiles, rid: str, date: str, **kw: Any) -> Json:
+    return p.condition(
+        rid, [C78_LIVER, SCT_LIVER_MET], date, kind="secondary", body_site=LIVER, **kw
+    )
+
+
+def sts_mcode(
+    p: PatientFiles, rid: str, site_code: Coding, site: Coding, histology: Coding, date: str
+) -> Json:
+    return p.condition(rid, [site_code], date, kind="primary", body_site=site, histology=histology)
+
+
+# ---------------------------------------------------------------- timing and the 6-month boundary
+
+
+@example("metachronous-lms-liver-only")
+def _01() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-01", "mcode", family="Almeida", given="Rosa", gender="female", birth_date="1968-04-11"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2025-05-12")
+    p.procedure(
+        "resection-primary",
+        [SCT_TUMOUR_RESECTION],
+        performed="2025-06-20",
+        category=CAT_SURGICAL,
+        body_site=THIGH,
+        reason="primary-lms",
+    )
+    liver_met_mcode(p, "liver-met", "2026-03-20")
+    p.lesion_count("lesion-count-liver", "2026-03-20", 2)
+    p.tumor_size("size-liver-s7", "2026-03-20", 24, "liver-met")
+    p.ecog("ecog", "2026-04-02", 0)
+    return p, expect(
+        shows=(
+            "Metachronous leiomyosarcoma, two liver metastases 10 months after diagnosis: the "
+            "resection pathway"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "long_dfi": "no",
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "site_count": 1,
+            "lesion_count": 2,
+            "histology": "leiomyosarcoma",
+        },
+        rationale=(
+            "DFI 10 months > 6 (2.2, 8.1); 2 lesions in 1 site = OMD (1.1); liver-only "
+            "metachronous OMD -> 5.3 + 8.1. DFI <= 12 months and no HCC/CRC history, no planned "
+            "preoperative therapy: no biopsy card (3.1 not triggered)."
+        ),
+    )
+
+
+@example("synchronous-exactly-6-months")
+def _02() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-02", "ehr", family="Okafor", given="Daniel", gender="male", birth_date="1979-09-02"
+    )
+    p.condition("dx-synovial", [C49_UPPER_LIMB, SCT_SYNOVIAL], "2025-10-15")
+    liver_met_ehr(p, "dx-liver-met", "2026-04-15")
+    p.lesion_count("lesion-count-liver", "2026-04-15", 1)
+    return p, expect(
+        shows=(
+            "First liver metastasis exactly 6 calendar months after diagnosis (2025-10-15 -> "
+            "2026-04-15) is synchronous"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_SYNC,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["8.2"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "synchronous",
+            "dfi_months": 6,
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "histology": "synovial_sarcoma",
+        },
+        rationale=(
+            "<= 6 months is synchronous (2.1; section 3.8 says '<= 6 months'); synchronous OMD -> "
+            "systemic treatment first (8.2). No induction therapy recorded as planned, so no 3.2 "
+            "biopsy card."
+        ),
+    )
+
+
+@example("metachronous-6-months-plus-1-day")
+def _03() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-03", "ehr", family="Vidal", given="Carmen", gender="female", birth_date="1961-01-23"
+    )
+    # Encounter diagnoses repeat at every visit: the earliest recordedDate is the diagnosis date.
+    p.condition("dx-lms-visit1", [C49_UPPER_LIMB, SCT_LMS], "2025-10-15")
+    p.condition("dx-lms-visit2", [C49_UPPER_LIMB, SCT_LMS], "2025-11-20")
+    liver_met_ehr(p, "dx-liver-met-visit1", "2026-04-16")
+    liver_met_ehr(p, "dx-liver-met-visit2", "2026-05-02")
+    p.lesion_count("lesion-count-liver", "2026-04-16", 1)
+    return p, expect(
+        shows=(
+            "First liver metastasis one day past 6 months (2025-10-15 -> 2026-04-16) is "
+            "metachronous; repeated encounter diagnoses, earliest wins"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 6,
+            "long_dfi": "no",
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "histology": "leiomyosarcoma",
+        },
+        rationale=(
+            "> 6 months is metachronous (2.2). Taking the later primary visit (2025-11-20) would "
+            "wrongly give synchronous: dates come from the earliest encounter diagnosis. Liver-"
+            "only metachronous OMD -> 5.3 + 8.1."
+        ),
+    )
+
+
+@example("partial-date-timing-indeterminate")
+def _04() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-04", "ehr", family="Lindqvist", given="Erik", gender="male", birth_date="1957-06-30"
+    )
+    p.condition("dx-sarcoma", [C49_ABDOMEN, SCT_SARCOMA], "2025")  # outside record: year only
+    liver_met_ehr(p, "dx-liver-met", "2026-03-10")
+    p.lesion_count("lesion-count-liver", "2026-03-10", 1)
+    return p, expect(
+        shows=(
+            "Primary diagnosis dated only '2025': DFI is 2 to 14 months, so timing is indeterminate"
+        ),
+        topics=["summary", "staging-imaging", "mdt-referral"],
+        recommendations={"summary": ["1.1"], "staging-imaging": STAGING, "mdt-referral": MDT},
+        facts={
+            "timing": "indeterminate",
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "site_count": 1,
+        },
+        rationale=(
+            "Interval [2025-01-01, 2025-12-31] to 2026-03-10 straddles 6 months (clinical-logic "
+            "1.2): timing indeterminate and the summary names the coarse date. The treatment "
+            "pathway depends on timing (5.3/8.1 vs 8.2) and is not asserted without it."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- burden
+
+
+@example("liver-and-lung-long-dfi")
+def _05() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-05", "mcode", family="Moreau", given="Luc", gender="male", birth_date="1970-12-05"
+    )
+    sts_mcode(p, "primary-ups", C49_LOWER_LIMB, THIGH, M_UPS, "2024-01-22")
+    liver_met_mcode(p, "liver-met", "2026-03-05")
+    p.condition(
+        "lung-met", [C78_RIGHT_LUNG, SCT_LUNG_MET], "2026-03-05", kind="secondary", body_site=LUNG
+    )
+    p.lesion_count("lesion-count-liver", "2026-03-05", 2)
+    p.lesion_count("lesion-count-lung", "2026-03-05", 1, site=LUNG)
+    p.ecog("ecog", "2026-03-12", 1)
+    return p, expect(
+        shows=(
+            "Metachronous UPS, liver + lung (3 lesions, 2 sites), DFI 25 months: 5.4 and a biopsy "
+            "to confirm origin"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "biopsy": ["3.1", "3.3"],
+            "treatment-pathway": ["5.4"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 25,
+            "long_dfi": "yes",
+            "oligometastatic": "yes",
+            "liver_only": "no",
+            "liver_and_lung_only": "yes",
+            "site_count": 2,
+            "lesion_count": 3,
+            "histology": "ups",
+        },
+        rationale=(
+            "3 lesions in 2 sites = OMD (1.1); metachronous liver + lung only -> 5.4 (highly "
+            "selected). DFI > 12 months makes origin uncertain -> biopsy may be considered (3.1) "
+            "with >= 4 cores 14-16 G (3.3)."
+        ),
+    )
+
+
+@example("three-sites-not-oligometastatic")
+def _06() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-06", "mcode", family="Schmidt", given="Anna", gender="female", birth_date="1965-03-17"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2023-06-01")
+    liver_met_mcode(p, "liver-met", "2026-02-10")
+    p.condition(
+        "lung-met", [C78_LEFT_LUNG, SCT_LUNG_MET], "2026-02-10", kind="secondary", body_site=LUNG
+    )
+    p.condition("bone-met", [C79_BONE, SCT_BONE_MET], "2026-02-10", kind="secondary")
+    for site, coding in (("liver", LIVER), ("lung", LUNG)):
+        p.lesion_count(f"lesion-count-{site}", "2026-02-10", 1, site=coding)
+    return p, expect(
+        shows="Liver, lung and bone metastases: three sites, not oligometastatic, summary only",
+        topics=["summary"],
+        recommendations={"summary": ["1.1"]},
+        facts={
+            "timing": "metachronous",
+            "oligometastatic": "no",
+            "site_count": 3,
+            "liver_only": "no",
+            "liver_and_lung_only": "no",
+        },
+        rationale=(
+            "> 2 metastatic sites excludes OMD (1.1), so no staging, surgical or MDT card; the "
+            "summary explains why."
+        ),
+    )
+
+
+@example("more-than-five-liver-lesions")
+def _07() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-07", "ehr", family="Nakamura", given="Kenji", gender="male", birth_date="1959-08-08"
+    )
+    p.condition("dx-sarcoma", [C49_PELVIS, SCT_SARCOMA], "2024-09-03")
+    p.condition(
+        "dx-liver-met", [C78_LIVER_QUIRK, SCT_LIVER_MET], "2026-04-20"
+    )  # ICD-10-CM without the dot
+    p.lesion_count("lesion-count-liver", "2026-04-20", 7)
+    return p, expect(
+        shows=(
+            "Seven liver lesions (lesion-count Observation): liver-only but not oligometastatic; "
+            "C787 written without the dot"
+        ),
+        topics=["summary"],
+        recommendations={"summary": ["1.1"]},
+        facts={
+            "timing": "metachronous",
+            "lesion_count": 7,
+            "oligometastatic": "no",
+            "liver_only": "yes",
+        },
+        rationale="> 5 lesions excludes OMD (1.1) even when confined to the liver.",
+    )
+
+
+# ---------------------------------------------------------------- diffuse involvement
+
+
+@example("peritoneal-sarcomatosis")
+def _08() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-08", "mcode", family="Rossi", given="Giulia", gender="female", birth_date="1972-02-14"
+    )
+    sts_mcode(p, "primary-lms", C49_ABDOMEN, ABDOMEN, M_LMS, "2024-05-10")
+    liver_met_mcode(p, "liver-met", "2026-03-01")
+    p.condition(
+        "peritoneal-met", [SCT_PERITONEAL_MET], "2026-03-01", kind="secondary", body_site=PERITONEUM
+    )
+    p.lesion_count("lesion-count-liver", "2026-03-01", 2)
+    return p, expect(
+        shows="Liver metastases with peritoneal sarcomatosis: diffuse involvement excludes OMD",
+        topics=["summary"],
+        recommendations={"summary": ["1.2"]},
+        facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
+        rationale=(
+            "Peritoneal sarcomatosis is diffuse organ involvement -> not oligometastatic (1.2) "
+            "although only 2 sites."
+        ),
+    )
+
+
+@example("malignant-pleural-effusion")
+def _09() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-09", "ehr", family="Kowalski", given="Piotr", gender="male", birth_date="1963-10-29"
+    )
+    p.condition("dx-lms", [C49_THORAX, SCT_LMS], "2024-11-18")
+    p.condition(
+        "dx-liver-met", [C78_LIVER, SCT_LIVER_MET_QUIRK], "2026-04-06"
+    )  # SNOMED written "94381002.0"
+    p.condition("dx-pleural-effusion", [J91_PLEURAL_EFFUSION, SCT_PLEURAL_EFFUSION], "2026-04-06")
+    p.lesion_count("lesion-count-liver", "2026-04-06", 1)
+    return p, expect(
+        shows=(
+            "Liver metastasis with malignant pleural effusion (J91.0): pleural involvement "
+            "excludes OMD; SNOMED '94381002.0'"
+        ),
+        topics=["summary"],
+        recommendations={"summary": ["1.2"]},
+        facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
+        rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
+    )
+
+
+@example("malignant-pericardial-effusion")
+def _10() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-10", "ehr", family="Haddad", given="Leila", gender="female", birth_date="1975-05-21"
+    )
+    p.condition("dx-lms", [C49_ABDOMEN, SCT_LMS], "2024-08-12")
+    liver_met_ehr(p, "dx-liver-met", "2026-03-30")
+    p.condition("dx-pericardial-effusion", [I31_PERICARDIAL_EFFUSION], "2026-04-14")
+    p.lesion_count("lesion-count-liver", "2026-03-30", 1)
+    return p, expect(
+        shows=(
+            "Liver metastasis with malignant pericardial effusion (I31.31): pericardial "
+            "involvement excludes OMD"
+        ),
+        topics=["summary"],
+        recommendations={"summary": ["1.2"]},
+        facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
+        rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
+    )
+
+
+@example("leptomeningeal-sarcomatosis")
+def _11() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-11", "mcode", family="Fernandes", given="Tiago", gender="male", birth_date="1988-07-03"
+    )
+    sts_mcode(p, "primary-synovial", C49_LOWER_LIMB, THIGH, M_SYNOVIAL, "2024-02-26")
+    liver_met_mcode(p, "liver-met", "2026-02-02")
+    p.condition("leptomeningeal-met", [SCT_MALIGNANT_MENINGITIS], "2026-04-27", kind="secondary")
+    p.lesion_count("lesion-count-liver", "2026-02-02", 1)
+    return p, expect(
+        shows="Liver metastasis and malignant meningitis: leptomeningeal involvement excludes OMD",
+        topics=["summary"],
+        recommendations={"summary": ["1.2"]},
+        facts={
+            "oligometastatic": "no",
+            "diffuse_involvement": "yes",
+            "histology": "synovial_sarcoma",
+        },
+        rationale="Leptomeningeal sarcomatosis -> not OMD (1.2).",
+    )
+
+
+@example("c78-6-alone-ambiguous")
+def _12() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-12", "ehr", family="Dubois", given="Claire", gender="female", birth_date="1966-11-09"
+    )
+    p.condition("dx-lms", [C49_ABDOMEN, SCT_LMS], "2025-07-01")
+    liver_met_ehr(p, "dx-liver-met", "2026-04-02")
+    p.condition(
+        "dx-c78-6", [C78_RETRO_PERITONEUM], "2026-04-02"
+    )  # no bodySite: retro- or peritoneum?
+    p.lesion_count("lesion-count-liver", "2026-04-02", 2)
+    return p, expect(
+        shows=(
+            "C78.6 without bodySite: a second site and possible peritoneal involvement, so OMD is "
+            "indeterminate"
+        ),
+        topics=["summary", "staging-imaging", "mdt-referral"],
+        recommendations={"summary": ["1.1"], "staging-imaging": STAGING, "mdt-referral": MDT},
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 9,
+            "site_count": 2,
+            "oligometastatic": "indeterminate",
+            "diffuse_involvement": "unknown",
+        },
+        rationale=(
+            "C78.6 alone may be peritoneal (diffuse, 1.2) or retroperitoneal: OMD indeterminate, "
+            "so staging (4.1 CT of the abdominal cavity, 4.3) and MDT (5.1) but no surgical "
+            "pathway."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- out of scope or no card
+
+
+@example("gist-icd10cm")
+def _13() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-13", "ehr", family="Ivanova", given="Marina", gender="female", birth_date="1960-04-04"
+    )
+    p.condition("dx-gist", [C49A2_GIST, SCT_GIST], "2023-03-13")
+    liver_met_ehr(p, "dx-liver-met", "2026-01-19")
+    return p, expect(
+        shows=(
+            "GIST of the stomach by ICD-10-CM C49.A2 with liver metastasis: the consensus does not"
+            " apply"
+        ),
+        topics=["not-applicable"],
+        recommendations={},
+        facts={"histology": "gist"},
+        rationale=(
+            "The paper excludes GIST (TKIs changed its management): one info card, nothing else."
+        ),
+    )
+
+
+@example("gist-snomed")
+def _14() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-14", "ehr", family="Brennan", given="Sean", gender="male", birth_date="1958-12-19"
+    )
+    p.condition("dx-gist", [SCT_GIST], "2022-10-03")
+    p.condition("dx-liver-met", [SCT_LIVER_MET], "2025-12-15")
+    return p, expect(
+        shows=(
+            "GIST coded only in SNOMED CT (420120006) with a SNOMED-only liver metastasis: not "
+            "applicable"
+        ),
+        topics=["not-applicable"],
+        recommendations={},
+        facts={"histology": "gist"},
+        rationale="GIST is out of scope whatever the code system.",
+    )
+
+
+@example("gist-icdo3-morphology")
+def _15() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-15", "mcode", family="Costa", given="Helena", gender="female", birth_date="1969-09-25"
+    )
+    sts_mcode(p, "primary-stomach", C16_STOMACH, STOMACH, M_GIST, "2023-05-08")
+    liver_met_mcode(p, "liver-met", "2026-02-23")
+    p.lesion_count("lesion-count-liver", "2026-02-23", 2)
+    return p, expect(
+        shows="Stomach cancer C16.2 whose mCODE histology is 8936/3 (GIST): not applicable",
+        topics=["not-applicable"],
+        recommendations={},
+        facts={"histology": "gist"},
+        rationale="ICD-O-3 8936 is GIST in any behaviour; the consensus excludes it.",
+    )
+
+
+@example("no-cancer")
+def _16() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-16", "ehr", family="Walker", given="Thomas", gender="male", birth_date="1955-02-02"
+    )
+    p.condition("dx-hypertension", [I10_HYPERTENSION, SCT_HYPERTENSION], "2019-06-11")
+    p.condition("dx-diabetes", [E11_DIABETES, SCT_DIABETES], "2021-01-27")
+    p.condition("dx-hemangioma", [D18_HEMANGIOMA], "2025-09-30")  # a benign liver lesion
+    p.ecog("ecog", "2026-01-15", 0)
+    return p, expect(
+        shows="No cancer (hypertension, diabetes, benign hepatic haemangioma): no card",
+        topics=[],
+        recommendations={},
+        facts={},
+        rationale="No STS: the consensus does not concern this patient and no card may appear.",
+    )
+
+
+@example("sts-no-metastasis-foreign-resource")
+def _17() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-17", "mcode", family="Jensen", given="Sofie", gender="female", birth_date="1977-08-16"
+    )
+    sts_mcode(p, "primary-lps", C49_LOWER_LIMB, THIGH, M_DEDIFF_LPS, "2025-11-03")
+    p.procedure(
+        "resection-primary",
+        [SCT_TUMOUR_RESECTION],
+        performed="2025-12-09",
+        category=CAT_SURGICAL,
+        body_site=THIGH,
+        reason="primary-lps",
+    )
+    # A misfiled resource of another patient: must be ignored.
+    p.condition(
+        "other-patient-liver-met",
+        [C78_LIVER, SCT_LIVER_MET],
+        "2026-03-02",
+        kind="secondary",
+        body_site=LIVER,
+        other_patient=OTHER_PATIENT,
+    )
+    return p, expect(
+        shows=(
+            "Resected liposarcoma without metastasis; a liver metastasis of another patient in the"
+            " bundle is ignored"
+        ),
+        topics=[],
+        recommendations={},
+        facts={"histology": "liposarcoma"},
+        rationale=(
+            "No liver metastasis of this patient was ever recorded; resources whose subject is "
+            "another patient do not count (clinical-logic 1.1)."
+        ),
+    )
+
+
+@example("sts-lung-metastases-only")
+def _18() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-18", "ehr", family="Garcia", given="Miguel", gender="male", birth_date="1982-01-30"
+    )
+    p.condition("dx-sarcoma", [C49_LOWER_LIMB, SCT_SARCOMA], "2024-04-15")
+    p.condition("dx-lung-met-right", [C78_RIGHT_LUNG, SCT_LUNG_MET], "2025-11-17")
+    p.condition("dx-lung-met-left", [C78_LEFT_LUNG, SCT_LUNG_MET], "2025-11-17")
+    p.lesion_count("lesion-count-lung", "2025-11-17", 3, site=LUNG)
+    return p, expect(
+        shows="Lung metastases only (both lungs): the liver consensus gives no card",
+        topics=[],
+        recommendations={},
+        facts={"site_count": 1, "liver_only": "no"},
+        rationale=(
+            "No liver metastasis ever recorded -> no card (clinical-logic section 2); both lungs "
+            "are one site."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- histology and primary site
+
+
+@example("rps-synchronous-induction-planned")
+def _19() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-19", "mcode", family="Pereira", given="Joao", gender="male", birth_date="1964-06-12"
+    )
+    sts_mcode(p, "primary-rps", C48_RETROPERITONEUM, RETROPERITONEUM, M_DEDIFF_LPS, "2026-02-10")
+    liver_met_mcode(p, "liver-met", "2026-03-20")
+    p.lesion_count("lesion-count-liver", "2026-03-20", 2)
+    p.ecog("ecog", "2026-03-24", 1)
+    p.procedure(
+        "chemo-planned",
+        [SCT_CHEMOTHERAPY],
+        status="preparation",
+        category=CAT_THERAPEUTIC,
+        reason="liver-met",
+    )
+    return p, expect(
+        shows=(
+            "Retroperitoneal liposarcoma (C48.0) with synchronous liver metastases and induction "
+            "chemotherapy planned"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_SYNC,
+            "staging-imaging": STAGING,
+            "biopsy": ["3.2", "3.3"],
+            "treatment-pathway": ["8.2"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "synchronous",
+            "dfi_months": 1,
+            "primary_site_retroperitoneal": "yes",
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "histology": "liposarcoma",
+        },
+        rationale=(
+            "Synchronous OMD -> systemic first (8.2); induction planned -> biopsy before treatment"
+            " (3.2, marked as not reaching consensus) with 3.3; 4.1 contrast CT stresses RPS."
+        ),
+    )
+
+
+@example("uterine-lms-large-lesion")
+def _20() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-20", "mcode", family="Santos", given="Marta", gender="female", birth_date="1971-10-01"
+    )
+    sts_mcode(p, "primary-uterine-lms", C55_UTERUS, UTERUS, M_LMS, "2024-01-10")
+    p.procedure(
+        "hysterectomy",
+        [SCT_TUMOUR_RESECTION],
+        performed="2024-02-06",
+        category=CAT_SURGICAL,
+        body_site=UTERUS,
+        reason="primary-uterine-lms",
+    )
+    liver_met_mcode(p, "liver-met", "2026-04-08")
+    p.lesion_count("lesion-count-liver", "2026-04-08", 1)
+    p.tumor_size("size-liver", "2026-04-08", 120, "liver-met")
+    p.ecog("ecog", "2026-04-15", 0)
+    return p, expect(
+        shows=(
+            "Uterine leiomyosarcoma (C55 + mCODE histology 8890/3), single 12 cm liver metastasis "
+            "after 26 months"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "biopsy": ["3.1", "3.3"],
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 26,
+            "long_dfi": "yes",
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "large_lesion": "yes",
+            "histology": "leiomyosarcoma",
+        },
+        rationale=(
+            "C55 with an STS morphology is STS. Metachronous liver-only OMD -> 5.3 + 8.1, with "
+            "caution for a > 10 cm lesion (section 3.5); long DFI -> biopsy could be considered "
+            "(3.1)."
+        ),
+    )
+
+
+@example("asps-synchronous-stable-on-therapy")
+def _21() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-21", "mcode", family="Reyes", given="Lucia", gender="female", birth_date="1996-03-08"
+    )
+    sts_mcode(p, "primary-asps", C49_LOWER_LIMB, THIGH, M_ASPS, "2025-03-03")
+    liver_met_mcode(p, "liver-met", "2025-03-20")
+    p.procedure(
+        "resection-primary",
+        [SCT_TUMOUR_RESECTION],
+        performed="2025-05-12",
+        category=CAT_SURGICAL,
+        body_site=THIGH,
+        reason="primary-asps",
+    )
+    p.procedure(
+        "systemic-therapy",
+        [SCT_CHEMOTHERAPY],
+        status="in-progress",
+        period=("2025-06-02", None),
+        category=CAT_THERAPEUTIC,
+        reason="liver-met",
+    )
+    p.lesion_count("lesion-count-liver", "2026-05-10", 2)
+    p.disease_status("disease-status", "2026-05-10", STATUS_STABLE, "liver-met")
+    p.ecog("ecog", "2026-05-10", 0)
+    return p, expect(
+        shows=(
+            "Alveolar soft part sarcoma, synchronous liver metastases, primary resected, stable on"
+            " systemic therapy"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "local-therapy", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_SYNC,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["8.2", "8.3"],
+            "local-therapy": ["10.2"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "synchronous",
+            "dfi_months": 0,
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "histology": "asps",
+        },
+        rationale=(
+            "Synchronous OMD (8.2) with at least stable response and resected primary -> surgery "
+            "for residual liver disease may be considered (8.3). ASPS: brain and whole-spine MRI "
+            "(section 3.4). Limited liver disease on systemic therapy -> focal therapy (10.2, not "
+            "reaching consensus)."
+        ),
+    )
+
+
+@example("lms-synchronous-progressed")
+def _22() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-22", "ehr", family="Novak", given="Jan", gender="male", birth_date="1962-07-19"
+    )
+    p.condition("dx-sarcoma", [C49_ABDOMEN, SCT_SARCOMA], "2025-09-08")
+    liver_met_ehr(p, "dx-liver-met", "2025-10-01")
+    p.observation(
+        "histology",
+        LOINC_HISTOLOGY,
+        "2025-09-12",
+        category="laboratory",
+        value={
+            "valueCodeableConcept": {
+                "coding": [
+                    {"system": M_LMS_QUIRK[0], "code": M_LMS_QUIRK[1], "display": M_LMS_QUIRK[2]}
+                ],
+                "text": "Leiomyosarcoma, grade 3",
+            }
+        },
+    )
+    p.procedure(
+        "chemotherapy",
+        [SCT_CHEMOTHERAPY],
+        period=("2025-10-20", "2026-02-23"),
+        category=CAT_THERAPEUTIC,
+    )
+    p.lesion_count("lesion-count-liver", "2026-05-04", 3)
+    p.disease_status("disease-status", "2026-05-04", STATUS_WORSENED, "dx-liver-met")
+    return p, expect(
+        shows=(
+            "Synchronous leiomyosarcoma (histology Observation ICD-O-3 '88903') progressing after "
+            "chemotherapy: no 8.3"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_SYNC,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["8.2"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "synchronous",
+            "dfi_months": 0,
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "histology": "leiomyosarcoma",
+        },
+        rationale=(
+            "Synchronous OMD -> 8.2; progression is not 'at least stable disease', so 8.3 must not"
+            " be offered. Chemotherapy ended, so 10.2 (on systemic therapy) does not apply."
+        ),
+    )
+
+
+@example("myxoid-liposarcoma-subcentimetre")
+def _23() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-23", "mcode", family="Ortega", given="Pablo", gender="male", birth_date="1984-11-27"
+    )
+    sts_mcode(p, "primary-mls", C49_LOWER_LIMB, THIGH, M_MYXOID_LPS, "2023-09-14")
+    liver_met_mcode(p, "liver-met", "2026-03-25", verification="provisional")
+    p.lesion_count("lesion-count-liver", "2026-03-25", 1)
+    p.tumor_size("size-liver", "2026-03-25", 8, "liver-met")
+    return p, expect(
+        shows=(
+            "Myxoid liposarcoma with a single 8 mm liver lesion 30 months after diagnosis: liver "
+            "MRI, spine MRI, biopsy"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": ["4.1", "4.2", "4.3"],
+            "biopsy": ["3.1", "3.3"],
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 30,
+            "long_dfi": "yes",
+            "oligometastatic": "yes",
+            "subcentimetre_lesion": "yes",
+            "histology": "myxoid_liposarcoma",
+        },
+        rationale=(
+            "Lesion < 1 cm -> hepatic MRI (4.2); myxoid liposarcoma -> whole-spine MRI (section "
+            "3.4); long DFI -> biopsy could be considered (3.1); provisional diagnosis counts but "
+            "is named as unconfirmed."
+        ),
+    )
+
+
+@example("angiosarcoma-bilobar-vascular-low-flr")
+def _24() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-24", "mcode", family="Eriksen", given="Ingrid", gender="female", birth_date="1967-05-05"
+    )
+    sts_mcode(p, "primary-angiosarcoma", C49_UPPER_LIMB, UPPER_ARM, M_ANGIO, "2025-02-17")
+    liver_met_mcode(p, "liver-met", "2025-11-20")
+    p.lesion_count("lesion-count-liver", "2025-11-20", 3)
+    p.finding("bilobar", "2025-11-20", "bilobar", "Bilobar liver metastases", True)
+    p.finding("vascular", "2025-11-20", "vascular-involvement", "Major vascular involvement", True)
+    p.observation(
+        "flr",
+        (LOCAL, "future-liver-remnant", "Future liver remnant"),
+        "2025-12-03",
+        category="imaging",
+        value={"valueQuantity": {"value": 22, "unit": "%", "system": UCUM, "code": "%"}},
+        body_site=LIVER,
+    )
+    p.ecog("ecog", "2025-12-03", 1)
+    return p, expect(
+        shows=(
+            "Angiosarcoma, 3 bilobar liver metastases with vascular involvement and future liver "
+            "remnant 22 %"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1", "5.5", "7.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 9,
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+            "lesion_count": 3,
+            "histology": "angiosarcoma",
+        },
+        indicators={"treatment-pathway": "warning"},
+        rationale=(
+            "Bilobar + vascular involvement -> 5.5 (discourage complex hepatectomy, NOT a "
+            "consensus: must be marked); FLR < 25 % of a normal liver is a warning (7.1, section "
+            "3.7: hypertrophy techniques). Angiosarcoma: brain and whole-spine MRI (section 3.4)."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- uncertain origin (3.1)
+
+
+@example("hcc-risk-factors")
+def _25() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-25", "ehr", family="Tran", given="Minh", gender="male", birth_date="1960-09-14"
+    )
+    p.condition("dx-lms", [C49_LOWER_LIMB_QUIRK, SCT_LMS], "2025-06-02")  # "C492", no dot
+    p.condition("dx-hep-b", [B18_HEP_B, SCT_HEP_B], "2012-03-19", category="problem-list-item")
+    p.condition(
+        "dx-cirrhosis", [K74_CIRRHOSIS, SCT_CIRRHOSIS], "2021-08-30", category="problem-list-item"
+    )
+    liver_met_ehr(p, "dx-liver-met", "2026-03-16", verification="unconfirmed")
+    p.lesion_count("lesion-count-liver", "2026-03-16", 1)
+    return p, expect(
+        shows=(
+            "Leiomyosarcoma with a liver lesion in a patient with chronic hepatitis B and "
+            "cirrhosis: origin uncertain"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": ["4.1", "4.2", "4.3"],
+            "biopsy": ["3.1", "3.3"],
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 9,
+            "long_dfi": "no",
+            "hcc_risk_factors": "yes",
+            "oligometastatic": "yes",
+        },
+        rationale=(
+            "HCC risk factors make origin uncertain: biopsy could be considered (3.1) and liver "
+            "MRI characterises it (4.2). Unconfirmed lesion counts but is named."
+        ),
+    )
+
+
+@example("colorectal-cancer-history")
+def _26() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-26", "ehr", family="Murphy", given="Aoife", gender="female", birth_date="1958-01-12"
+    )
+    p.condition(
+        "dx-crc-history",
+        [Z85_COLORECTAL],
+        "2019-02-04",
+        category="problem-list-item",
+        clinical="inactive",
+    )
+    p.condition("dx-sarcoma", [C49_THORAX, SCT_SARCOMA], "2025-04-07")
+    liver_met_ehr(p, "dx-liver-met", "2026-02-09")
+    p.lesion_count("lesion-count-liver", "2026-02-09", 2)
+    return p, expect(
+        shows=(
+            "Soft-tissue sarcoma of the chest wall and a history of colon cancer (Z85.038): liver "
+            "lesions of uncertain origin"
+        ),
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": ["4.1", "4.2", "4.3"],
+            "biopsy": ["3.1", "3.3"],
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "colorectal_cancer_history": "yes",
+            "histology": "unknown",
+        },
+        rationale=(
+            "Colorectal cancer history makes origin uncertain (3.1 names metachronous colorectal "
+            "cancer) -> biopsy could be considered; 4.2 for lesions of uncertain origin."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- not a surgical candidate
+
+
+@example("not-surgical-candidate-local-code")
+def _27() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-27", "ehr", family="Bauer", given="Klaus", gender="male", birth_date="1944-12-24"
+    )
+    p.condition("dx-lms", [C49_ABDOMEN, SCT_LMS], "2025-04-04")
+    liver_met_ehr(p, "dx-liver-met", "2026-02-10")
+    p.condition(
+        "not-candidate",
+        [NOT_SURGICAL_CANDIDATE],
+        "2026-03-03",
+        category="problem-list-item",
+        note="Tumour board 2026-03-03: severe COPD and heart failure, unfit for hepatectomy",
+    )
+    p.lesion_count("lesion-count-liver", "2026-02-10", 2)
+    return p, expect(
+        shows=(
+            "Metachronous liver-only OMD in a patient flagged not a surgical candidate: local non-"
+            "surgical options instead of resection"
+        ),
+        topics=["summary", "staging-imaging", "local-therapy", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "local-therapy": ["10.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "oligometastatic": "yes",
+            "not_surgical_candidate": "yes",
+        },
+        rationale=(
+            "Not a surgical candidate: 5.3/8.1 give way to 10.1 (MDT for ablation, TAE/TACE/TARE, "
+            "SBRT)."
+        ),
+    )
+
+
+@example("not-surgical-candidate-ecog-3")
+def _28() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-28", "mcode", family="Lopes", given="Fernanda", gender="female", birth_date="1950-07-07"
+    )
+    sts_mcode(p, "primary-lms", C49_PELVIS, PELVIS, M_LMS, "2025-01-20")
+    liver_met_mcode(p, "liver-met", "2025-12-01")
+    p.lesion_count("lesion-count-liver", "2025-12-01", 1)
+    p.ecog("ecog-at-diagnosis", "2025-01-25", 1)
+    p.ecog("ecog-latest", "2026-05-15", 3)
+    return p, expect(
+        shows="ECOG 3 (latest; ECOG 1 at diagnosis is older): not a surgical candidate",
+        topics=["summary", "staging-imaging", "local-therapy", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "local-therapy": ["10.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "oligometastatic": "yes",
+            "not_surgical_candidate": "yes",
+        },
+        rationale=(
+            "Latest ECOG >= 3 -> not a surgical candidate -> 10.1 instead of the surgical branches"
+            " (5.3, 8.1)."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- liver recurrence and follow-up
+
+
+@example("re-metastasectomy-long-tfi")
+def _29() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-29", "mcode", family="Hansen", given="Nils", gender="male", birth_date="1966-02-28"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2019-04-08")
+    liver_met_mcode(p, "liver-met-first", "2022-09-12", clinical="resolved", abatement="2022-11-10")
+    p.procedure(
+        "hepatectomy",
+        [SCT_HEPATECTOMY],
+        performed="2022-11-10",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+        reason="liver-met-first",
+    )
+    liver_met_mcode(p, "liver-met-recurrence", "2026-04-15")
+    p.contrast_ct("ct", "2026-04-15")
+    p.lesion_count("lesion-count-liver", "2026-04-15", 1)
+    p.ecog("ecog", "2026-04-20", 0)
+    return p, expect(
+        shows=(
+            "Liver recurrence 41 months after hepatectomy, no adjuvant therapy, ECOG 0: re-"
+            "resection may be considered"
+        ),
+        topics=[
+            "summary",
+            "staging-imaging",
+            "biopsy",
+            "liver-recurrence",
+            "mdt-referral",
+            "follow-up",
+        ],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "biopsy": ["3.1", "3.3"],
+            "liver-recurrence": ["9.1", "9.2"],
+            "mdt-referral": MDT,
+            "follow-up": ["13.1"],
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 41,
+            "long_dfi": "yes",
+            "liver_recurrence": "yes",
+            "tfi_months": 41,
+            "oligometastatic": "yes",
+            "followup_overdue": "no",
+        },
+        rationale=(
+            "OMD, TFI 41 > 12 months, ECOG 0 -> new resection may be considered (9.1); no adjuvant"
+            " after the first resection -> preoperative systemic therapy (9.2), which with the "
+            "long DFI also makes a biopsy reasonable (3.1). The liver-recurrence card takes the "
+            "place of 5.3/8.1. CT 2026-04-15 is within the 6-monthly interval of years 2-5 (13.1)."
+        ),
+    )
+
+
+@example("re-metastasectomy-short-tfi")
+def _30() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-30", "ehr", family="Silva", given="Beatriz", gender="female", birth_date="1973-04-18"
+    )
+    p.condition("dx-lms", [C49_ABDOMEN, SCT_LMS], "2023-10-02")
+    liver_met_ehr(
+        p, "dx-liver-met-first", "2024-08-05", clinical="resolved", abatement="2025-03-10"
+    )
+    p.procedure(
+        "hepatectomy",
+        [CPT_PARTIAL_LOBECTOMY, SCT_HEPATECTOMY],
+        performed="2025-03-10",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+    )
+    p.procedure(
+        "adjuvant-chemo",
+        [SCT_CHEMOTHERAPY],
+        period=("2025-04-14", "2025-08-20"),
+        category=CAT_THERAPEUTIC,
+    )
+    liver_met_ehr(p, "dx-liver-met-recurrence", "2026-03-02")
+    p.contrast_ct("ct", "2026-03-02")
+    p.lesion_count("lesion-count-liver", "2026-03-02", 2)
+    p.ecog("ecog", "2026-03-05", 1)
+    return p, expect(
+        shows="Liver recurrence 6 months after adjuvant chemotherapy ended: TFI too short for 9.1",
+        topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "liver-recurrence": ["9.1"],
+            "mdt-referral": MDT,
+            "follow-up": ["13.1"],
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "long_dfi": "no",
+            "liver_recurrence": "yes",
+            "tfi_months": 6,
+            "oligometastatic": "yes",
+            "followup_overdue": "no",
+        },
+        rationale=(
+            "TFI is measured from the end of the last cancer-directed treatment (adjuvant chemo "
+            "2025-08-20) -> 6 months, not > 12: the card says 9.1's TFI condition is not met. "
+            "Adjuvant was given, so 9.2's first clause does not apply. CT 2026-03-02 is within 4 "
+            "months (first 2 years, 13.1)."
+        ),
+    )
+
+
+@example("follow-up-on-schedule")
+def _31() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-31", "mcode", family="Martin", given="Chloe", gender="female", birth_date="1976-10-10"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2024-02-05")
+    liver_met_mcode(p, "liver-met", "2025-12-01", clinical="resolved", abatement="2026-03-02")
+    p.procedure(
+        "hepatectomy",
+        [SCT_HEPATECTOMY],
+        performed="2026-03-02",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+        reason="liver-met",
+    )
+    p.contrast_ct("ct", "2026-05-20")
+    return p, expect(
+        shows=(
+            "Three months after liver metastasectomy, surveillance CT 12 days ago: follow-up on "
+            "schedule, adjuvant question for the MDT"
+        ),
+        topics=["summary", "follow-up", "mdt-referral"],
+        recommendations={"summary": ["2.2"], "follow-up": ["13.1"], "mdt-referral": ["12.1"]},
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 21,
+            "liver_recurrence": "no",
+            "followup_overdue": "no",
+        },
+        rationale=(
+            "A resolved liver metastasis still counts (summary); after liver metastasectomy: 13.1 "
+            "schedule (every 3-4 months in years 1-2; last CT 2026-05-20 is recent) and 12.1 "
+            "adjuvant therapy for the MDT. No current metastasis, so no staging, biopsy or "
+            "surgical card."
+        ),
+    )
+
+
+@example("follow-up-overdue")
+def _32() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-32", "ehr", family="Andersen", given="Mikkel", gender="male", birth_date="1969-03-03"
+    )
+    p.condition("dx-lms", [C49_LOWER_LIMB, SCT_LMS], "2022-03-14")
+    liver_met_ehr(p, "dx-liver-met", "2023-05-08", clinical="resolved", abatement="2023-07-17")
+    p.procedure(
+        "hepatectomy",
+        [CPT_TRISEGMENTECTOMY, SCT_HEPATECTOMY],
+        performed="2023-07-17",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+    )
+    p.contrast_ct("ct", "2025-06-30")
+    return p, expect(
+        shows=(
+            "34 months after hepatectomy, last contrast CT 11 months ago: follow-up overdue "
+            "(6-monthly in years 2-5)"
+        ),
+        topics=["summary", "follow-up", "mdt-referral"],
+        recommendations={"summary": ["2.2"], "follow-up": ["13.1"], "mdt-referral": ["12.1"]},
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 13,
+            "liver_recurrence": "no",
+            "followup_overdue": "yes",
+        },
+        indicators={"follow-up": "warning"},
+        rationale=(
+            "Year 3 after liver metastasectomy: CT chest/abdomen every 6 months (13.1); last one "
+            "2025-06-30 is older -> warning."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- resources that must not count
+
+
+@example("entered-in-error-and-refuted")
+def _33() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-33", "ehr", family="Petrov", given="Dmitri", gender="male", birth_date="1963-12-01"
+    )
+    p.condition("dx-lms", [C49_LOWER_LIMB, SCT_LMS], "2025-03-10")
+    # Would make timing synchronous if counted:
+    liver_met_ehr(p, "dx-liver-met-wrong-chart", "2025-04-01", verification="entered-in-error")
+    # Would make OMD "no" (peritoneal sarcomatosis) if counted:
+    p.condition(
+        "dx-peritoneal-refuted",
+        [SCT_PERITONEAL_MET],
+        "2026-02-16",
+        verification="refuted",
+        clinical="inactive",
+        body_site=PERITONEUM,
+    )
+    liver_met_ehr(p, "dx-liver-met", "2026-02-16")
+    p.observation(
+        "lesion-count-wrong",
+        (LOCAL, "lesion-count", "Number of metastatic lesions"),
+        "2026-02-17",
+        category="imaging",
+        value={"valueInteger": 9},
+        body_site=LIVER,
+        status="entered-in-error",
+    )
+    p.lesion_count("lesion-count-liver", "2026-02-16", 1)
+    return p, expect(
+        shows=(
+            "Entered-in-error liver metastasis, refuted peritoneal metastasis and entered-in-error"
+            " lesion count are all ignored"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 11,
+            "oligometastatic": "yes",
+            "site_count": 1,
+            "lesion_count": 1,
+            "liver_only": "yes",
+        },
+        rationale=(
+            "Ignoring the three invalid resources (clinical-logic 1.1): metachronous (11 months), "
+            "1 lesion, liver only -> 5.3 + 8.1. Counting them would wrongly give synchronous, 9 "
+            "lesions and diffuse disease."
+        ),
+    )
+
+
+@example("outside-data-unconfirmed")
+def _34() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-34", "ehr", family="Kim", given="Soo-ah", gender="female", birth_date="1980-06-06"
+    )
+    p.condition("dx-lms", [C49_UPPER_LIMB, SCT_LMS], "2025-05-19")
+    liver_met_ehr(
+        p,
+        "dx-liver-met-outside",
+        "2026-03-23",
+        verification="unconfirmed",
+        note=(
+            "Imported from an outside CT report: lesion radiologically compatible with metastasis;"
+            " not yet reviewed here"
+        ),
+    )
+    p.lesion_count("lesion-count-liver", "2026-03-23", 1)
+    return p, expect(
+        shows=(
+            "Liver metastasis imported from outside records as 'unconfirmed': counted but named as"
+            " unconfirmed"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "timing": "metachronous",
+            "dfi_months": 10,
+            "oligometastatic": "yes",
+            "liver_only": "yes",
+        },
+        rationale=(
+            "Unconfirmed diagnoses count but are marked (clinical-logic 1.1, section 3 'never hide"
+            " uncertainty'); otherwise as example 01."
+        ),
+    )
+
+
+README_HEAD = """# Example patients (synthetic)
+
+Every file here is a complete CDS Hooks 2.0 `patient-view` request: context plus the prefetch
+the service asks for (`patient`, and searchset Bundles of `conditions`, `observations`,
+`procedures`). **All patients, names, identifiers and dates are synthetic**; no real person is
+described. Codes follow `docs/input-profile.md`; some SNOMED CT and CPT displays were not checked
+against a licensed release.
+
+Run one example at its fixed evaluation date (the `today` column):
+
+```sh
+sarcoma-cds evaluate fhir-examples/01-metachronous-lms-liver-only.json --today 2026-06-01
+```
+
+`manifest.yaml` holds, per file, the evaluation date, the encoding, what it demonstrates and the
+expected topics, recommendation ids, key facts and non-info indicators, with a rationale. Those
+expectations were written from `docs/clinical-logic.md` section 2 and the paper (Table 5), not from
+the service code, so they act as an independent oracle for the golden tests.
+
+Encodings: **mcode** = problem-list Conditions with `onsetDateTime`, mCODE profiles and the
+histology extension, TumorSize and CancerDiseaseStatus Observations; **ehr** = encounter
+diagnoses with `recordedDate` only and several codings per Condition (ICD-10-CM + SNOMED CT),
+including the quirks `C787`, `C492`, `94381002.0` and ICD-O-3 `88903`.
+
+The files are generated by `_build.py` (deterministic: `python fhir-examples/_build.py`
+rewrites them identically); edit the builder, then regenerate. `tests/examples/` checks shape,
+FHIR R4B validity, subjects, the manifest and the coverage list.
+
+| File | today | Encoding | What it shows | Expected topics |
+| --- | --- | --- | --- | --- |
+"""
+
+README_TAIL = """
+## Readings that the documents leave open
+
+Where clinical-logic section 2 does not settle a case, the manifest takes the position below;
+a disagreement with the engine is a question for review, not automatically an engine bug.
+
+- **Timing indeterminate (04)**: no treatment-pathway card, because every branch (5.3/8.1 vs 8.2)
+  depends on the timing; summary, staging and MDT still fire (OMD is yes).
+- **Biopsy (3.1)** fires only on its named triggers (DFI > 12 months, HCC risk factors,
+  colorectal cancer history, preoperative systemic therapy proposed), not for every metachronous
+  patient; an unconfirmed outside diagnosis (34) alone does not trigger it.
+- **Liver recurrence (29, 30)**: the liver-recurrence card (9.1/9.2) replaces the 5.3/8.1
+  treatment pathway, so a short-TFI patient is not told that resection "should be considered".
+  The follow-up card still fires (a liver metastasectomy is in the record) and the
+  recurrence-detecting CT keeps it on schedule.
+- **After metastasectomy without current disease (31, 32)**: summary, follow-up and the 12.1
+  MDT card; OMD, staging, biopsy and pathway cards need a current metastasis and do not fire.
+- **Not a surgical candidate (27, 28)**: treatment-pathway is absent (its metachronous branches
+  are surgical) and local-therapy (10.1) appears; staging still fires (4.3 before local therapy).
+- **Indicators**: only FLR < 25 % (treatment-pathway) and an overdue surveillance CT (follow-up)
+  are warnings; everything else is info.
+"""
+
+
+def write_readme(manifest: list[Json]) -> None:
+    rows = [
+        f"| [{e['file']}]({e['file']}) | {e['today']} | {e['encoding']} | {e['shows']} | "
+        + (", ".join(e["expected"]["topics"]) or "(no card)")
+        + " |"
+        for e in manifest
+    ]
+    (HERE / "README.md").write_text(README_HEAD + "\n".join(rows) + "\n" + README_TAIL)
+
+
+def build() -> list[Json]:
+    manifest: list[Json] = []
+    for number, (slug, fn) in enumerate(BUILDERS, start=1):
+        patient, entry = fn()
+        name = f"{number:02d}-{slug}.json"
+        text = json.dumps(patient.request(seed=number), indent=2, ensure_ascii=False) + "\n"
+        (HERE / name).write_text(text, encoding="utf-8")
+        manifest.append(
+            {"file": name, "today": entry["today"], "encoding": patient.encoding}
+            | {k: entry[k] for k in ("shows", "expected", "rationale")}
+        )
+    header = (
+        "# Expected behaviour of every example (see README.md). Generated by _build.py;\n"
+        "# edit the builder, not this file. `expected` is an independent reading of\n"
+        "# docs/clinical-logic.md section 2 and the paper's Table 5.\n"
+    )
+    body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+    (HERE / "manifest.yaml").write_text(header + body, encoding="utf-8")
+    write_readme(manifest)
+    return manifest
+
+
+if __name__ == "__main__":
+    built = build()
+    print(f"wrote {len(built)} examples, manifest.yaml and README.md")

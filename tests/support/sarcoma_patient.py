@@ -71,9 +71,7 @@ def patient_resources(pid: str) -> list[dict[str, Any]]:
         "code": _coding(LOINC, "89247-1", "ECOG Performance Status score"),
         "subject": {"reference": f"Patient/{pid}"},
         "effectiveDateTime": "2024-02-20",
-        "valueCodeableConcept": _coding(
-            LOINC, "LA9623-5", "Symptomatic but completely ambulatory"
-        ),
+        "valueCodeableConcept": _coding(LOINC, "LA9623-5", "Symptomatic but completely ambulatory"),
     }
     labs = [
         {

@@ -34,6 +34,8 @@ from sarcoma_cds.fhir.prefetch_templates import (
 from sarcoma_cds.settings import Settings
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and these URLs hold the patient id.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # A page bigger than this is refused rather than held in memory (a 200-entry page is ~1 MB).
 MAX_PAGE_BYTES = 32 * 1024 * 1024

@@ -214,6 +214,13 @@ def test_read_returning_another_patient_is_a_gap() -> None:
     assert "patient" not in outcome.prefetch
 
 
+def test_read_returning_another_resource_type_is_a_gap() -> None:
+    outcome, _ = run_fetch(
+        lambda r: fhir_json({"resourceType": "Observation", "id": "p1"}), ["patient"]
+    )
+    assert outcome.gaps == ["patient: FHIR server returned something other than a Patient"]
+
+
 def test_search_answered_with_a_non_bundle_is_refused() -> None:
     error, _ = fetch_error(lambda r: fhir_json({"resourceType": "Condition", "id": "c1"}))
     assert error.reason == "FHIR server did not answer the search with a searchset Bundle"

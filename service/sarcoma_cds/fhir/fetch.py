@@ -172,7 +172,7 @@ class FhirFetcher:
         resource_type, _, quoted_id = query.partition("/")
         resource = await self._get_json(_url(target.base, query), target, deadline)
         if resource.get("resourceType") != resource_type:
-            raise _Unavailable(f"FHIR server returned a {resource.get('resourceType')!s}")
+            raise _Unavailable(f"FHIR server returned something other than a {resource_type}")
         if resource.get("id") != unquote(quoted_id):
             raise _Unavailable(f"FHIR server returned a different {resource_type} than asked for")
         return resource

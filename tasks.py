@@ -10,6 +10,7 @@ Standard library only: this file runs before anything is installed.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,7 +41,30 @@ def run(argv: list[str]) -> int:
     return 0  # not reached
 
 
+def _ensure_postgres() -> None:
+    """The PostgreSQL tests start a throwaway server from Debian's binaries; install them if
+    missing (root only: otherwise say how, and let those tests fail with the same message)."""
+    if any(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+        return
+    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin; the postgres "
+            "tests will fail. Install them with: sudo apt-get install postgresql",
+            file=sys.stderr,
+        )
+        return
+    print("PostgreSQL server binaries not found: installing Debian's postgresql", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
+    ):
+        print("+", " ".join(command), flush=True)
+        subprocess.run(command, check=True, env=env)
+
+
 def test(argv: list[str]) -> int:
+    _ensure_postgres()
     _ensure_venv("test")
     steps: list[list[str | os.PathLike[str]]] = [
         [PY, "-m", "pytest", "-n", "2", "-q", *argv],

@@ -107,16 +107,19 @@ def build_card(
     for st, _ in shown:
         if st.indicator and _RANK[st.indicator] > _RANK[indicator]:
             indicator = st.indicator
-    summary_tpl = next((st.summary for st, _ in shown if st.summary), rule.summary)
+    # The most urgent statement's summary leads (a warning must not hide behind an info line).
+    with_summary = [st for st, _ in shown if st.summary]
+    with_summary.sort(key=lambda st: -_RANK[st.indicator or "info"])
+    summary_tpl = with_summary[0].summary if with_summary else rule.summary
     summary = _clip(fill(summary_tpl, facts))
 
-    lines = [f"{text}{cite(st.recommendations, recs)}" for st, text in shown]
+    lines = [_cited(text, cite(st.recommendations, recs)) for st, text in shown]
     detail = [f"- {line}" for line in lines]
     if needs:
         detail += ["", "**Needs data**"]
         for st, text, missing in needs:
             why = "; ".join(f.reason or name for name, f in missing.items())
-            detail.append(f"- {text}{cite(st.recommendations, recs)} — missing: {why}")
+            detail.append(f"- {_cited(text, cite(st.recommendations, recs))} Missing: {why}.")
     if rule.topic == "summary":
         if profile.unconfirmed:
             detail += ["", "**Unconfirmed diagnoses** (counted, but to be confirmed)"]
@@ -180,6 +183,13 @@ def build_card(
             for c in rule.override_reasons
         ]
     return card
+
+
+def _cited(text: str, citation: str) -> str:
+    """Put the citation inside the sentence: "… resection (5.3, 8.1)." not "… resection. (5.3)"."""
+    if citation and text.endswith("."):
+        return f"{text[:-1]}{citation}."
+    return f"{text}{citation}"
 
 
 def _clip(text: str, limit: int = 139) -> str:

@@ -20,7 +20,6 @@ FACT_LABELS = {
     "dfi_months": "Disease-free interval (months)",
     "tfi_months": "Treatment-free interval (months)",
     "asa_class": "ASA class",
-    "ecog": "ECOG",
     "flr_needs_liver_workup": "FLR needs liver-function work-up",
     "future_liver_remnant_percent": "Future liver remnant (%)",
     "hcc_risk_factors": "HCC risk factors",
@@ -35,6 +34,13 @@ FACT_LABELS = {
     "recent_brain_mri": "Brain MRI done recently",
     "recent_spine_mri": "Spine MRI done recently",
     "months_since_liver_metastasectomy": "Months since liver metastasectomy",
+    "last_surveillance_ct_date": "Last surveillance CT",
+    "last_liver_metastasectomy_date": "Last liver metastasectomy",
+    "followup_interval": "Follow-up interval",
+    "followup_next_due": "Next surveillance CT due",
+    "followup_overdue": "Surveillance overdue",
+    "liver_metastasis_confirmed": "Liver metastasis confirmed",
+    "ecog": "ECOG performance status",
 }
 
 

@@ -125,6 +125,16 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         if liver_now
         else _none_recorded(rec, "no current liver metastasis recorded")
     )
+    f["liver_metastasis_confirmed"] = (
+        Fact.of(
+            any(not m.dx.unconfirmed for m in liver_now),
+            [m.dx.evidence(_label(m)) for m in liver_now],
+            note="confirmed" if any(not m.dx.unconfirmed for m in liver_now) else
+            "every current liver metastasis is recorded as unconfirmed, provisional or differential",
+        )
+        if liver_now
+        else Fact.unknown("not applicable: no current liver metastasis recorded")
+    )
     f.update(_sites(current))
     lesions = _lesion_count(rec, vs, current)
     f["lesion_count"] = lesions
@@ -255,6 +265,8 @@ def _int_value(o: Obs) -> int:
 
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
+    if sites.known and sites.value == 0:
+        return Fact.unknown("not applicable: no current metastasis recorded")
     ev = tuple(lesions.evidence) + tuple(sites.evidence)
     no_reasons = []
     if lesions.known and isinstance(lesions.value, int) and lesions.value > p.omd_max_lesions:
@@ -278,7 +290,7 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
         note=(
             f"{lesions.value} lesion(s) in {sites.value} site(s), no diffuse involvement; "
             "the MDT must confirm that the primary and every metastasis are amenable to radical "
-            "treatment (1.1)"
+            "treatment"
         ),
     )
 

@@ -82,9 +82,7 @@ def derive_timing(
         rule = "≤" if sync else ">"
         dfi = f"DFI {lo} months" if lo == hi else f"DFI {lo}–{hi} months"
         f["timing"] = Fact.of(
-            label,
-            ev,
-            note=f"{label}: {dfi} ({span}; {rule} {p.synchronous_months} months)",
+            label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months)"
         )
 
     within_long = within_months(primary, first_met, p.long_dfi_months)

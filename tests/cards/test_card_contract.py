@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from tests.conftest import load_example, load_manifest
 
 from sarcoma_cds import GUIDELINE_DOI_URL
-from tests.conftest import load_example, load_manifest
 
 NON_CONSENSUS = {"3.2", "5.5", "10.2"}
 
@@ -62,7 +62,12 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
             if ext["topic"] == "summary":
                 facts = ext["facts"]
                 assert facts["liver_metastasis_ever"] == "yes", name
-                assert facts["timing"] in ("synchronous", "metachronous", "indeterminate", "unknown")
+                assert facts["timing"] in (
+                    "synchronous",
+                    "metachronous",
+                    "indeterminate",
+                    "unknown",
+                )
                 assert facts["oligometastatic"] in ("yes", "no", "indeterminate", "unknown")
             else:
                 assert "facts" not in ext
@@ -127,7 +132,11 @@ def test_uuids_are_stable_for_a_hook_instance(engine: Any) -> None:
     request = load_example(entry["file"])
     from datetime import date
 
-    args = (request["context"]["patientId"], request["prefetch"], date.fromisoformat(entry["today"]))
+    args = (
+        request["context"]["patientId"],
+        request["prefetch"],
+        date.fromisoformat(entry["today"]),
+    )
     first = engine.evaluate(*args, hook_instance="abc").cards
     again = engine.evaluate(*args, hook_instance="abc").cards
     other = engine.evaluate(*args, hook_instance="xyz").cards

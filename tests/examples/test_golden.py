@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
+from tests.conftest import load_manifest
 
 from sarcoma_cds.rules.logic import label
-from tests.conftest import load_manifest
 
 MANIFEST = load_manifest()
 IDS = [e["file"].removesuffix(".json") for e in MANIFEST]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.conftest import ROOT
 
 from sarcoma_cds.cards.builder import build_card, evaluate_rule
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet, load_rules
 from sarcoma_cds.rules.schema import Example, RuleFile
-from tests.conftest import ROOT
 
 _RULES = load_rules(ROOT / "cql-free-rules")
 CASES = [(r, ex) for r in _RULES.rules for ex in r.examples]
@@ -44,9 +44,8 @@ def test_rule_example(rule: RuleFile, example: Example, ruleset: RuleSet) -> Non
     if card is None:
         return
     assert result is not None
-    _, shown, needs, _ = result
-    shown_ids = {st.id for st, _ in shown}
-    needs_ids = {st.id for st, _, _ in needs}
+    shown_ids = {st.id for st, _ in result.shown}
+    needs_ids = {st.id for st, _, _ in result.needs}
     assert set(exp.statements) <= shown_ids, f"shown: {sorted(shown_ids)}"
     assert set(exp.unknown_statements) <= needs_ids, f"needs data: {sorted(needs_ids)}"
     assert not set(exp.absent_statements) & (shown_ids | needs_ids)

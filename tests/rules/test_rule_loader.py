@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import ROOT
 
 from sarcoma_cds.rules.loader import RulesError, load_rule_file, load_rules
 from sarcoma_cds.rules.schema import Recommendation
 from sarcoma_cds.settings import Settings
-from tests.conftest import ROOT
 
 INVALID = sorted((Path(__file__).parent / "invalid").glob("*.yaml"))
 
@@ -41,9 +41,7 @@ def test_real_rules_load(ruleset: object) -> None:
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
-def test_invalid_rule_file_is_refused(
-    path: Path, ruleset: object, tmp_path: Path
-) -> None:
+def test_invalid_rule_file_is_refused(path: Path, ruleset: object, tmp_path: Path) -> None:
     from sarcoma_cds.rules.loader import RuleSet
 
     assert isinstance(ruleset, RuleSet)

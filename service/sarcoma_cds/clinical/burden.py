@@ -1,4 +1,7 @@
-"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not (§1.4; 1.1, 1.2)."""
+"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not.
+
+clinical-logic §1.4; recommendations 1.1, 1.2.
+"""
 
 from __future__ import annotations
 
@@ -129,8 +132,9 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
             [m.dx.evidence(_label(m)) for m in liver_now],
-            note="confirmed" if any(not m.dx.unconfirmed for m in liver_now) else
-            "every current liver metastasis is recorded as unconfirmed, provisional or differential",
+            note="confirmed"
+            if any(not m.dx.unconfirmed for m in liver_now)
+            else "every current liver metastasis is unconfirmed, provisional or differential",
         )
         if liver_now
         else Fact.unknown("not applicable: no current liver metastasis recorded")
@@ -235,7 +239,7 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
     if sizes:
         last_day = max(o.date.latest for o in sizes if o.date)
         on_day = [o for o in sizes if o.date and o.date.latest == last_day]
-        foci = {f.reference for o in on_day for f in o.focus if f.reference}
+        foci = {f.reference for o in on_day for f in o.res.focus if f.reference}
         n = len(foci) if foci else len(on_day)
         ev = [o.evidence("measured lesion") for o in on_day]
         measured_sites = {_organ(o, vs) for o in on_day}

@@ -1,4 +1,7 @@
-"""Timing of metastatic disease: synchronous or metachronous, DFI (clinical-logic §1.3; 2.1, 2.2)."""
+"""Timing of metastatic disease: synchronous or metachronous, and the DFI.
+
+clinical-logic §1.3; recommendations 2.1, 2.2.
+"""
 
 from __future__ import annotations
 

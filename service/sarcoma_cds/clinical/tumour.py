@@ -129,8 +129,8 @@ def _histology(
                 found.setdefault(cat, []).append(ev)
                 break
     if len(found) == 1:
-        cat, ev = next(iter(found.items()))
-        return Fact.of(cat, ev, note=cat.replace("_", " "))
+        cat, evs = next(iter(found.items()))
+        return Fact.of(cat, evs, note=cat.replace("_", " "))
     if len(found) > 1:
         return Fact.indeterminate(
             "conflicting histologies recorded: " + ", ".join(sorted(found)),

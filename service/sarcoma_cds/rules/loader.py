@@ -118,9 +118,12 @@ def check_rule(rule: RuleFile, recs: dict[str, Recommendation], path: Path) -> N
     def fail(where: str, problem: str) -> NoReturn:
         raise RulesError(f"{path}: at {where}: {problem}")
 
+    cited = {r for st in rule.statements for r in st.recommendations}
     for i, rid in enumerate(rule.recommendations):
         if rid not in recs:
             fail(f"recommendations.{i}", f"unknown recommendation {rid!r}")
+        if rid not in cited:
+            fail(f"recommendations.{i}", f"{rid!r} is listed but no statement cites it")
     conditions: list[tuple[str, Condition | None]] = [("applies_when", rule.applies_when)]
     conditions += [(f"statements.{i}.when", s.when) for i, s in enumerate(rule.statements)]
     conditions += [(f"suggestions.{i}.when", s.when) for i, s in enumerate(rule.suggestions)]

@@ -25,6 +25,7 @@ from sarcoma_cds.settings import Settings, UnsafeSettingsError
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import Issue, ProblemError, install_error_handlers
 from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
+from sarcoma_cds.web.logs import configure_logging
 from sarcoma_cds.web.models import parse_feedback, parse_service_request
 from sarcoma_cds.web.request_body import read_json
 from sarcoma_cds.web.request_context import RequestContextMiddleware
@@ -150,3 +151,10 @@ def create_app(
         max_age=600,
     )
     return app
+
+
+def serve_app() -> FastAPI:
+    """uvicorn's factory (`sarcoma-cds serve`): settings from the environment, JSON logs."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

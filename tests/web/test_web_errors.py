@@ -1,4 +1,4 @@
-"""Every refusal is an OperationOutcome with the right status, naming the field when there is one."""
+"""Every refusal is an OperationOutcome with the right status, naming the field if any."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ in a feedback call, and none is added here. A repeated call stores nothing new (
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sarcoma_cds.web.models import FeedbackItem
@@ -123,11 +124,24 @@ def _sqlite_engine(url: str) -> Engine:
     def _pragmas(dbapi_connection: Any, _: Any) -> None:
         # WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail.
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     return engine
+
+
+def _create_table(engine: Engine, attempts: int = 5) -> None:
+    """Create the table if missing. Workers start together and race between "is it there?" and
+    CREATE; the loser fails and, on retry, finds the table."""
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 class FeedbackStore:
@@ -141,7 +155,7 @@ class FeedbackStore:
         try:
             is_sqlite = make_url(url).get_backend_name() == "sqlite"
             engine = _sqlite_engine(url) if is_sqlite else create_engine(url, pool_pre_ping=True)
-            metadata.create_all(engine)
+            _create_table(engine)
         except (SQLAlchemyError, OSError, ImportError) as exc:
             raise FeedbackStoreError(
                 f"cannot open the feedback store {safe_url}: {type(exc).__name__}"

@@ -66,7 +66,7 @@ def test_evaluate_and_facts_use_the_pipeline_and_today(
     request_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = RecordingEngine(settings=Settings())
-    monkeypatch.setattr(cli.Engine, "load", classmethod(lambda cls, settings: engine))
+    monkeypatch.setattr(Engine, "load", classmethod(lambda cls, settings: engine))
 
     assert cli.main(["evaluate", str(request_file), "--today", "2024-02-29"]) == 0
     cards = json.loads(capsys.readouterr().out)["cards"]

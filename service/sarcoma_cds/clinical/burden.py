@@ -225,7 +225,7 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
     if sizes:
         last_day = max(o.date.latest for o in sizes if o.date)
         on_day = [o for o in sizes if o.date and o.date.latest == last_day]
-        foci = {f.reference for o in on_day for f in o.focus if f.reference}
+        foci = {f.reference for o in on_day for f in o.res.focus if f.reference}
         n = len(foci) if foci else len(on_day)
         ev = [o.evidence("measured lesion") for o in on_day]
         measured_sites = {_organ(o, vs) for o in on_day}

@@ -203,3 +203,9 @@ def test_months_range_is_exactly_the_range_over_every_pair_of_days(start: DateIn
         for j in range((end.latest - end.earliest).days + 1)
     ]
     assert (lo, hi) == (min(pairs), max(pairs))  # tight: both bounds are attained
+
+
+def test_add_months_saturates_at_the_ends_of_the_calendar() -> None:
+    assert add_months(date(9999, 12, 1), 6) == date.max
+    assert add_months(date(1, 3, 1), -6) == date.min
+    assert within_months(DateInterval.on(date(9999, 12, 1)), DateInterval.on(date.max), 6) is True

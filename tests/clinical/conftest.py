@@ -121,7 +121,12 @@ def tumour_size(
     kw.setdefault("body_site", LIVER_SITE)
     component = {
         "code": concept((LOINC, "33728-7")),
-        "valueQuantity": {"value": size, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+        "valueQuantity": {
+            "value": size,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
     }
     return observation(rid, (LOINC, "21889-1"), when=when, component=[component], **kw)
 

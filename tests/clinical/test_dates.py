@@ -112,7 +112,8 @@ def test_age_to_interval_covers_the_whole_year_of_that_age() -> None:
     assert (age.earliest, age.latest) == (date(2020, 3, 15), date(2021, 3, 14))
     coarse = age_to_interval(parse_fhir_date("1960"), 60)
     assert (coarse.earliest, coarse.latest) == (date(2020, 1, 1), date(2021, 12, 30))
-    assert not coarse.exact and "60" in coarse.text
+    assert not coarse.exact
+    assert "60" in coarse.text
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -195,7 +196,9 @@ def test_within_months_agrees_with_brute_force_over_every_pair_of_days(
 
 @settings(max_examples=200, deadline=None)
 @given(small_intervals(), small_intervals())
-def test_months_range_is_exactly_the_range_over_every_pair_of_days(start: DateInterval, end: DateInterval) -> None:
+def test_months_range_is_exactly_the_range_over_every_pair_of_days(
+    start: DateInterval, end: DateInterval
+) -> None:
     lo, hi = months_range(start, end)
     pairs = [
         whole_months_between(start.earliest + timedelta(days=i), end.earliest + timedelta(days=j))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, procedure, sct
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.followup import interval_due
-from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, procedure, sct
 
 HEPATECTOMY = sct("107963000")
 CT_ABDOMEN = (LOINC, "79103-8")

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
 from tests.clinical.conftest import (
     CPT,
     LIVER_SITE,
@@ -18,6 +15,9 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
+from sarcoma_cds.clinical.params import ClinicalParameters
 
 TODAY = date(2025, 6, 1)  # the 90-day window starts 2025-03-03
 
@@ -39,12 +39,14 @@ def test_each_study_is_recognised_within_the_window(
     derive: Derive, code: Code, fact: str, body_site: Code | None
 ) -> None:
     recent = derive(
-        lms_primary(), procedure("s", code, performed="2025-04-01", body_site=body_site),
+        lms_primary(),
+        procedure("s", code, performed="2025-04-01", body_site=body_site),
         today=TODAY,
     )
     assert recent[fact].is_yes
     old = derive(
-        lms_primary(), procedure("s", code, performed="2025-01-01", body_site=body_site),
+        lms_primary(),
+        procedure("s", code, performed="2025-01-01", body_site=body_site),
         today=TODAY,
     )
     assert old[fact].is_no

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
 from tests.clinical.conftest import (
     LOCAL,
     LOINC,
@@ -22,6 +20,8 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
 
 
 def ecog(rid: str, when: str = "2025-01-10", **value: Any) -> Json:

@@ -9,12 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile, derive_profile
-from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.prefetch import collect
 from tests.clinical.conftest import (
     LOINC,
     ROOT,
@@ -28,6 +22,12 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile, derive_profile
+from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.fhir.prefetch import collect
 
 EXAMPLES = sorted((ROOT / "fhir-examples").glob("*.json"))
 
@@ -124,7 +124,8 @@ def test_subject_as_absolute_url_or_versioned_is_the_patient(derive: Derive) -> 
         lms_primary(subject="https://ehr.example/fhir/Patient/p1"),
         liver_met(subject="Patient/p1/_history/3"),
     )
-    assert p["sts"].is_yes and p["liver_metastasis_current"].is_yes
+    assert p["sts"].is_yes
+    assert p["liver_metastasis_current"].is_yes
     assert not any("another patient" in g for g in p.data_gaps)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from tests.clinical.conftest import ICD10CM, ICDO3, LOCAL, LOINC, PID, SNOMED
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -19,7 +20,6 @@ from sarcoma_cds.clinical.profile import derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
 from sarcoma_cds.fhir.projection import project
-from tests.clinical.conftest import ICD10CM, ICDO3, LOCAL, LOINC, PID, SNOMED
 
 USED_TYPES = ("Patient", "Condition", "Observation", "Procedure")
 
@@ -32,7 +32,9 @@ scalars = st.one_of(
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 dates = st.one_of(
@@ -55,7 +57,10 @@ concepts = st.one_of(
 )
 quantity = st.one_of(
     st.fixed_dictionaries(
-        {"value": st.one_of(st.floats(-1e6, 1e6), st.integers(-500, 500)), "unit": st.sampled_from(["mm", "cm", "a", "%", "x"])}
+        {
+            "value": st.one_of(st.floats(-1e6, 1e6), st.integers(-500, 500)),
+            "unit": st.sampled_from(["mm", "cm", "a", "%", "x"]),
+        }
     ),
     json_values,
 )
@@ -71,15 +76,22 @@ fields = {
     "onsetAge": quantity,
     "recordedDate": dates,
     "birthDate": dates,
-    "status": st.one_of(st.sampled_from(["final", "completed", "in-progress", "preparation"]), scalars),
+    "status": st.one_of(
+        st.sampled_from(["final", "completed", "in-progress", "preparation"]), scalars
+    ),
     "effectiveDateTime": dates,
     "performedDateTime": dates,
-    "performedPeriod": st.one_of(st.fixed_dictionaries({"start": dates, "end": dates}), json_values),
+    "performedPeriod": st.one_of(
+        st.fixed_dictionaries({"start": dates, "end": dates}), json_values
+    ),
     "valueInteger": st.one_of(st.integers(-10, 200), scalars),
     "valueQuantity": quantity,
     "valueString": st.one_of(st.sampled_from(["ECOG 1", "ASA IV", "ASA"]), scalars),
     "valueCodeableConcept": concepts,
-    "component": st.one_of(st.lists(st.fixed_dictionaries({"code": concepts, "valueQuantity": quantity}), max_size=2), json_values),
+    "component": st.one_of(
+        st.lists(st.fixed_dictionaries({"code": concepts, "valueQuantity": quantity}), max_size=2),
+        json_values,
+    ),
     "focus": json_values,
     "extension": json_values,
 }
@@ -143,14 +155,15 @@ def _resources_in(value: Any) -> list[Any]:
     return [
         e.get("resource") if isinstance(e, dict) else e
         for e in entries
-        if not (isinstance(e, dict) and isinstance(e.get("search"), dict)
-                and e["search"].get("mode") == "outcome")
+        if not (
+            isinstance(e, dict)
+            and isinstance(e.get("search"), dict)
+            and e["search"].get("mode") == "outcome"
+        )
     ]
 
 
-@settings(
-    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prefetches, st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)))
 def test_arbitrary_prefetch_never_raises_and_names_broken_resources(
     valuesets: ValueSets, prefetch: dict[str, Any], today: date
@@ -201,7 +214,9 @@ def test_dates_at_the_end_of_the_calendar_do_not_crash(derive: Derive) -> None:
 def test_an_impossible_onset_age_falls_back_to_the_recorded_date(derive: Derive) -> None:
     for age in (-3000, 1e6):
         p = derive(
-            condition("prim", cm("C49.4"), onsetAge={"value": age, "code": "a"}, recorded="2022-05-01"),
+            condition(
+                "prim", cm("C49.4"), onsetAge={"value": age, "code": "a"}, recorded="2022-05-01"
+            ),
             liver_met(),
         )
         assert p["primary_diagnosis_date"].value == "2022-05-01"
@@ -217,6 +232,8 @@ def test_lesion_count_site_is_read_from_body_site(derive: Derive) -> None:
     p = derive(
         lms_primary(),
         liver_met(),
-        observation("lc", (LOCAL, "lesion-count"), body_site=LIVER_SITE, valueQuantity={"value": 4}),
+        observation(
+            "lc", (LOCAL, "lesion-count"), body_site=LIVER_SITE, valueQuantity={"value": 4}
+        ),
     )
     assert p["lesion_count"].value == 4

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
 from tests.clinical.conftest import (
     ASSERTED_DATE,
     Derive,
@@ -17,6 +14,9 @@ from tests.clinical.conftest import (
     lms_primary,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
+from sarcoma_cds.clinical.params import ClinicalParameters
 
 
 def test_first_metastasis_exactly_six_calendar_months_after_diagnosis_is_synchronous(
@@ -159,7 +159,14 @@ def test_diagnosis_date_sources_in_order(
 
 
 def test_onset_age_uses_the_birth_date_and_is_as_coarse_as_a_year_of_age(derive: Derive) -> None:
-    age = {"onsetAge": {"value": 62, "unit": "years", "system": "http://unitsofmeasure.org", "code": "a"}}
+    age = {
+        "onsetAge": {
+            "value": 62,
+            "unit": "years",
+            "system": "http://unitsofmeasure.org",
+            "code": "a",
+        }
+    }
     p = derive(_primary(**age), liver_met(onset="2024-03-01"), birth="1960-03-15")
     # Aged 62 from 2022-03-15 to 2023-03-14: the diagnosis date is a year-long interval.
     assert p["primary_diagnosis_date"].state is State.INDETERMINATE

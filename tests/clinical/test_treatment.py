@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
 from tests.clinical.conftest import (
     CPT,
     LIVER_SITE,
@@ -24,6 +22,8 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
 
 CHEMO = sct("367336001")
 HEPATECTOMY = sct("107963000")
@@ -183,9 +183,7 @@ def test_chemotherapy_history_condition_counts_as_received(derive: Derive) -> No
 
 
 @pytest.mark.parametrize("dropped", ["not-done", "entered-in-error"])
-def test_not_done_and_entered_in_error_procedures_are_ignored(
-    derive: Derive, dropped: str
-) -> None:
+def test_not_done_and_entered_in_error_procedures_are_ignored(derive: Derive, dropped: str) -> None:
     p = derive(lms_primary(), procedure("hx", HEPATECTOMY, performed="2022-01-01", status=dropped))
     assert p["prior_liver_resections"].value == 0
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-from sarcoma_cds.clinical.facts import State
 from tests.clinical.conftest import (
     ICDO3,
     LOINC,
@@ -17,6 +15,8 @@ from tests.clinical.conftest import (
     observation,
     sct,
 )
+
+from sarcoma_cds.clinical.facts import State
 
 
 @pytest.mark.parametrize(
@@ -118,20 +118,21 @@ def test_conflicting_histologies_are_indeterminate(derive: Derive) -> None:
         observation("h", (LOINC, "31206-6"), valueCodeableConcept=concept((ICDO3, "9581/3"))),
     )
     assert p["histology"].state is State.INDETERMINATE
-    assert "asps" in (p["histology"].reason or "") and "leiomyosarcoma" in (
-        p["histology"].reason or ""
-    )
+    assert "asps" in (p["histology"].reason or "")
+    assert "leiomyosarcoma" in (p["histology"].reason or "")
 
 
 def test_history_code_z85831_counts_as_sts_but_unconfirmed(derive: Derive) -> None:
     p = derive(condition("hx", cm("Z85.831"), onset="2015-01-01"), liver_met())
-    assert p["sts"].is_yes and p["sts"].unconfirmed
+    assert p["sts"].is_yes
+    assert p["sts"].unconfirmed
     assert "GIST" in (p["sts"].note or "")
 
 
 def test_unconfirmed_primary_counts_and_is_flagged(derive: Derive) -> None:
     p = derive(condition("prim", cm("C49.4"), onset="2022-01-01", verification="differential"))
-    assert p["sts"].is_yes and p["sts"].unconfirmed
+    assert p["sts"].is_yes
+    assert p["sts"].unconfirmed
     assert any("Condition/prim" in u for u in p.unconfirmed)
 
 

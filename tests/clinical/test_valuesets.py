@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.clinical.conftest import ICD10, ICD10CM, ICD10CM_OID, ICDO3, LOINC, SNOMED
 
 from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets, load_file
 from sarcoma_cds.fhir.projection import Coding
-from tests.clinical.conftest import ICD10, ICD10CM, ICD10CM_OID, ICDO3, LOINC, SNOMED
 
 
 def test_every_value_set_the_core_reads_is_shipped(valuesets: ValueSets) -> None:
@@ -73,7 +73,10 @@ def test_membership(valuesets: ValueSets, vs_id: str, system: str, code: str, me
 
 
 def test_a_concept_matches_on_any_of_its_codings(valuesets: ValueSets) -> None:
-    codings = [Coding(system="http://local/codes", code="LIV-MET"), Coding(system=SNOMED, code="94381002")]
+    codings = [
+        Coding(system="http://local/codes", code="LIV-MET"),
+        Coding(system=SNOMED, code="94381002"),
+    ]
     assert valuesets["metastasis-liver"].matches_any(codings)
     assert not valuesets["metastasis-liver"].matches_any(codings[:1])
 
@@ -126,7 +129,9 @@ def test_a_valid_local_file_loads_and_matches(tmp_path: Path) -> None:
             "empty",
         ),
         (
-            GOOD.format(id="bad").replace('codes: ["C78.7"]', 'codes: ["C78.7"]\n    behaviours: ["3"]'),
+            GOOD.format(id="bad").replace(
+                'codes: ["C78.7"]', 'codes: ["C78.7"]\n    behaviours: ["3"]'
+            ),
             "behaviours apply only to ICD-O-3",
         ),
         (GOOD.format(id="bad").replace('    codes: ["C78.7"]\n', ""), "needs codes"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sarcoma_cds.fhir.prefetch import collect
 from tests.clinical.conftest import PID, bundle, cm, condition, liver_met, patient, procedure, sct
+
+from sarcoma_cds.fhir.prefetch import collect
 
 
 def test_bundles_lists_and_single_resources_are_all_read() -> None:
@@ -18,7 +19,8 @@ def test_bundles_lists_and_single_resources_are_all_read() -> None:
             "procedures": procedure("hx", sct("107963000"), performed="2024-01-01"),
         },
     )
-    assert rec.patient is not None and rec.patient.birthDate == "1960-03-15"
+    assert rec.patient is not None
+    assert rec.patient.birthDate == "1960-03-15"
     assert [c.id for c in rec.conditions] == ["met-liver"]
     assert [p.id for p in rec.procedures] == ["hx"]
     assert rec.gaps == []
@@ -74,7 +76,8 @@ def test_broken_resources_are_skipped_and_named() -> None:
     assert [c.id for c in rec.conditions] == ["met-liver"]
     gap = next(g for g in rec.gaps if "malformed" in g)
     assert gap.startswith("3 malformed resource(s) skipped")
-    assert "Condition/bad" in gap and "Condition/worse" in gap
+    assert "Condition/bad" in gap
+    assert "Condition/worse" in gap
 
 
 def test_non_resource_entries_are_named() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from tests.clinical.conftest import cm, condition, observation, sct, tumour_size
 
 from sarcoma_cds.fhir.projection import CodeableConcept, Coding, Condition, Observation, project
-from tests.clinical.conftest import cm, condition, observation, sct, tumour_size
 
 
 def test_condition_projection_keeps_what_the_facts_need() -> None:
-    raw = condition("c", cm("C78.7"), sct("94381002"), onset="2024-01-01", body_site=sct("10200004"))
+    raw = condition(
+        "c", cm("C78.7"), sct("94381002"), onset="2024-01-01", body_site=sct("10200004")
+    )
     raw["note"] = [{"text": "ignored: not needed by any fact"}]
     res = project(raw)
     assert isinstance(res, Condition)
@@ -25,7 +27,8 @@ def test_observation_components_and_values() -> None:
     assert res.component[0].valueQuantity is not None
     assert res.component[0].valueQuantity.value == 12
     ecog = project(observation("e", ("http://loinc.org", "89247-1"), valueInteger=1))
-    assert isinstance(ecog, Observation) and ecog.valueInteger == 1
+    assert isinstance(ecog, Observation)
+    assert ecog.valueInteger == 1
 
 
 def test_unused_resource_types_project_to_none() -> None:

@@ -1,4 +1,4 @@
-"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not (§1.4; 1.1, 1.2)."""
+"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic (§1.4; 1.1, 1.2)."""
 
 from __future__ import annotations
 

@@ -129,10 +129,10 @@ def _histology(
     for d in primaries:
         candidates += [(c, d.evidence(d.label())) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
-    for coding, ev in candidates:
+    for coding, source in candidates:
         for cat in HISTOLOGIES:
             if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
-                found.setdefault(cat, []).append(ev)
+                found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
         cat, ev = next(iter(found.items()))

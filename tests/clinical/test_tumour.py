@@ -52,7 +52,9 @@ def test_rps_coded_c480_is_a_retroperitoneal_intra_abdominal_primary(derive: Der
     assert p["sts"].is_yes
     assert p["primary_site_retroperitoneal"].is_yes
     assert p["intra_abdominal_primary"].is_yes
-    assert p["histology"].value == "other_sts"
+    # No morphology recorded: the subtype is unknown, not "other".
+    assert p["histology"].state is State.UNKNOWN
+    assert "31206-6" in (p["histology"].reason or "")
 
 
 def test_extremity_primary_is_not_retroperitoneal(derive: Derive) -> None:

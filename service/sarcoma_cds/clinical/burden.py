@@ -1,4 +1,7 @@
-"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic (§1.4; 1.1, 1.2)."""
+"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not.
+
+clinical-logic §1.4; recommendations 1.1, 1.2.
+"""
 
 from __future__ import annotations
 
@@ -133,6 +136,17 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         )
         if liver_now
         else _none_recorded(rec, "no current liver metastasis recorded")
+    )
+    f["liver_metastasis_confirmed"] = (
+        Fact.of(
+            any(not m.dx.unconfirmed for m in liver_now),
+            [m.dx.evidence(_label(m)) for m in liver_now],
+            note="confirmed"
+            if any(not m.dx.unconfirmed for m in liver_now)
+            else "every current liver metastasis is unconfirmed, provisional or differential",
+        )
+        if liver_now
+        else Fact.unknown("not applicable: no current liver metastasis recorded")
     )
     if rec.has("conditions"):
         f.update(_sites(current))
@@ -270,6 +284,8 @@ def _int_value(o: Obs) -> int:
 
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
+    if sites.known and sites.value == 0:
+        return Fact.unknown("not applicable: no current metastasis recorded")
     ev = tuple(lesions.evidence) + tuple(sites.evidence)
     no_reasons = []
     if lesions.known and isinstance(lesions.value, int) and lesions.value > p.omd_max_lesions:
@@ -295,7 +311,7 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
         note=(
             f"{lesions.value} lesion(s) in {sites.value} site(s), no diffuse involvement; "
             "the MDT must confirm that the primary and every metastasis are amenable to radical "
-            "treatment (1.1)"
+            "treatment"
         ),
     )
 

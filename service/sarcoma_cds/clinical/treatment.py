@@ -56,7 +56,7 @@ def derive_treatment(
         if all_resections or rec.has("procedures")
         else Fact.unknown("no procedures were supplied")
     )
-    last = latest_of(d for x in resections if (d := x.end or x.start))
+    last = latest_of(d for x in resections if (d := x.end or x.start) is not None)
     if last:
         ev = [x.evidence(x.label()) for x in resections if (x.end or x.start) == last] or [
             resections[-1].evidence(resections[-1].label())

@@ -135,17 +135,25 @@ def _histology(
                 found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
-        cat, ev = next(iter(found.items()))
-        return Fact.of(cat, ev, note=cat.replace("_", " "))
+        cat, evs = next(iter(found.items()))
+        return Fact.of(cat, evs, note=cat.replace("_", " "))
     if len(found) > 1:
         return Fact.indeterminate(
             "conflicting histologies recorded: " + ", ".join(sorted(found)),
             [e for evs in found.values() for e in evs],
         )
-    if sts_morph or primaries:
-        ev = [e for _, e in sts_morph] or [d.evidence(d.label()) for d in primaries]
-        return Fact.of("other_sts", ev, note="soft tissue sarcoma, subtype not in the list")
-    return Fact.unknown("no histology (ICD-O-3 morphology) recorded")
+    if sts_morph:
+        # A recorded STS morphology outside the listed subtypes: a real "other".
+        return Fact.of(
+            "other_sts",
+            [e for _, e in sts_morph],
+            note="soft tissue sarcoma of a subtype without subtype-specific advice",
+        )
+    return Fact.unknown(
+        "no histology recorded (ICD-O-3 morphology in the mCODE histology extension or a "
+        "LOINC 31206-6 observation)",
+        [d.evidence(d.label()) for d in primaries],
+    )
 
 
 def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:

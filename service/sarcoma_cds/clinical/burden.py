@@ -48,6 +48,15 @@ POSSIBLY_DIFFUSE = {
 }
 
 
+_SITE_FACTS = (
+    "metastatic_sites",
+    "site_count",
+    "liver_only",
+    "liver_and_lung_only",
+    "diffuse_involvement",
+)
+
+
 @dataclass(frozen=True)
 class Metastasis:
     dx: Dx
@@ -139,7 +148,11 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         if liver_now
         else Fact.unknown("not applicable: no current liver metastasis recorded")
     )
-    f.update(_sites(current))
+    if rec.has("conditions"):
+        f.update(_sites(current))
+    else:  # no Conditions: nothing is known about sites (never "0 sites", never "OMD yes")
+        for name in _SITE_FACTS:
+            f[name] = Fact.unknown("no conditions were supplied")
     lesions = _lesion_count(rec, vs, current)
     f["lesion_count"] = lesions
     f["oligometastatic"] = _oligometastatic(f, lesions, p)
@@ -251,8 +264,10 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
                 ev,
             )
         return Fact.of(n, ev, note=f"distinct measured lesions on {last_day.isoformat()}")
-    if not current:
+    if not current and rec.has("conditions"):
         return Fact.of(0, note="no current metastasis")
+    if not current:
+        return Fact.unknown("no conditions were supplied")
     return Fact.unknown(
         f"no lesion count or measured lesions recorded (at least {max(len(sites), 1)}, "
         "one per site)",
@@ -281,11 +296,13 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
         no_reasons.append(f"{diffuse.note} (1.2)")
     if no_reasons:
         return Fact.of(False, ev, note="not oligometastatic: " + "; ".join(no_reasons))
-    missing = [
-        fact.reason or name
-        for name, fact in (("lesion count", lesions), ("sites", sites), ("diffuse", diffuse))
-        if not fact.known
-    ]
+    missing = list(  # dict.fromkeys: one shared cause ("no conditions were supplied") once
+        dict.fromkeys(
+            fact.reason or name
+            for name, fact in (("lesion count", lesions), ("sites", sites), ("diffuse", diffuse))
+            if not fact.known
+        )
+    )
     if missing:
         return Fact.indeterminate("; ".join(missing), ev)
     return Fact.of(

@@ -63,8 +63,14 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
         for d in rec.conditions
         if vs["primary-sts"].matches_any(d.codes)
         or vs["metastatic-sarcoma"].matches_any(d.codes)
-        or (vs["malignant-primary"].matches_any(d.codes) and (sts_morph or _own_sts_morph(d, vs)))
+        or (vs["malignant-primary"].matches_any(d.codes) and _own_sts_morph(d, vs))
     ]
+    # A morphology not attached to a Condition (a histology Observation, another Condition's
+    # extension) says only that the patient has an STS: it makes a generic malignant primary
+    # (uterine C55) the sarcoma only when no Condition establishes the STS itself. Otherwise an
+    # earlier colorectal cancer would be dated as the sarcoma's diagnosis.
+    if not primaries and sts_morph:
+        primaries = [d for d in rec.conditions if vs["malignant-primary"].matches_any(d.codes)]
     primaries = [d for d in primaries if not vs["gist"].matches_any(d.codes)]
     history = rec.dx_in(vs["sts-history"])
 
@@ -123,10 +129,10 @@ def _histology(
     for d in primaries:
         candidates += [(c, d.evidence(d.label())) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
-    for coding, ev in candidates:
+    for coding, source in candidates:
         for cat in HISTOLOGIES:
             if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
-                found.setdefault(cat, []).append(ev)
+                found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
         cat, evs = next(iter(found.items()))

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,6 @@ import pytest
 
 from sarcoma_cds import cli
 from sarcoma_cds.pipeline import Engine, Evaluation
-from sarcoma_cds.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST: dict[str, Any] = {
@@ -31,11 +30,17 @@ REQUEST: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class RecordingEngine(Engine):
+class RecordingEngine:
     seen: list[tuple[str, date]] = field(default_factory=list)
 
     def evaluate(
-        self, patient_id: str, prefetch: Mapping[str, Any], today: date, user_id: str | None = None
+        self,
+        patient_id: str,
+        prefetch: Mapping[str, Any],
+        today: date,
+        user_id: str | None = None,
+        hook_instance: str | None = None,
+        gaps: Sequence[str] = (),
     ) -> Evaluation:
         self.seen.append((patient_id, today))
         card = {"uuid": "u", "summary": "s", "indicator": "info", "source": {"label": "l"}}
@@ -65,7 +70,7 @@ def test_evaluate_without_data_prints_empty_cards(
 def test_evaluate_and_facts_use_the_pipeline_and_today(
     request_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = RecordingEngine(settings=Settings())
+    engine = RecordingEngine()
     monkeypatch.setattr(Engine, "load", classmethod(lambda cls, settings: engine))
 
     assert cli.main(["evaluate", str(request_file), "--today", "2024-02-29"]) == 0
@@ -161,3 +166,57 @@ def test_serve_answers_discovery_with_json_logs(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("DEVELOPMENT MODE" in line["message"] for line in lines)
     assert any(line.get("path") == "/cds-services" and line.get("status") == 200 for line in lines)
+
+
+def test_rules_check_validates_and_runs_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["rules", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "9 rule files, 34 recommendations" in out
+    assert "inline examples pass" in out
+
+
+def test_rules_check_fails_on_a_broken_rules_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from sarcoma_cds.paths import repo_root
+
+    folder = tmp_path / "rules"
+    shutil.copytree(repo_root() / "cql-free-rules", folder)
+    (folder / "rules" / "biopsy.yaml").write_text("id: biopsy\nversion: 1\n")
+    monkeypatch.setenv("SARCOMA_CDS_RULES_DIR", str(folder))
+
+    assert cli.main(["rules", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "biopsy.yaml" in err
+    assert "Field required" in err
+
+
+def test_rules_coverage_accounts_for_all_34(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["rules", "coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "34 of 34 recommendations accounted for" in out
+    assert "5.5             57% not reached     treatment-pathway" in out
+
+
+def test_demo_prints_the_cards_of_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    from sarcoma_cds.paths import repo_root
+
+    example = repo_root() / "fhir-examples" / "01-metachronous-lms-liver-only.json"
+    args = ["demo", str(example), "--today", "2026-06-01", "--colour", "always"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[" in out  # colourised
+    assert "consider liver resection" in out
+    assert "suggestion: Refer to the sarcoma multidisciplinary tumour board" in out
+
+
+def test_demo_without_colour_is_plain(capsys: pytest.CaptureFixture[str]) -> None:
+    from sarcoma_cds.paths import repo_root
+
+    example = repo_root() / "fhir-examples" / "16-no-cancer.json"
+    assert cli.main(["demo", str(example), "--colour", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out
+    assert "no cards" in out

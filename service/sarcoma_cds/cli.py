@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import orjson
 
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
+from sarcoma_cds.rules.examples import run_examples
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -90,11 +91,21 @@ def evaluate_file(path: Path, today: date | None) -> Evaluation:
         call = parse_service_request(body)
     except ProblemError as exc:
         raise CliError(f"{path}: {exc}", EXIT_BAD_INPUT) from None
+    engine = _engine()
+    return engine.evaluate(
+        call.patient_id,
+        call.prefetch,
+        today or date.today(),
+        call.user_id,
+        hook_instance=call.request.hookInstance,
+    )
+
+
+def _engine() -> Engine:
     try:
-        engine = Engine.load(Settings())
+        return Engine.load(Settings())
     except RulesError as exc:
         raise CliError(f"rules: {exc}", EXIT_UNAVAILABLE) from None
-    return engine.evaluate(call.patient_id, call.prefetch, today or date.today(), call.user_id)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -131,7 +142,67 @@ def add_facts(commands: Subcommands) -> None:
     )
 
 
-COMMANDS: list[Callable[[Subcommands], None]] = [add_serve, add_evaluate, add_facts]
+# --- rules check / rules coverage ---------------------------------------------------------------
+def _rules_check(args: argparse.Namespace) -> int:
+    engine = _engine()  # loads and validates everything; a problem exits 1 with its message
+    rules = engine.rules
+    failures = run_examples(rules)
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    examples = sum(len(r.examples) for r in rules.rules)
+    print(
+        f"{rules.folder}: {len(rules.rules)} rule files, {len(rules.recommendations)} "
+        f"recommendations, {len(rules.valuesets.ids())} value sets; "
+        f"{examples - len(failures)} of {examples} inline examples pass"
+    )
+    return EXIT_UNAVAILABLE if failures else 0
+
+
+def _rules_coverage(args: argparse.Namespace) -> int:
+    from sarcoma_cds.rules.coverage import coverage_report, unaccounted
+
+    rules = _engine().rules
+    print(coverage_report(rules))
+    return EXIT_UNAVAILABLE if unaccounted(rules) else 0
+
+
+def add_rules(commands: Subcommands) -> None:
+    parser = commands.add_parser("rules", help="validate the rules folder or show its coverage")
+    sub = parser.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    check = sub.add_parser("check", help="validate every rule and value set; run the examples")
+    check.set_defaults(handler=_rules_check)
+    cover = sub.add_parser("coverage", help="which topics cite each of the 34 recommendations")
+    cover.set_defaults(handler=_rules_coverage)
+
+
+# --- demo ---------------------------------------------------------------------------------------
+def _demo(args: argparse.Namespace) -> int:
+    from sarcoma_cds.demo import render
+    from sarcoma_cds.web.response import checked_cards
+
+    colour = args.colour == "always" or (args.colour == "auto" and sys.stdout.isatty())
+    for path in args.requests:
+        evaluation = evaluate_file(path, args.today)
+        print(render(path.name, checked_cards(evaluation.cards), colour=colour))
+        print()
+    return 0
+
+
+def add_demo(commands: Subcommands) -> None:
+    parser = commands.add_parser("demo", help="print a readable summary of the cards for requests")
+    parser.add_argument("requests", type=Path, nargs="+", metavar="REQUEST.json")
+    parser.add_argument("--today", type=_iso_date, help="evaluation date (default: today)")
+    parser.add_argument("--colour", choices=("auto", "always", "never"), default="auto")
+    parser.set_defaults(handler=_demo)
+
+
+COMMANDS: list[Callable[[Subcommands], None]] = [
+    add_serve,
+    add_evaluate,
+    add_facts,
+    add_rules,
+    add_demo,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
@@ -19,7 +19,7 @@ from sarcoma_cds.fhir.prefetch import collect
 from sarcoma_cds.rules.loader import RulesError, RuleSet, load_rules
 from sarcoma_cds.settings import Settings
 
-__all__ = ["Engine", "Evaluation", "RulesError"]
+__all__ = ["Engine", "Evaluation", "Evaluator", "RulesError"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,20 @@ def parameters(settings: Settings) -> ClinicalParameters:
         tfi_favourable_months=settings.tfi_favourable_months,
         imaging_recent_days=settings.imaging_recent_days,
     )
+
+
+class Evaluator(Protocol):
+    """What the web layer needs of the engine (tests pass a fake)."""
+
+    def evaluate(
+        self,
+        patient_id: str,
+        prefetch: Mapping[str, Any],
+        today: date,
+        user_id: str | None = None,
+        hook_instance: str | None = None,
+        gaps: Sequence[str] = (),
+    ) -> Evaluation: ...
 
 
 @dataclass(frozen=True)
@@ -55,11 +69,15 @@ class Engine:
         return cls(settings=settings, rules=rules, params=parameters(settings))
 
     def profile(
-        self, patient_id: str, prefetch: Mapping[str, Any], today: date
+        self,
+        patient_id: str,
+        prefetch: Mapping[str, Any],
+        today: date,
+        gaps: Sequence[str] = (),
     ) -> MetastaticProfile:
-        return derive_profile(
-            collect(patient_id, prefetch), self.rules.valuesets, self.params, today
-        )
+        record = collect(patient_id, prefetch)
+        record.gaps[:0] = list(gaps)
+        return derive_profile(record, self.rules.valuesets, self.params, today)
 
     def evaluate(
         self,
@@ -68,10 +86,13 @@ class Engine:
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
+        gaps: Sequence[str] = (),
     ) -> Evaluation:
         """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent).
-        `user_id` is accepted for the CDS Hooks context but does not change the cards."""
-        profile = self.profile(patient_id, prefetch, today)
+        `gaps`: data the caller could not obtain (e.g. a failed fetch), named on the summary
+        card. `user_id` is accepted for the CDS Hooks context but does not change the cards;
+        `hook_instance` makes card uuids stable for retries of the same call."""
+        profile = self.profile(patient_id, prefetch, today, gaps)
         cards = build_cards(self.rules, profile, patient_id, hook_instance)
         return Evaluation(
             cards=cards,

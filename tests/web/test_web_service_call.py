@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from web_fixtures import SAMPLE_CARD, SERVICE_PATH, TODAY, FakeEngine
 
 from sarcoma_cds import GUIDELINE_DOI_URL
+from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
 from sarcoma_cds.web.json_hygiene import find_violations
@@ -55,13 +57,61 @@ def test_engine_gets_patient_user_today_and_prefetch_as_sent(
     assert "worker" in call.thread_name.lower()
 
 
-def test_without_prefetch_the_engine_gets_an_empty_mapping(
-    fake_client: TestClient, fake_engine: FakeEngine, patient_view: dict[str, Any]
+def test_absent_prefetch_keys_are_fetched_from_the_fhir_server(
+    settings: Settings, patient_view: dict[str, Any]
 ) -> None:
-    del patient_view["prefetch"]
+    """CDS Hooks 2.0: an absent key is fetched with the request's token; a null key is not."""
+    seen: list[tuple[str, str | None]] = []
 
-    assert fake_client.post(SERVICE_PATH, json=patient_view).status_code == 200
-    assert fake_engine.calls[0].prefetch == {}
+    def fhir(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers.get("authorization")))
+        bundle = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+        return httpx.Response(200, json=bundle)
+
+    engine = FakeEngine(settings=settings)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(fhir))
+    app = create_app(settings, engine=engine, fetcher=FhirFetcher(settings, client=client))
+    del patient_view["prefetch"]["conditions"]  # absent: fetch; observations is null: don't
+    with TestClient(app) as test_client:
+        assert test_client.post(SERVICE_PATH, json=patient_view).status_code == 200
+
+    assert seen == [
+        ("/fhir/Condition", "Bearer secret-token-123"),
+        ("/fhir/Procedure", "Bearer secret-token-123"),
+    ]
+    prefetch = engine.calls[0].prefetch
+    assert prefetch["conditions"]["resourceType"] == "Bundle"
+    assert prefetch["observations"] is None
+
+
+def test_absent_conditions_without_a_fhir_server_is_412(fake_client: TestClient) -> None:
+    minimal = {"hook": "patient-view", "hookInstance": "h-1", "context": {"patientId": "p-9"}}
+
+    response = fake_client.post(SERVICE_PATH, json=minimal)
+
+    assert response.status_code == 412
+    issue = response.json()["issue"][0]
+    assert issue["code"] == "incomplete"
+    assert "Condition" in issue["diagnostics"]
+    assert issue["expression"] == ["prefetch.conditions"]
+
+
+def test_failed_fetch_is_412_and_never_echoes_the_token(
+    settings: Settings, patient_view: dict[str, Any]
+) -> None:
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(401, json={}))
+    )
+    app = create_app(
+        settings, engine=FakeEngine(settings=settings), fetcher=FhirFetcher(settings, client=client)
+    )
+    del patient_view["prefetch"]["conditions"]
+    with TestClient(app) as test_client:
+        response = test_client.post(SERVICE_PATH, json=patient_view)
+
+    assert response.status_code == 412
+    assert "401" in response.text
+    assert "secret-token-123" not in response.text
 
 
 def test_unknown_fields_are_accepted(fake_client: TestClient, patient_view: dict[str, Any]) -> None:
@@ -73,10 +123,15 @@ def test_unknown_fields_are_accepted(fake_client: TestClient, patient_view: dict
     assert fake_client.post(SERVICE_PATH, json=patient_view).status_code == 200
 
 
-def test_minimal_request_without_server_or_user_is_accepted(
+def test_minimal_request_with_empty_prefetch_is_accepted(
     fake_client: TestClient, fake_engine: FakeEngine
 ) -> None:
-    minimal = {"hook": "patient-view", "hookInstance": "h-1", "context": {"patientId": "p-9"}}
+    minimal = {
+        "hook": "patient-view",
+        "hookInstance": "h-1",
+        "context": {"patientId": "p-9"},
+        "prefetch": {"patient": None, "conditions": None, "observations": None, "procedures": None},
+    }
 
     assert fake_client.post(SERVICE_PATH, json=minimal).status_code == 200
     assert fake_engine.calls[0].user_id is None

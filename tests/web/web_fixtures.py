@@ -4,13 +4,14 @@ imported reliably when several test folders have one)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL, SERVICE_ID
-from sarcoma_cds.pipeline import Engine, Evaluation
+from sarcoma_cds.pipeline import Evaluation
+from sarcoma_cds.settings import Settings
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 FEEDBACK_PATH = f"{SERVICE_PATH}/feedback"
@@ -38,9 +39,10 @@ class EngineCall:
 
 
 @dataclass(frozen=True)
-class FakeEngine(Engine):
+class FakeEngine:
     """Answers every call with `cards` and records what it was given."""
 
+    settings: Settings
     cards: list[dict[str, Any]] = field(default_factory=lambda: [SAMPLE_CARD])
     facts: dict[str, Any] = field(default_factory=lambda: {"timing": {"state": "known"}})
     calls: list[EngineCall] = field(default_factory=list)
@@ -51,6 +53,8 @@ class FakeEngine(Engine):
         prefetch: Mapping[str, Any],
         today: date,
         user_id: str | None = None,
+        hook_instance: str | None = None,
+        gaps: Sequence[str] = (),
     ) -> Evaluation:
         name = threading.current_thread().name
         self.calls.append(EngineCall(patient_id, dict(prefetch), today, user_id, name))

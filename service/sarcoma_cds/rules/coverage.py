@@ -21,7 +21,9 @@ def coverage(rules: RuleSet) -> dict[str, list[str]]:
 
 def unaccounted(rules: RuleSet) -> list[str]:
     """Recommendations neither cited by a card nor listed as informational."""
-    return [rid for rid, topics in coverage(rules).items() if not topics and rid not in INFORMATIONAL]
+    return [
+        rid for rid, topics in coverage(rules).items() if not topics and rid not in INFORMATIONAL
+    ]
 
 
 def coverage_report(rules: RuleSet) -> str:
@@ -35,6 +37,7 @@ def coverage_report(rules: RuleSet) -> str:
     lines.append("")
     lines.append(
         f"{len(rules.recommendations) - len(missing)} of {len(rules.recommendations)} "
-        "recommendations accounted for" + (f"; UNACCOUNTED: {', '.join(missing)}" if missing else "")
+        "recommendations accounted for"
+        + (f"; UNACCOUNTED: {', '.join(missing)}" if missing else "")
     )
     return "\n".join(lines)

@@ -7,7 +7,8 @@ tests and the CLI can pass a fake engine, an authenticator or a fixed "today".
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,14 +20,22 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from sarcoma_cds import SERVICE_ID, __version__
-from sarcoma_cds.pipeline import Engine
+from sarcoma_cds.fhir.fetch import FetchError, FhirFetcher
+from sarcoma_cds.fhir.prefetch_templates import (
+    PREFETCH_TEMPLATES,
+    InvalidContextError,
+    resource_type_of,
+)
+from sarcoma_cds.pipeline import Engine, Evaluator
 from sarcoma_cds.security.base import AuthenticationError, Authenticator
+from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import Issue, ProblemError, install_error_handlers
 from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
 from sarcoma_cds.web.logs import configure_logging
-from sarcoma_cds.web.models import parse_feedback, parse_service_request
+from sarcoma_cds.web.metrics import FetchFailureReason, Metrics, metrics_response
+from sarcoma_cds.web.models import PatientViewCall, parse_feedback, parse_service_request
 from sarcoma_cds.web.request_body import read_json
 from sarcoma_cds.web.request_context import RequestContextMiddleware
 from sarcoma_cds.web.response import cards_response
@@ -44,9 +53,10 @@ def json_response(document: Any, status: int = 200) -> Response:
 
 def create_app(
     settings: Settings | None = None,
-    engine: Engine | None = None,
+    engine: Evaluator | None = None,
     authenticator: Authenticator | None = None,
     today: Callable[[], date] | None = None,
+    fetcher: FhirFetcher | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     settings.check_safe()
@@ -57,14 +67,17 @@ def create_app(
             "DEVELOPMENT MODE: CDS clients are NOT authenticated; never expose this service "
             "to a network or to real patient data"
         )
-    engine = engine or Engine.load(settings)
+    evaluator: Evaluator = engine or Engine.load(settings)
     store = FeedbackStore.open(settings.feedback_db_url)
+    fhir = fetcher or FhirFetcher(settings)
+    metrics = Metrics()
     clock = today or date.today
     public_url = (settings.public_url or "").rstrip("/")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await fhir.aclose()
         store.close()
 
     app = FastAPI(
@@ -76,8 +89,9 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.engine = evaluator
     app.state.feedback_store = store
+    app.state.metrics = metrics
     install_error_handlers(app)
 
     async def authenticate(request: Request) -> None:
@@ -90,6 +104,7 @@ def create_app(
                 authenticator.verify, request.headers.get("authorization"), audience
             )
         except AuthenticationError as exc:
+            metrics.record_authentication_failure(_route(request))
             # The message is the authenticator's, written never to contain the token.
             logger.warning(
                 "authentication failed: %s",
@@ -115,10 +130,50 @@ def create_app(
         check_service(service_id)
         call = parse_service_request(await read_json(request, settings.max_body_bytes))
         request.state.hook_instance = call.request.hookInstance
+        prefetch, gaps = await complete_prefetch(call)
         evaluation = await run_in_threadpool(
-            engine.evaluate, call.patient_id, call.prefetch, clock(), call.user_id
+            lambda: evaluator.evaluate(
+                call.patient_id,
+                prefetch,
+                clock(),
+                call.user_id,
+                hook_instance=call.request.hookInstance,
+                gaps=gaps,
+            )
         )
+        metrics.record_cards(evaluation.cards)
         return cards_response(evaluation.cards)
+
+    async def complete_prefetch(call: PatientViewCall) -> tuple[dict[str, Any], list[str]]:
+        """Fetch the keys the client left out (CDS Hooks 2.0 "FHIR Resource Access"); 412 when
+        the required data cannot be obtained, a named gap when optional data cannot."""
+        missing = [key for key in PREFETCH_TEMPLATES if key not in call.prefetch]
+        if not missing:
+            return call.prefetch, []
+        auth = call.request.fhirAuthorization
+        context = {k: v for k, v in call.request.context.model_dump().items() if isinstance(v, str)}
+        try:
+            outcome = await fhir.complete(
+                call.prefetch,
+                missing,
+                context,
+                call.request.fhirServer,
+                auth.access_token if auth else None,
+            )
+        except InvalidContextError as exc:
+            raise ProblemError.single(400, "invalid", f"context: {exc}", "context") from None
+        except FetchError as exc:
+            metrics.record_fallback_failure(exc.resource_type, _failure_kind(exc.reason))
+            raise ProblemError.single(
+                412,
+                "incomplete",
+                f"{exc.resource_type}: not in the prefetch and not obtainable from the FHIR "
+                f"server ({exc.reason})",
+                f"prefetch.{exc.key}",
+            ) from None
+        for key in outcome.fetched:
+            metrics.record_fallback_fetch(resource_type_of(PREFETCH_TEMPLATES[key]))
+        return outcome.prefetch, outcome.gaps
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:
@@ -128,6 +183,22 @@ def create_app(
         records = [FeedbackRecord.from_item(service_id, item) for item in body.feedback]
         stored = await run_in_threadpool(store.add, records, datetime.now(UTC))
         return json_response({"received": len(records), "stored": stored})
+
+    @app.get("/metrics")
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics_response(metrics, request.headers.get("accept"))
+        return Response(body, media_type=content_type)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        metrics.record_request(
+            _route(request), request.method, response.status_code, time.perf_counter() - started
+        )
+        return response
 
     @app.get("/healthz")
     async def healthz() -> Response:
@@ -153,8 +224,33 @@ def create_app(
     return app
 
 
+def _route(request: Request) -> str | None:
+    """The matched route template (bounded label values), not the raw path."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
+def _failure_kind(reason: str) -> FetchFailureReason:
+    text = reason.lower()
+    if "budget" in text or "timeout" in text or "timed out" in text:
+        return "timeout"
+    if " 401" in text or " 403" in text or "token" in text:
+        return "unauthorized"
+    if "answered" in text:
+        return "http_error"
+    if "json" in text or "not a" in text or "operationoutcome" in text:
+        return "invalid_response"
+    return "other"
+
+
 def serve_app() -> FastAPI:
-    """uvicorn's factory (`sarcoma-cds serve`): settings from the environment, JSON logs."""
+    """uvicorn's factory (`sarcoma-cds serve`): settings from the environment, JSON logs, and
+    in production the JWT authenticator built from the trusted clients."""
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    authenticator = None
+    if settings.mode == "production":
+        settings.check_safe()
+        authenticator = JwtAuthenticator.from_settings(settings)
+    return create_app(settings, authenticator=authenticator)

@@ -5,16 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sarcoma_cds import SERVICE_ID
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.web.models import PATIENT_VIEW
-
-# The data contract of fhir-examples/ and docs/input-profile.md; no status filters on purpose:
-# resolved metastases and past procedures date the history.
-PREFETCH_TEMPLATES: dict[str, str] = {
-    "patient": "Patient/{{context.patientId}}",
-    "conditions": "Condition?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
-    "procedures": "Procedure?patient={{context.patientId}}",
-}
 
 SERVICE_DESCRIPTION: dict[str, Any] = {
     "hook": PATIENT_VIEW,
@@ -31,7 +23,8 @@ SERVICE_DESCRIPTION: dict[str, Any] = {
         "Observations and Procedures, through prefetch or FHIR server access. GIST is out of "
         "scope. Not validated for clinical use; each site validates its own value sets."
     ),
-    "prefetch": PREFETCH_TEMPLATES,
+    # No status filters on purpose: resolved metastases and past procedures date the history.
+    "prefetch": dict(PREFETCH_TEMPLATES),
 }
 
 

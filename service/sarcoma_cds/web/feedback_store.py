@@ -8,9 +8,9 @@ in a feedback call, and none is added here. A repeated call stores nothing new (
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,13 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -61,6 +62,19 @@ feedback_table = Table(
 )
 
 _KEY = ["service_id", "card_uuid", "outcome", "outcome_timestamp"]
+
+# Explicit, versioned migrations, applied in order at start-up and recorded in schema_version.
+# Append new steps; never edit an applied one.
+schema_version_table = Table(
+    "cds_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "create cds_feedback", lambda conn: feedback_table.create(conn, checkfirst=True)),
+)
 
 
 class FeedbackStoreError(Exception):
@@ -131,12 +145,40 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def schema_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(select(func.max(schema_version_table.c.version))).scalar()
+    return int(found or 0)
+
+
+def _migrate_once(engine: Engine) -> None:
+    with engine.begin() as conn:
+        schema_version_table.create(conn, checkfirst=True)
+    for version, description, step in MIGRATIONS:
+        with engine.begin() as conn:  # one transaction per step, with its version row
+            done = conn.execute(
+                select(schema_version_table.c.version).where(
+                    schema_version_table.c.version == version
+                )
+            ).first()
+            if done:
+                continue
+            step(conn)
+            conn.execute(
+                insert(schema_version_table).values(
+                    version=version,
+                    description=description,
+                    applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
+
+
 def _create_table(engine: Engine, attempts: int = 5) -> None:
-    """Create the table if missing. Workers start together and race between "is it there?" and
-    CREATE; the loser fails and, on retry, finds the table."""
+    """Apply the migrations. Workers start together and race between "is it there?" and
+    CREATE; the loser fails and, on retry, finds the work done."""
     for attempt in range(1, attempts + 1):
         try:
-            metadata.create_all(engine)
+            _migrate_once(engine)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
             if attempt == attempts:
@@ -175,9 +217,12 @@ class FeedbackStore:
                         index_elements=_KEY
                     )
                 elif dialect == "postgresql":
-                    stmt = postgresql.insert(feedback_table).on_conflict_do_nothing(
+                    # psycopg reports rowcount 0 for this statement: count the returned ids.
+                    pg = postgresql.insert(feedback_table).on_conflict_do_nothing(
                         index_elements=_KEY
                     )
+                    new += len(conn.execute(pg.returning(feedback_table.c.id), row).all())
+                    continue
                 else:
                     stmt = None
                 if stmt is not None:

@@ -36,6 +36,7 @@ from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
 from sarcoma_cds.web.logs import configure_logging
 from sarcoma_cds.web.metrics import FetchFailureReason, Metrics, metrics_response
 from sarcoma_cds.web.models import PatientViewCall, parse_feedback, parse_service_request
+from sarcoma_cds.web.openapi import install_openapi
 from sarcoma_cds.web.request_body import read_json
 from sarcoma_cds.web.request_context import RequestContextMiddleware
 from sarcoma_cds.web.response import cards_response
@@ -86,8 +87,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # an EHR-facing API: no interactive pages
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",  # described in web/openapi.py; fuzzed by the tests
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.engine = evaluator
     app.state.feedback_store = store

@@ -18,7 +18,7 @@ from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
-from sarcoma_cds.rules.logic import TV, evaluate, fact_names
+from sarcoma_cds.rules.logic import TV, evaluate
 from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
 
 EXTENSION_KEY = "org.sarcoma-cds"
@@ -82,7 +82,7 @@ def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | Non
         out = evaluate(st.when, facts)
         if out.value is TV.TRUE:
             shown.append((st, fill(st.text, facts)))
-            used += fact_names(st.when)
+            used += out.used
         elif out.value is TV.UNKNOWN and st.on_unknown:
             needs.append((st, fill(st.on_unknown, facts), out.missing))
             used += list(out.missing)

@@ -109,4 +109,5 @@ def recommendation_line(r: Recommendation) -> str:
 def cite(ids: tuple[str, ...], recs: Mapping[str, Recommendation]) -> str:
     """`(5.3, 8.1)`, with non-consensus ids marked: `(5.5, no consensus)`."""
     parts = [f"{i}, no consensus" if not recs[i].consensus_reached else i for i in ids]
-    return f" ({'; '.join(parts)})" if parts else ""
+    separator = "; " if any("," in p for p in parts) else ", "
+    return f" ({separator.join(parts)})" if parts else ""

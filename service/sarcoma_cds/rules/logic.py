@@ -24,7 +24,8 @@ class TV(Enum):
 class Outcome:
     value: TV
     missing: dict[str, Fact] = field(default_factory=dict)  # facts that were unknown
-    used: list[str] = field(default_factory=list)  # facts read, in order
+    # facts the outcome rests on, in order (for a true `any`, only its true branches)
+    used: list[str] = field(default_factory=list)
 
 
 def label(fact: Fact) -> str:
@@ -89,6 +90,8 @@ def evaluate(cond: Condition | None, facts: Mapping[str, Fact]) -> Outcome:
     used = [u for p in parts for u in p.used]
     decisive = TV.FALSE if isinstance(cond, All) else TV.TRUE
     if any(p.value is decisive for p in parts):
+        if decisive is TV.TRUE:  # an `any` that holds rests only on its true branches
+            used = [u for p in parts if p.value is TV.TRUE for u in p.used]
         return Outcome(decisive, used=used)
     unknown = [p for p in parts if p.value is TV.UNKNOWN]
     if unknown:

@@ -289,8 +289,13 @@ def _04() -> tuple[PatientFiles, Json]:
         shows=(
             "Primary diagnosis dated only '2025': DFI is 2 to 14 months, so timing is indeterminate"
         ),
-        topics=["summary", "staging-imaging", "mdt-referral"],
-        recommendations={"summary": ["1.1"], "staging-imaging": STAGING, "mdt-referral": MDT},
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        recommendations={
+            "summary": ["1.1"],
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1", "8.2"],
+            "mdt-referral": MDT,
+        },
         facts={
             "timing": "indeterminate",
             "oligometastatic": "yes",
@@ -369,6 +374,7 @@ def _06() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver, lung and bone metastases: three sites, not oligometastatic, summary only",
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -400,6 +406,7 @@ def _07() -> tuple[PatientFiles, Json]:
             "C787 written without the dot"
         ),
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -428,6 +435,7 @@ def _08() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastases with peritoneal sarcomatosis: diffuse involvement excludes OMD",
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
         rationale=(
@@ -454,6 +462,7 @@ def _09() -> tuple[PatientFiles, Json]:
             "excludes OMD; SNOMED '94381002.0'"
         ),
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
@@ -475,6 +484,7 @@ def _10() -> tuple[PatientFiles, Json]:
             "involvement excludes OMD"
         ),
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
@@ -493,6 +503,7 @@ def _11() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastasis and malignant meningitis: leptomeningeal involvement excludes OMD",
         topics=["summary"],
+        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={
             "oligometastatic": "no",
@@ -519,14 +530,14 @@ def _12() -> tuple[PatientFiles, Json]:
             "C78.6 without bodySite: a second site and possible peritoneal involvement, so OMD is "
             "indeterminate"
         ),
-        topics=["summary", "staging-imaging", "mdt-referral"],
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
         recommendations={"summary": ["1.1"], "staging-imaging": STAGING, "mdt-referral": MDT},
         facts={
             "timing": "metachronous",
             "dfi_months": 9,
             "site_count": 2,
             "oligometastatic": "indeterminate",
-            "diffuse_involvement": "unknown",
+            "diffuse_involvement": "indeterminate",
         },
         rationale=(
             "C78.6 alone may be peritoneal (diffuse, 1.2) or retroperitoneal: OMD indeterminate, "
@@ -1075,7 +1086,7 @@ def _27() -> tuple[PatientFiles, Json]:
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
             "local-therapy": ["10.1"],
-            "mdt-referral": MDT,
+            "mdt-referral": ["10.1"],
         },
         facts={
             "timing": "metachronous",
@@ -1107,7 +1118,7 @@ def _28() -> tuple[PatientFiles, Json]:
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
             "local-therapy": ["10.1"],
-            "mdt-referral": MDT,
+            "mdt-referral": ["10.1"],
         },
         facts={
             "timing": "metachronous",
@@ -1295,8 +1306,8 @@ def _32() -> tuple[PatientFiles, Json]:
             "34 months after hepatectomy, last contrast CT 11 months ago: follow-up overdue "
             "(6-monthly in years 2-5)"
         ),
-        topics=["summary", "follow-up", "mdt-referral"],
-        recommendations={"summary": ["2.2"], "follow-up": ["13.1"], "mdt-referral": ["12.1"]},
+        topics=["summary", "follow-up"],
+        recommendations={"summary": ["2.2"], "follow-up": ["13.1"]},
         facts={
             "timing": "metachronous",
             "dfi_months": 13,
@@ -1306,7 +1317,8 @@ def _32() -> tuple[PatientFiles, Json]:
         indicators={"follow-up": "warning"},
         rationale=(
             "Year 3 after liver metastasectomy: CT chest/abdomen every 6 months (13.1); last one "
-            "2025-06-30 is older -> warning."
+            "2025-06-30 is older -> warning. The adjuvant question (12.1) is long past, so no MDT "
+            "card (reviewed reading: 12.1 is shown for 6 months after the operation)."
         ),
     )
 
@@ -1450,21 +1462,25 @@ README_TAIL = """
 Where clinical-logic section 2 does not settle a case, the manifest takes the position below;
 a disagreement with the engine is a question for review, not automatically an engine bug.
 
-- **Timing indeterminate (04)**: no treatment-pathway card, because every branch (5.3/8.1 vs 8.2)
-  depends on the timing; summary, staging and MDT still fire (OMD is yes).
+- **Timing indeterminate (04)** and **OMD indeterminate (12)**: the treatment-pathway card
+  fires, but only to say what is missing and how the pathway differs (5.3/8.1 vs 8.2); it shows
+  no surgical detail (issue 4: a card over an unknown fact says what is missing).
 - **Biopsy (3.1)** fires only on its named triggers (DFI > 12 months, HCC risk factors,
   colorectal cancer history, preoperative systemic therapy proposed), not for every metachronous
   patient; an unconfirmed outside diagnosis (34) alone does not trigger it.
 - **Liver recurrence (29, 30)**: the liver-recurrence card (9.1/9.2) replaces the 5.3/8.1
   treatment pathway, so a short-TFI patient is not told that resection "should be considered".
-  The follow-up card still fires (a liver metastasectomy is in the record) and the
-  recurrence-detecting CT keeps it on schedule.
-- **After metastasectomy without current disease (31, 32)**: summary, follow-up and the 12.1
-  MDT card; OMD, staging, biopsy and pathway cards need a current metastasis and do not fire.
+  The follow-up card still fires (a liver metastasectomy is in the record).
+- **After metastasectomy without current disease (31, 32)**: summary and follow-up; the 12.1
+  MDT card (adjuvant therapy) is shown for 6 months after the operation (31), not years later
+  (32). The paper gives no time; this is the lead's reading, in `mdt-referral.yaml`.
 - **Not a surgical candidate (27, 28)**: treatment-pathway is absent (its metachronous branches
-  are surgical) and local-therapy (10.1) appears; staging still fires (4.3 before local therapy).
-- **Indicators**: only FLR < 25 % (treatment-pathway) and an overdue surveillance CT (follow-up)
-  are warnings; everything else is info.
+  are surgical) and local-therapy (10.1) appears; the MDT card cites 10.1 (assess non-surgical
+  options) rather than 5.1 (which is about surgical resection); staging still fires.
+- **Indicators**: warnings for excluded OMD (summary, 06-11: issue 4), FLR < 25 %
+  (treatment-pathway) and an overdue surveillance CT (follow-up); everything else is info.
+- **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are
+  ambiguous), not unknown.
 """
 
 

@@ -54,8 +54,12 @@ class Engine:
             raise RulesError(str(exc)) from exc
         return cls(settings=settings, rules=rules, params=parameters(settings))
 
-    def profile(self, patient_id: str, prefetch: Mapping[str, Any], today: date) -> MetastaticProfile:
-        return derive_profile(collect(patient_id, prefetch), self.rules.valuesets, self.params, today)
+    def profile(
+        self, patient_id: str, prefetch: Mapping[str, Any], today: date
+    ) -> MetastaticProfile:
+        return derive_profile(
+            collect(patient_id, prefetch), self.rules.valuesets, self.params, today
+        )
 
     def evaluate(
         self,

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
 
     # Public base URL of this service (the JWT `aud` is `<public_url>/cds-services/<id>`).
     public_url: str | None = None
-    # Path to a YAML/JSON list of trusted CDS clients: {iss, jwks | jwks_uri, jku_allowlist, tenant}.
+    # YAML/JSON list of trusted CDS clients: {iss, jwks | jwks_uri, jku_allowlist, tenant}.
     trusted_clients: Path | None = None
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["ES384", "RS384"])
     jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)

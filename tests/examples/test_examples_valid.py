@@ -61,7 +61,7 @@ RECOMMENDATIONS = {
     "12.1",
     *(f"13.{i}" for i in (1, 2)),
 }
-YES_NO_UNKNOWN = {"yes", "no", "unknown"}
+YES_NO_UNKNOWN = {"yes", "no", "unknown", "indeterminate"}
 FACT_VALUES: dict[str, set[str] | type[int]] = {
     "timing": {"synchronous", "metachronous", "indeterminate", "unknown"},
     "dfi_months": int,

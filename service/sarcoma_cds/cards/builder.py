@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
@@ -18,7 +19,7 @@ from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.logic import TV, evaluate, fact_names
-from sarcoma_cds.rules.schema import Recommendation, RuleFile
+from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
@@ -62,15 +63,20 @@ def _card_uuid(hook_instance: str | None, topic: str) -> uuid.UUID:
     return uuid.uuid4()
 
 
-def evaluate_rule(
-    rule: RuleFile, facts: Mapping[str, Fact]
-) -> tuple[bool, list[tuple[Any, str]], list[tuple[Any, str, dict[str, Fact]]], list[str]] | None:
-    """(applies, shown statements, unknown statements, facts used) or None if the card is silent."""
+@dataclass(frozen=True)
+class RuleResult:
+    shown: list[tuple[Statement, str]]  # statements that hold, with their text filled in
+    needs: list[tuple[Statement, str, dict[str, Fact]]]  # unknown ones, with the missing facts
+    used: list[str]  # facts the card should show
+
+
+def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | None:
+    """What a rule says about these facts, or None when its card stays silent."""
     gate = evaluate(rule.applies_when, facts)
     if gate.value is not TV.TRUE:
         return None
-    shown: list[tuple[Any, str]] = []
-    needs: list[tuple[Any, str, dict[str, Fact]]] = []
+    shown: list[tuple[Statement, str]] = []
+    needs: list[tuple[Statement, str, dict[str, Fact]]] = []
     used: list[str] = list(rule.show_facts)
     for st in rule.statements:
         out = evaluate(st.when, facts)
@@ -82,7 +88,7 @@ def evaluate_rule(
             used += list(out.missing)
     if not shown and not needs:
         return None
-    return True, shown, needs, used
+    return RuleResult(shown, needs, used)
 
 
 def build_card(
@@ -96,10 +102,10 @@ def build_card(
     result = evaluate_rule(rule, facts)
     if result is None:
         return None
-    _, shown, needs, used = result
+    shown, needs, used = result.shown, result.needs, result.used
 
     cited: list[str] = []
-    for st, *_ in shown + needs:  # type: ignore[operator]
+    for st in [s for s, _ in shown] + [s for s, _, _ in needs]:
         cited += [r for r in st.recommendations if r not in cited]
     cited = [r for r in rule.recommendations if r in cited]
 
@@ -107,16 +113,19 @@ def build_card(
     for st, _ in shown:
         if st.indicator and _RANK[st.indicator] > _RANK[indicator]:
             indicator = st.indicator
-    summary_tpl = next((st.summary for st, _ in shown if st.summary), rule.summary)
+    # The most urgent statement's summary leads (a warning must not hide behind an info line).
+    with_summary = [st for st, _ in shown if st.summary]
+    with_summary.sort(key=lambda st: -_RANK[st.indicator or "info"])
+    summary_tpl = (with_summary[0].summary if with_summary else None) or rule.summary
     summary = _clip(fill(summary_tpl, facts))
 
-    lines = [f"{text}{cite(st.recommendations, recs)}" for st, text in shown]
+    lines = [_cited(text, cite(st.recommendations, recs)) for st, text in shown]
     detail = [f"- {line}" for line in lines]
     if needs:
         detail += ["", "**Needs data**"]
         for st, text, missing in needs:
             why = "; ".join(f.reason or name for name, f in missing.items())
-            detail.append(f"- {text}{cite(st.recommendations, recs)} — missing: {why}")
+            detail.append(f"- {_cited(text, cite(st.recommendations, recs))} Missing: {why}.")
     if rule.topic == "summary":
         if profile.unconfirmed:
             detail += ["", "**Unconfirmed diagnoses** (counted, but to be confirmed)"]
@@ -180,6 +189,13 @@ def build_card(
             for c in rule.override_reasons
         ]
     return card
+
+
+def _cited(text: str, citation: str) -> str:
+    """Put the citation inside the sentence: "… resection (5.3, 8.1)." not "… resection. (5.3)"."""
+    if citation and text.endswith("."):
+        return f"{text[:-1]}{citation}."
+    return f"{text}{citation}"
 
 
 def _clip(text: str, limit: int = 139) -> str:

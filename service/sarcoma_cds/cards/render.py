@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sarcoma_cds.clinical.facts import Fact, State
+from sarcoma_cds.clinical.profile import FACT_KINDS
 from sarcoma_cds.rules.loader import PLACEHOLDER
 from sarcoma_cds.rules.schema import Recommendation
 
@@ -19,12 +20,11 @@ FACT_LABELS = {
     "dfi_months": "Disease-free interval (months)",
     "tfi_months": "Treatment-free interval (months)",
     "asa_class": "ASA class",
-    "ecog": "ECOG",
     "flr_needs_liver_workup": "FLR needs liver-function work-up",
     "future_liver_remnant_percent": "Future liver remnant (%)",
     "hcc_risk_factors": "HCC risk factors",
-    "long_dfi": "Long DFI (> 12 months)",
-    "tfi_favourable": "TFI favourable (> 12 months)",
+    "long_dfi": "Long DFI",
+    "tfi_favourable": "Favourable TFI",
     "flr_below_threshold": "FLR below 25 %",
     "primary_site_retroperitoneal": "Retroperitoneal primary (RPS)",
     "not_surgical_candidate": "Not a surgical candidate",
@@ -34,6 +34,13 @@ FACT_LABELS = {
     "recent_brain_mri": "Brain MRI done recently",
     "recent_spine_mri": "Spine MRI done recently",
     "months_since_liver_metastasectomy": "Months since liver metastasectomy",
+    "last_surveillance_ct_date": "Last surveillance CT",
+    "last_liver_metastasectomy_date": "Last liver metastasectomy",
+    "followup_interval": "Follow-up interval",
+    "followup_next_due": "Next surveillance CT due",
+    "followup_overdue": "Surveillance overdue",
+    "liver_metastasis_confirmed": "Liver metastasis confirmed",
+    "ecog": "ECOG performance status",
 }
 
 
@@ -64,6 +71,8 @@ def fill(template: str, facts: Mapping[str, Fact]) -> str:
             return fact.reason or value_text(fact)
         if part == "explain":
             return (fact.note or value_text(fact)) if fact.known else (fact.reason or "unknown")
+        if not fact.known and FACT_KINDS.get(name) == "category":
+            return f"{name.replace('_', ' ')} {fact.state.value}"  # "timing indeterminate"
         return value_text(fact)
 
     return PLACEHOLDER.sub(sub, template)

@@ -1,4 +1,7 @@
-"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not (§1.4; 1.1, 1.2)."""
+"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not.
+
+clinical-logic §1.4; recommendations 1.1, 1.2.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +46,15 @@ POSSIBLY_DIFFUSE = {
     "retroperitoneum_or_peritoneum": "C78.6 without a bodySite may be peritoneal (diffuse)",
     "possible_leptomeningeal": "C79.32 / C79.49 may be leptomeningeal (diffuse)",
 }
+
+
+_SITE_FACTS = (
+    "metastatic_sites",
+    "site_count",
+    "liver_only",
+    "liver_and_lung_only",
+    "diffuse_involvement",
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,22 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         if liver_now
         else _none_recorded(rec, "no current liver metastasis recorded")
     )
-    f.update(_sites(current))
+    f["liver_metastasis_confirmed"] = (
+        Fact.of(
+            any(not m.dx.unconfirmed for m in liver_now),
+            [m.dx.evidence(_label(m)) for m in liver_now],
+            note="confirmed"
+            if any(not m.dx.unconfirmed for m in liver_now)
+            else "every current liver metastasis is unconfirmed, provisional or differential",
+        )
+        if liver_now
+        else Fact.unknown("not applicable: no current liver metastasis recorded")
+    )
+    if rec.has("conditions"):
+        f.update(_sites(current))
+    else:  # no Conditions: nothing is known about sites (never "0 sites", never "OMD yes")
+        for name in _SITE_FACTS:
+            f[name] = Fact.unknown("no conditions were supplied")
     lesions = _lesion_count(rec, vs, current)
     f["lesion_count"] = lesions
     f["oligometastatic"] = _oligometastatic(f, lesions, p)
@@ -225,7 +252,7 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
     if sizes:
         last_day = max(o.date.latest for o in sizes if o.date)
         on_day = [o for o in sizes if o.date and o.date.latest == last_day]
-        foci = {f.reference for o in on_day for f in o.focus if f.reference}
+        foci = {f.reference for o in on_day for f in o.res.focus if f.reference}
         n = len(foci) if foci else len(on_day)
         ev = [o.evidence("measured lesion") for o in on_day]
         measured_sites = {_organ(o, vs) for o in on_day}
@@ -237,8 +264,10 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
                 ev,
             )
         return Fact.of(n, ev, note=f"distinct measured lesions on {last_day.isoformat()}")
-    if not current:
+    if not current and rec.has("conditions"):
         return Fact.of(0, note="no current metastasis")
+    if not current:
+        return Fact.unknown("no conditions were supplied")
     return Fact.unknown(
         f"no lesion count or measured lesions recorded (at least {max(len(sites), 1)}, "
         "one per site)",
@@ -255,6 +284,8 @@ def _int_value(o: Obs) -> int:
 
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
+    if sites.known and sites.value == 0:
+        return Fact.unknown("not applicable: no current metastasis recorded")
     ev = tuple(lesions.evidence) + tuple(sites.evidence)
     no_reasons = []
     if lesions.known and isinstance(lesions.value, int) and lesions.value > p.omd_max_lesions:
@@ -265,11 +296,13 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
         no_reasons.append(f"{diffuse.note} (1.2)")
     if no_reasons:
         return Fact.of(False, ev, note="not oligometastatic: " + "; ".join(no_reasons))
-    missing = [
-        fact.reason or name
-        for name, fact in (("lesion count", lesions), ("sites", sites), ("diffuse", diffuse))
-        if not fact.known
-    ]
+    missing = list(  # dict.fromkeys: one shared cause ("no conditions were supplied") once
+        dict.fromkeys(
+            fact.reason or name
+            for name, fact in (("lesion count", lesions), ("sites", sites), ("diffuse", diffuse))
+            if not fact.known
+        )
+    )
     if missing:
         return Fact.indeterminate("; ".join(missing), ev)
     return Fact.of(
@@ -278,7 +311,7 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
         note=(
             f"{lesions.value} lesion(s) in {sites.value} site(s), no diffuse involvement; "
             "the MDT must confirm that the primary and every metastasis are amenable to radical "
-            "treatment (1.1)"
+            "treatment"
         ),
     )
 

@@ -68,6 +68,11 @@ def add_months(day: date, months: int) -> date:
     2023-08-31 + 6 months = 2024-02-29."""
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
+    # Saturate at the calendar's ends: a year-9999 date from an EHR must not crash a request.
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

@@ -65,21 +65,23 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
         "last_surveillance_ct_date": ct_fact,
     }
     if due_early == due_late:
-        out["followup_next_due"] = Fact.of(due_early.isoformat(), ev, note=f"{months} months {since}")
+        out["followup_next_due"] = Fact.of(
+            due_early.isoformat(), ev, note=f"{months} months {since}"
+        )
     else:
         out["followup_next_due"] = Fact.indeterminate(
             f"due between {due_early} and {due_late} ({months} months {since})", ev
         )
     if today > due_late:
         out["followup_overdue"] = Fact.of(
-            True, ev, note=f"contrast CT was due by {due_late.isoformat()} ({months} months {since})"
+            True,
+            ev,
+            note=f"contrast CT was due by {due_late.isoformat()} ({months} months {since})",
         )
     elif today <= due_early:
         out["followup_overdue"] = Fact.of(
             False, ev, note=f"next contrast CT due by {due_early.isoformat()}"
         )
     else:
-        out["followup_overdue"] = Fact.indeterminate(
-            f"the last CT is dated only '{base.text}'", ev
-        )
+        out["followup_overdue"] = Fact.indeterminate(f"the last CT is dated only '{base.text}'", ev)
     return out

@@ -28,7 +28,7 @@ def _ecog(o: Obs, vs: ValueSets) -> int | None:
     r = o.res
     if r.valueInteger is not None and 0 <= r.valueInteger <= 5:
         return r.valueInteger
-    if r.valueQuantity and r.valueQuantity.value is not None:
+    if r.valueQuantity and r.valueQuantity.value is not None and 0 <= r.valueQuantity.value <= 5:
         return int(r.valueQuantity.value)
     if r.valueCodeableConcept:
         v = vs["ecog-answer"].value_of(r.valueCodeableConcept.coding)

@@ -32,6 +32,7 @@ FACT_KINDS: dict[str, Kind] = {
     "metastatic": "bool",
     "liver_metastasis_ever": "bool",
     "liver_metastasis_current": "bool",
+    "liver_metastasis_confirmed": "bool",
     # timing (2.1, 2.2, 3.1, 8.x, 9.1)
     "primary_diagnosis_date": "date",
     "first_metastasis_date": "date",

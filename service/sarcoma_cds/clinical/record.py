@@ -32,6 +32,7 @@ _DROPPED_VERIFICATION = {"entered-in-error", "refuted"}
 _INACTIVE = {"inactive", "resolved", "remission"}
 _OBS_DROPPED = {"entered-in-error", "cancelled"}
 _PROC_DONE = {"completed", "in-progress"}
+_MAX_AGE = 150
 
 
 def codings(cc: CodeableConcept | None) -> tuple[Coding, ...]:
@@ -201,7 +202,8 @@ def condition_date(
         return d, "onset period"
     if c.onsetAge and c.onsetAge.value is not None and birth is not None:
         unit = (c.onsetAge.code or c.onsetAge.unit or "a").lower()
-        if unit in ("a", "yr", "year", "years"):
+        # An impossible age (negative, > 150) is a data error: fall through to the next source.
+        if unit in ("a", "yr", "year", "years") and 0 <= c.onsetAge.value <= _MAX_AGE:
             return age_to_interval(birth, int(c.onsetAge.value)), "onset age"
     for ext in c.extension:
         if ext.url == ASSERTED_DATE and (d := _interval(ext.valueDateTime)):

@@ -1,4 +1,7 @@
-"""Timing of metastatic disease: synchronous or metachronous, DFI (clinical-logic §1.3; 2.1, 2.2)."""
+"""Timing of metastatic disease: synchronous or metachronous, and the DFI.
+
+clinical-logic §1.3; recommendations 2.1, 2.2.
+"""
 
 from __future__ import annotations
 
@@ -82,9 +85,7 @@ def derive_timing(
         rule = "≤" if sync else ">"
         dfi = f"DFI {lo} months" if lo == hi else f"DFI {lo}–{hi} months"
         f["timing"] = Fact.of(
-            label,
-            ev,
-            note=f"{label}: {dfi} ({span}; {rule} {p.synchronous_months} months)",
+            label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months)"
         )
 
     within_long = within_months(primary, first_met, p.long_dfi_months)

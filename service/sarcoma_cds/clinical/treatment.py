@@ -56,7 +56,7 @@ def derive_treatment(
         if all_resections or rec.has("procedures")
         else Fact.unknown("no procedures were supplied")
     )
-    last = latest_of(x.end or x.start for x in resections if x.end or x.start)
+    last = latest_of(d for x in resections if (d := x.end or x.start) is not None)
     if last:
         ev = [x.evidence(x.label()) for x in resections if (x.end or x.start) == last] or [
             resections[-1].evidence(resections[-1].label())
@@ -237,7 +237,7 @@ def _tfi(
     last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
     end = last.end or last.start
     assert end is not None
-    ev = [last.evidence(f"last treatment: {last.label()}")] + rec_ev
+    ev = [last.evidence(f"last treatment: {last.label()}"), *rec_ev]
     if last.status == "ongoing" or (last.res.performedPeriod and not last.res.performedPeriod.end):
         note = f"treatment ongoing at recurrence ({last.label()})"
         return {

@@ -63,8 +63,14 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
         for d in rec.conditions
         if vs["primary-sts"].matches_any(d.codes)
         or vs["metastatic-sarcoma"].matches_any(d.codes)
-        or (vs["malignant-primary"].matches_any(d.codes) and (sts_morph or _own_sts_morph(d, vs)))
+        or (vs["malignant-primary"].matches_any(d.codes) and _own_sts_morph(d, vs))
     ]
+    # A morphology not attached to a Condition (a histology Observation, another Condition's
+    # extension) says only that the patient has an STS: it makes a generic malignant primary
+    # (uterine C55) the sarcoma only when no Condition establishes the STS itself. Otherwise an
+    # earlier colorectal cancer would be dated as the sarcoma's diagnosis.
+    if not primaries and sts_morph:
+        primaries = [d for d in rec.conditions if vs["malignant-primary"].matches_any(d.codes)]
     primaries = [d for d in primaries if not vs["gist"].matches_any(d.codes)]
     history = rec.dx_in(vs["sts-history"])
 
@@ -123,23 +129,31 @@ def _histology(
     for d in primaries:
         candidates += [(c, d.evidence(d.label())) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
-    for coding, ev in candidates:
+    for coding, source in candidates:
         for cat in HISTOLOGIES:
             if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
-                found.setdefault(cat, []).append(ev)
+                found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
-        cat, ev = next(iter(found.items()))
-        return Fact.of(cat, ev, note=cat.replace("_", " "))
+        cat, evs = next(iter(found.items()))
+        return Fact.of(cat, evs, note=cat.replace("_", " "))
     if len(found) > 1:
         return Fact.indeterminate(
             "conflicting histologies recorded: " + ", ".join(sorted(found)),
             [e for evs in found.values() for e in evs],
         )
-    if sts_morph or primaries:
-        ev = [e for _, e in sts_morph] or [d.evidence(d.label()) for d in primaries]
-        return Fact.of("other_sts", ev, note="soft tissue sarcoma, subtype not in the list")
-    return Fact.unknown("no histology (ICD-O-3 morphology) recorded")
+    if sts_morph:
+        # A recorded STS morphology outside the listed subtypes: a real "other".
+        return Fact.of(
+            "other_sts",
+            [e for _, e in sts_morph],
+            note="soft tissue sarcoma of a subtype without subtype-specific advice",
+        )
+    return Fact.unknown(
+        "no histology recorded (ICD-O-3 morphology in the mCODE histology extension or a "
+        "LOINC 31206-6 observation)",
+        [d.evidence(d.label()) for d in primaries],
+    )
 
 
 def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:

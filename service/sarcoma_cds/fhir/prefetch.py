@@ -45,7 +45,7 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[dict[str, Any]]:
     if value is None:
         return []
     if isinstance(value, list):
-        return [v for v in value if isinstance(v, dict)]
+        return _resources_only(key, value, gaps)
     if not isinstance(value, dict):
         gaps.append(f"prefetch '{key}' is not a FHIR resource or Bundle; it was ignored")
         return []
@@ -61,16 +61,25 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[dict[str, Any]]:
     ):
         gaps.append(f"prefetch '{key}' is paged; only its first page was supplied and read")
     entries = value.get("entry")
+    if entries is None:
+        return []  # an empty searchset
     if not isinstance(entries, list):
+        gaps.append(f"prefetch '{key}': Bundle.entry is not a list; it was ignored")
         return []
-    out = []
+    resources = []
     for e in entries:
-        if not (isinstance(e, dict) and isinstance(e.get("resource"), dict)):
-            continue
-        search = e.get("search")
+        search = e.get("search") if isinstance(e, dict) else None
         if isinstance(search, dict) and search.get("mode") == "outcome":
             continue  # search warnings, not patient data
-        out.append(e["resource"])
+        resources.append(e.get("resource") if isinstance(e, dict) else e)
+    return _resources_only(key, resources, gaps)
+
+
+def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[str, Any]]:
+    """The JSON objects among `items`; anything else is named as a gap, not silently dropped."""
+    out = [v for v in items if isinstance(v, dict)]
+    if len(out) < len(items):
+        gaps.append(f"prefetch '{key}': {len(items) - len(out)} entries are not FHIR resources")
     return out
 
 
@@ -82,6 +91,10 @@ def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
     for key, value in prefetch.items():
         for raw in _entries(key, value, rec.gaps):
             rtype, rid = str(raw.get("resourceType")), str(raw.get("id", ""))
+            if not isinstance(raw.get("resourceType"), str):
+                broken += 1  # not recognisable as a resource at all
+                broken_refs.append(f"'{key}' entry without a resourceType")
+                continue
             try:
                 res = project(raw)
             except ValidationError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -17,11 +17,11 @@ from pydantic import BaseModel, ValidationError
 from sarcoma_cds.clinical.profile import FACT_KINDS, required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
 from sarcoma_cds.rules.logic import tests
-from sarcoma_cds.rules.schema import Recommendation, RecommendationsFile, RuleFile
+from sarcoma_cds.rules.schema import Condition, Recommendation, RecommendationsFile, RuleFile
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
 _BOOL_LABELS = {"yes", "no", "unknown", "indeterminate"}
-_OPERATOR_KINDS = {
+_OPERATOR_KINDS: dict[str, set[str]] = {
     "is_": {"bool"},
     "equals": {"category", "text", "date"},
     "in_": {"category", "text"},
@@ -115,13 +115,16 @@ def load_rule_file(path: Path, recs: dict[str, Recommendation]) -> RuleFile:
 def check_rule(rule: RuleFile, recs: dict[str, Recommendation], path: Path) -> None:
     """Cross-references the schema cannot see: facts, operators, recommendations, templates."""
 
-    def fail(where: str, problem: str) -> None:
+    def fail(where: str, problem: str) -> NoReturn:
         raise RulesError(f"{path}: at {where}: {problem}")
 
+    cited = {r for st in rule.statements for r in st.recommendations}
     for i, rid in enumerate(rule.recommendations):
         if rid not in recs:
             fail(f"recommendations.{i}", f"unknown recommendation {rid!r}")
-    conditions = [("applies_when", rule.applies_when)]
+        if rid not in cited:
+            fail(f"recommendations.{i}", f"{rid!r} is listed but no statement cites it")
+    conditions: list[tuple[str, Condition | None]] = [("applies_when", rule.applies_when)]
     conditions += [(f"statements.{i}.when", s.when) for i, s in enumerate(rule.statements)]
     conditions += [(f"suggestions.{i}.when", s.when) for i, s in enumerate(rule.suggestions)]
     for where, cond in conditions:
@@ -166,7 +169,9 @@ def check_rule(rule: RuleFile, recs: dict[str, Recommendation], path: Path) -> N
         for name in ex.facts:
             if name not in FACT_KINDS:
                 fail(f"examples.{i}.facts", f"unknown fact {name!r}")
-        for sid in ex.expect.statements + ex.expect.unknown_statements + ex.expect.absent_statements:
+        for sid in (
+            ex.expect.statements + ex.expect.unknown_statements + ex.expect.absent_statements
+        ):
             if sid not in ids:
                 fail(f"examples.{i}.expect", f"unknown statement {sid!r}")
         for sid in ex.expect.suggestions or ():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.rules.schema import All, Any_, Condition, Not, Test
+from sarcoma_cds.rules.schema import All, Condition, Not, Test
 
 
 class TV(Enum):

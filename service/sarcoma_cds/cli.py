@@ -1,0 +1,159 @@
+"""`sarcoma-cds`: serve the CDS service, or run one request file through the same pipeline.
+
+Each subcommand is one `add_*` function registered in COMMANDS: it declares its arguments and sets
+`handler`, a function from the parsed arguments to the exit code.
+Exit codes: 0 success, 1 the service cannot run (settings, rules), 2 bad input (argparse's too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import orjson
+
+from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
+from sarcoma_cds.settings import Settings, UnsafeSettingsError
+
+Handler = Callable[[argparse.Namespace], int]
+# argparse's subparsers object; its class is private, hence the alias.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+EXIT_UNAVAILABLE = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A one-line message for stderr and the exit code that goes with it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+# --- serve --------------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # only this command needs the server
+
+    settings = Settings()
+    try:
+        settings.check_safe()
+    except UnsafeSettingsError as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    uvicorn.run(
+        "sarcoma_cds.web.app:serve_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_config=None,  # serve_app installs JSON logging in every worker
+        access_log=False,  # our middleware logs each request without query strings
+    )
+    return 0
+
+
+def add_serve(commands: Subcommands) -> None:
+    parser = commands.add_parser("serve", help="run the CDS Hooks service (uvicorn)")
+    parser.add_argument("--host", help="bind address (default: SARCOMA_CDS_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: SARCOMA_CDS_PORT or 8080)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: 1)")
+    parser.set_defaults(handler=_serve)
+
+
+# --- evaluate / facts ---------------------------------------------------------------------------
+def evaluate_file(path: Path, today: date | None) -> Evaluation:
+    """The service pipeline without the server: validate the request file, then evaluate."""
+    from sarcoma_cds.web.errors import ProblemError
+    from sarcoma_cds.web.models import parse_service_request
+
+    try:
+        body = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror})", EXIT_BAD_INPUT) from None
+    except orjson.JSONDecodeError as exc:
+        raise CliError(f"{path}: not valid JSON ({exc})", EXIT_BAD_INPUT) from None
+    try:
+        call = parse_service_request(body)
+    except ProblemError as exc:
+        raise CliError(f"{path}: {exc}", EXIT_BAD_INPUT) from None
+    try:
+        engine = Engine.load(Settings())
+    except RulesError as exc:
+        raise CliError(f"rules: {exc}", EXIT_UNAVAILABLE) from None
+    return engine.evaluate(call.patient_id, call.prefetch, today or date.today(), call.user_id)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from sarcoma_cds.web.response import checked_cards
+
+    evaluation = evaluate_file(args.request, args.today)
+    _print_json({"cards": checked_cards(evaluation.cards)})
+    return 0
+
+
+def _facts(args: argparse.Namespace) -> int:
+    _print_json(evaluate_file(args.request, args.today).facts)
+    return 0
+
+
+def _add_request_command(
+    commands: Subcommands, name: str, help_text: str, handler: Handler
+) -> None:
+    parser = commands.add_parser(name, help=help_text)
+    parser.add_argument("request", type=Path, metavar="REQUEST.json", help="a CDS Hooks request")
+    parser.add_argument("--today", type=_iso_date, help="evaluation date (default: today)")
+    parser.set_defaults(handler=handler)
+
+
+def add_evaluate(commands: Subcommands) -> None:
+    _add_request_command(
+        commands, "evaluate", "print the CDS Hooks response for a request file", _evaluate
+    )
+
+
+def add_facts(commands: Subcommands) -> None:
+    _add_request_command(
+        commands, "facts", "print the derived facts (metastatic profile) as JSON", _facts
+    )
+
+
+COMMANDS: list[Callable[[Subcommands], None]] = [add_serve, add_evaluate, add_facts]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sarcoma-cds",
+        description="CDS Hooks 2.0 service for liver metastases of soft tissue sarcoma",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except CliError as exc:
+        print(f"sarcoma-cds: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Surveillance after liver metastasectomy (13.1): interval now due, next CT, overdue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, procedure, sct
+
+from sarcoma_cds.clinical.facts import State
+from sarcoma_cds.clinical.followup import interval_due
+
+HEPATECTOMY = sct("107963000")
+CT_ABDOMEN = (LOINC, "79103-8")
+CT_CHEST = (LOINC, "24627-2")
+
+
+@pytest.mark.parametrize(
+    ("today", "months"),
+    [
+        (date(2022, 1, 1), 4),
+        (date(2023, 12, 31), 4),
+        (date(2024, 1, 1), 6),  # from the second anniversary
+        (date(2026, 12, 31), 6),
+        (date(2027, 1, 1), 12),  # after year 5
+    ],
+)
+def test_interval_due_changes_at_two_and_five_years(today: date, months: int) -> None:
+    assert interval_due(date(2022, 1, 1), today)[0] == months
+
+
+def test_overdue_when_the_last_ct_is_older_than_the_interval(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2022-01-10"),
+        liver_met(onset="2023-06-01", clinical="resolved"),
+        procedure("hx", HEPATECTOMY, performed="2024-01-15"),
+        procedure("ct", CT_ABDOMEN, performed="2025-01-10"),
+    )
+    assert p["followup_interval"].value.startswith("every 3–4 months")  # type: ignore[union-attr]
+    assert p["last_surveillance_ct_date"].value == "2025-01-10"
+    assert p["followup_next_due"].value == "2025-05-10"
+    assert p["followup_overdue"].is_yes
+    assert p["months_since_liver_metastasectomy"].value == 16
+
+
+def test_on_schedule_when_the_last_ct_is_recent(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2024-01-15"),
+        procedure("ct", CT_CHEST, performed="2025-03-01"),
+    )
+    assert p["followup_next_due"].value == "2025-07-01"
+    assert p["followup_overdue"].is_no
+
+
+def test_a_ct_before_the_operation_is_not_surveillance(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("ct", CT_ABDOMEN, performed="2025-03-01"),
+        procedure("hx", HEPATECTOMY, performed="2025-03-20"),
+    )
+    assert p["last_surveillance_ct_date"].state is State.UNKNOWN
+    assert p["followup_next_due"].value == "2025-07-20"
+    assert p["followup_overdue"].is_no
+
+
+def test_partial_ct_date_straddling_the_due_date_is_indeterminate(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2024-01-15"),
+        procedure("ct", CT_ABDOMEN, performed="2025-02"),
+        today=date(2025, 6, 10),  # due some day between 2025-06-01 and 2025-06-28
+    )
+    assert p["followup_overdue"].state is State.INDETERMINATE
+    assert "2025-02" in (p["followup_overdue"].reason or "")
+
+
+def test_no_metastasectomy_makes_follow_up_not_applicable(derive: Derive) -> None:
+    p = derive(lms_primary(), liver_met())
+    for name in ("followup_interval", "followup_next_due", "followup_overdue"):
+        assert p[name].state is State.UNKNOWN
+        assert "no liver metastasectomy" in (p[name].reason or "")
+
+
+def test_partially_dated_metastasectomy_is_named(derive: Derive) -> None:
+    p = derive(lms_primary(), procedure("hx", HEPATECTOMY, performed="2024"))
+    assert p["last_liver_metastasectomy_date"].state is State.INDETERMINATE
+    assert "'2024'" in (p["followup_overdue"].reason or "")

@@ -1,0 +1,51 @@
+"""Golden end-to-end tests: every example evaluated at its own "today" gives the topics,
+recommendation ids, key facts and indicators its manifest entry expects (an independent reading
+of clinical-logic §2), and a response identical to its reviewed snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+from tests.conftest import load_manifest
+
+from sarcoma_cds.rules.logic import label
+
+MANIFEST = load_manifest()
+IDS = [e["file"].removesuffix(".json") for e in MANIFEST]
+
+
+def _topic(card: dict[str, Any]) -> str:
+    topic: str = card["extension"]["org.sarcoma-cds"]["topic"]
+    return topic
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=IDS)
+def test_expected_topics_recommendations_facts(
+    entry: dict[str, Any], example_results: dict[str, Any]
+) -> None:
+    evaluation = example_results[entry["file"]]
+    expected = entry["expected"]
+    cards = {_topic(c): c for c in evaluation.cards}
+    assert sorted(cards) == sorted(expected["topics"])
+    for topic, recs in (expected.get("recommendations") or {}).items():
+        cited = cards[topic]["extension"]["org.sarcoma-cds"].get("recommendations", [])
+        assert set(recs) <= set(cited), f"{topic} cites {cited}"
+    for name, want in (expected.get("facts") or {}).items():
+        fact = evaluation.profile[name]
+        got = fact.value if fact.known and not isinstance(fact.value, bool) else label(fact)
+        assert got == want, f"{name}: {fact.note or fact.reason}"
+    indicators = expected.get("indicators") or {}
+    for topic, card in cards.items():
+        assert card["indicator"] == indicators.get(topic, "info"), topic
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=IDS)
+def test_response_snapshot(
+    entry: dict[str, Any], example_results: dict[str, Any], snapshot: SnapshotAssertion
+) -> None:
+    """Any change of wording is a reviewed diff: `pytest --snapshot-update` rewrites them."""
+    evaluation = example_results[entry["file"]]
+    assert {"cards": evaluation.cards} == snapshot(extension_class=JSONSnapshotExtension)

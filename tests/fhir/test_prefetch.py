@@ -1,0 +1,104 @@
+"""`collect`: from prefetch values to one patient's projected resources, with gaps named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.clinical.conftest import PID, bundle, cm, condition, liver_met, patient, procedure, sct
+
+from sarcoma_cds.fhir.prefetch import collect
+
+
+def test_bundles_lists_and_single_resources_are_all_read() -> None:
+    rec = collect(
+        PID,
+        {
+            "patient": patient(),
+            "conditions": bundle([liver_met()]),
+            "observations": [],
+            "procedures": procedure("hx", sct("107963000"), performed="2024-01-01"),
+        },
+    )
+    assert rec.patient is not None
+    assert rec.patient.birthDate == "1960-03-15"
+    assert [c.id for c in rec.conditions] == ["met-liver"]
+    assert [p.id for p in rec.procedures] == ["hx"]
+    assert rec.gaps == []
+    assert rec.supplied_keys == {"patient", "conditions", "observations", "procedures"}
+
+
+def test_resources_are_routed_by_their_own_type_and_deduplicated() -> None:
+    met = liver_met()
+    rec = collect(PID, {"conditions": bundle([met]), "extra": [met, procedure("p", sct("1"))]})
+    assert len(rec.conditions) == 1
+    assert len(rec.procedures) == 1
+
+
+def test_missing_keys_are_named_and_none_means_supplied_but_empty() -> None:
+    rec = collect(PID, {"patient": patient(), "conditions": None})
+    assert rec.conditions == []
+    assert "no 'observations' were supplied" in rec.gaps
+    assert "no 'procedures' were supplied" in rec.gaps
+    assert not any("'conditions'" in g for g in rec.gaps)
+
+
+def test_operation_outcome_and_paged_bundles_are_gaps() -> None:
+    paged = bundle([liver_met()]) | {"link": [{"relation": "next", "url": "https://x/p2"}]}
+    rec = collect(
+        PID,
+        {
+            "conditions": paged,
+            "observations": {"resourceType": "OperationOutcome", "issue": []},
+            "procedures": "not a resource",
+        },
+    )
+    assert len(rec.conditions) == 1
+    assert any("paged" in g and "'conditions'" in g for g in rec.gaps)
+    assert any("OperationOutcome" in g for g in rec.gaps)
+    assert any("'procedures' is not a FHIR resource" in g for g in rec.gaps)
+
+
+def test_search_outcome_entries_are_not_patient_data() -> None:
+    b = bundle([liver_met()])
+    b["entry"].append(
+        {"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}}
+    )
+    rec = collect(PID, {"conditions": b})
+    assert len(rec.conditions) == 1
+    assert not any("not FHIR resources" in g for g in rec.gaps)
+
+
+def test_broken_resources_are_skipped_and_named() -> None:
+    bad_date = condition("bad", cm("C78.7"), onset="2024-02-30")
+    bad_type = condition("worse", cm("C78.7")) | {"code": "C78.7"}
+    no_type: dict[str, Any] = {"id": "x", "code": {}}
+    rec = collect(PID, {"conditions": bundle([liver_met(), bad_date, bad_type, no_type])})
+    assert [c.id for c in rec.conditions] == ["met-liver"]
+    gap = next(g for g in rec.gaps if "malformed" in g)
+    assert gap.startswith("3 malformed resource(s) skipped")
+    assert "Condition/bad" in gap
+    assert "Condition/worse" in gap
+
+
+def test_non_resource_entries_are_named() -> None:
+    rec = collect(PID, {"conditions": [liver_met(), "C78.7", None, 3]})
+    assert len(rec.conditions) == 1
+    assert "prefetch 'conditions': 3 entries are not FHIR resources" in rec.gaps
+
+
+def test_other_patients_resources_are_ignored_and_counted() -> None:
+    rec = collect(
+        PID,
+        {
+            "patient": {"resourceType": "Patient", "id": "p2"},
+            "conditions": [liver_met(subject="Patient/p2"), liver_met("mine")],
+        },
+    )
+    assert rec.patient is None
+    assert [c.id for c in rec.conditions] == ["mine"]
+    assert "1 resource(s) of another patient ignored" in rec.gaps
+
+
+def test_a_resource_without_subject_from_the_patient_search_is_kept() -> None:
+    rec = collect(PID, {"conditions": [liver_met(subject=None)]})
+    assert len(rec.conditions) == 1

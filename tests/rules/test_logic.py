@@ -1,0 +1,86 @@
+"""Three-valued (Kleene) evaluation: unknown facts give UNKNOWN and are named, never "no"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.rules.logic import TV, evaluate, fact_names
+from sarcoma_cds.rules.schema import Condition
+
+COND: TypeAdapter[Condition] = TypeAdapter(Condition)
+FACTS = {
+    "yes": Fact.of(True),
+    "no": Fact.of(False),
+    "unk": Fact.unknown("no lesion count recorded"),
+    "ind": Fact.indeterminate("dated only '2023'"),
+    "n5": Fact.of(5),
+    "cat": Fact.of("metachronous"),
+    "sites": Fact.of(("liver", "lung")),
+}
+
+
+def ev(raw: dict[str, Any]) -> TV:
+    return evaluate(COND.validate_python(raw), FACTS).value
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ({"fact": "yes", "is": True}, TV.TRUE),
+        ({"fact": "no", "is": True}, TV.FALSE),
+        ({"fact": "unk", "is": True}, TV.UNKNOWN),
+        ({"fact": "unk", "is": False}, TV.UNKNOWN),  # unknown is never "no"
+        ({"fact": "ind", "is": False}, TV.UNKNOWN),
+        ({"not": {"fact": "unk", "is": True}}, TV.UNKNOWN),
+        ({"all": [{"fact": "yes", "is": True}, {"fact": "unk", "is": True}]}, TV.UNKNOWN),
+        ({"all": [{"fact": "no", "is": True}, {"fact": "unk", "is": True}]}, TV.FALSE),
+        ({"any": [{"fact": "yes", "is": True}, {"fact": "unk", "is": True}]}, TV.TRUE),
+        ({"any": [{"fact": "no", "is": True}, {"fact": "unk", "is": True}]}, TV.UNKNOWN),
+        ({"fact": "unk", "any_of": ["unknown", "indeterminate"]}, TV.TRUE),
+        ({"fact": "ind", "any_of": ["yes"]}, TV.FALSE),
+        ({"fact": "unk", "known": False}, TV.TRUE),
+        ({"fact": "n5", "le": 5}, TV.TRUE),
+        ({"fact": "n5", "gt": 5}, TV.FALSE),
+        ({"fact": "unk", "le": 5}, TV.UNKNOWN),
+        ({"fact": "cat", "equals": "metachronous"}, TV.TRUE),
+        ({"fact": "cat", "in": ["synchronous"]}, TV.FALSE),
+        ({"fact": "sites", "contains": "lung"}, TV.TRUE),
+    ],
+)
+def test_truth_table(raw: dict[str, Any], want: TV) -> None:
+    assert ev(raw) is want
+
+
+def test_unknown_outcome_names_the_missing_facts() -> None:
+    raw = {
+        "all": [
+            {"fact": "yes", "is": True},
+            {"fact": "unk", "is": True},
+            {"fact": "ind", "is": True},
+        ]
+    }
+    out = evaluate(COND.validate_python(raw), FACTS)
+    assert out.value is TV.UNKNOWN
+    assert set(out.missing) == {"unk", "ind"}
+    assert out.missing["unk"].reason == "no lesion count recorded"
+
+
+def test_decided_outcome_names_nothing_missing() -> None:
+    out = evaluate(
+        COND.validate_python({"any": [{"fact": "yes", "is": True}, {"fact": "unk", "is": True}]}),
+        FACTS,
+    )
+    assert out.missing == {}
+
+
+def test_fact_names_walks_the_tree() -> None:
+    raw = {"all": [{"fact": "yes", "is": True}, {"not": {"any": [{"fact": "n5", "gt": 1}]}}]}
+    assert fact_names(COND.validate_python(raw)) == ["yes", "n5"]
+
+
+def test_no_condition_is_true() -> None:
+    assert evaluate(None, FACTS).value is TV.TRUE

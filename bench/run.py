@@ -1,0 +1,189 @@
+"""The benchmark, in one command: service vs floor over HTTP, in-process stages, targets.
+
+    python bench/run.py            # the full run (about 10 minutes), writes bench/RESULTS.md
+    python bench/run.py --quick    # smallest size, few requests (about 15 s), for a smoke check
+
+Starts the real service (`sarcoma-cds serve`) and the floor (`bench/floor.py`) under uvicorn on
+127.0.0.1 with 1 and 2 workers, drives each with closed-loop httpx clients at concurrency 1, 8
+and 32 for every request size, bounded by a request count and a time limit per cell, and writes
+a markdown report: machine, versions, date, latency / throughput / peak RSS with the ratio
+service / floor, the in-process stage times, the targets met or not, and a cProfile of the
+service's work at the target size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__":  # run as a script: make `bench` and `sarcoma_cds` importable
+    sys.path[:0] = [str(ROOT), str(ROOT / "service")]
+
+from bench.generate import request_body  # noqa: E402
+from bench.loadgen import CellResult, drive, wait_healthy  # noqa: E402
+from bench.report import Report, render  # noqa: E402
+from bench.servers import running  # noqa: E402
+
+PATH = "/cds-services/sts-liver-metastases"
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: list[int]
+    concurrency: list[int]
+    workers: list[int]
+    requests: int
+    seconds: float
+    warmup_seconds: float
+    inprocess_sizes: list[int]
+    inprocess_budget: float
+    profile_size: int
+    profile_runs: int
+    targets: list[str] = field(default_factory=lambda: ["floor", "service"])
+
+
+FULL = Plan(
+    sizes=[10, 100, 300, 1000],
+    concurrency=[1, 8, 32],
+    workers=[1, 2],
+    requests=400,
+    seconds=8.0,
+    warmup_seconds=2.0,
+    inprocess_sizes=[10, 30, 100, 300, 1000, 3000],
+    inprocess_budget=1.5,
+    profile_size=300,
+    profile_runs=30,
+)
+QUICK = Plan(
+    sizes=[10],
+    concurrency=[1, 8],
+    workers=[1],
+    requests=20,
+    seconds=2.0,
+    warmup_seconds=0.3,
+    inprocess_sizes=[10],
+    inprocess_budget=0.1,
+    profile_size=10,
+    profile_runs=3,
+)
+
+
+def service_available() -> bool:
+    """The web app arrives on its own branch; until then only the floor can be measured."""
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("sarcoma_cds.web.app", "sarcoma_cds.cli")
+    )
+
+
+async def _warm_up(url: str, body: bytes, workers: int, seconds: float) -> None:
+    """Traffic on every worker before measuring: imports, caches and the allocator settle."""
+    await drive(url, body, concurrency=2 * workers, max_requests=10_000, max_seconds=seconds)
+
+
+def run_http(plan: Plan, report: Report, workdir: Path) -> None:
+    bodies = {size: request_body(size) for size in plan.sizes}
+    for target in plan.targets:
+        for workers in plan.workers:
+            with running(target, workers, workdir) as server:
+                asyncio.run(wait_healthy(server.base_url, timeout=60))
+                server.wait_for_workers(timeout=60)
+                url = server.base_url + PATH
+                asyncio.run(_warm_up(url, bodies[plan.sizes[0]], workers, plan.warmup_seconds))
+                for size in plan.sizes:
+                    for concurrency in plan.concurrency:
+                        gc.collect()
+                        gc.freeze()  # the client's long-lived objects: out of its GC's way
+                        cell: CellResult = asyncio.run(
+                            drive(url, bodies[size], concurrency, plan.requests, plan.seconds)
+                        )
+                        report.cells[(target, workers, size, concurrency)] = cell
+                        _progress(target, workers, size, concurrency, cell)
+                    report.rss[(target, workers, size)] = server.peak_rss_mb()
+
+
+def _progress(target: str, workers: int, size: int, concurrency: int, cell: CellResult) -> None:
+    print(
+        f"{target:7} w={workers} n={size:<5} c={concurrency:<3} "
+        f"p50 {cell.percentile(0.5):7.2f} ms  p99 {cell.percentile(0.99):7.2f} ms  "
+        f"{cell.throughput:7.1f} req/s  ({len(cell.latencies_ms)} ok, {cell.errors} errors)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_inprocess(plan: Plan, report: Report) -> None:
+    from bench.inprocess import hotspots, measure
+    from sarcoma_cds.pipeline import Engine
+    from sarcoma_cds.settings import Settings
+
+    engine = Engine.load(Settings())
+    for size in plan.inprocess_sizes:
+        report.stages.append(measure(engine, size, plan.inprocess_budget))
+        print(f"in-process n={size} done", file=sys.stderr, flush=True)
+    report.profile_size = plan.profile_size
+    report.hotspots, report.areas = hotspots(engine, plan.profile_size, plan.profile_runs, top=15)
+
+
+def parse_args(argv: list[str] | None) -> tuple[Plan, Path, bool]:
+    parser = argparse.ArgumentParser(description="service vs floor benchmark (loopback only)")
+    parser.add_argument("--quick", action="store_true", help="smallest size, a few requests")
+    parser.add_argument("--out", type=Path, help="report path (default bench/RESULTS.md)")
+    parser.add_argument("--requests", type=int, help="max measured requests per cell")
+    parser.add_argument("--seconds", type=float, help="max seconds per cell")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.requests is not None or args.seconds is not None:
+        if (args.requests is not None and args.requests < 1) or (
+            args.seconds is not None and args.seconds <= 0
+        ):
+            parser.error("--requests must be ≥ 1 and --seconds > 0")
+        plan = Plan(
+            **{
+                **plan.__dict__,
+                "requests": args.requests or plan.requests,
+                "seconds": args.seconds or plan.seconds,
+            }
+        )
+    default_out = ROOT / "bench" / ("RESULTS.quick.md" if args.quick else "RESULTS.md")
+    return plan, args.out or default_out, args.quick
+
+
+def main(argv: list[str] | None = None) -> int:
+    plan, out, quick = parse_args(argv)
+    if not service_available():
+        print("sarcoma_cds.web is not on this branch: measuring the floor only", file=sys.stderr)
+        plan = Plan(**{**plan.__dict__, "targets": ["floor"]})
+    report = Report(plan_summary=_describe(plan), quick=quick)
+    started = time.perf_counter()
+    # HTTP first: the in-process part loads the engine into this (the client's) process, and a
+    # larger heap here would lengthen the client's own garbage collections inside the timings.
+    with tempfile.TemporaryDirectory(prefix="sarcoma-bench-") as workdir:
+        run_http(plan, report, Path(workdir))
+    run_inprocess(plan, report)
+    report.duration_seconds = time.perf_counter() - started
+    out.write_text(render(report, service_measured="service" in plan.targets))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _describe(plan: Plan) -> str:
+    return (
+        f"sizes {plan.sizes} resources; concurrency {plan.concurrency}; workers {plan.workers}; "
+        f"per cell at most {plan.requests} measured requests or {plan.seconds:g} s, after one "
+        f"discarded request per connection; {plan.warmup_seconds:g} s of warm-up traffic per "
+        "server start"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

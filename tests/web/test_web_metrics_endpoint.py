@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from tests.conftest import load_example, load_manifest
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
-from tests.conftest import load_example, load_manifest
 
 
 def test_metrics_count_requests_and_cards(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Obs, Record
+from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
 
 # Site by metastasis code: value-set id → site category.
@@ -107,7 +107,10 @@ class Burden:
     facts: dict[str, Fact]
 
 
-def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
+def derive_burden(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, last_local: Proc | None = None
+) -> Burden:
+    """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any."""
     mets = classify_metastases(rec, vs)
     current = [m for m in mets if m.dx.current]
     f: dict[str, Fact] = {}
@@ -128,15 +131,7 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
         if liver_ever
         else _none_recorded(rec, "no liver metastasis recorded")
     )
-    f["liver_metastasis_current"] = (
-        Fact.of(
-            True,
-            [m.dx.evidence(_label(m)) for m in liver_now],
-            unconfirmed=all(m.dx.unconfirmed for m in liver_now),
-        )
-        if liver_now
-        else _none_recorded(rec, "no current liver metastasis recorded")
-    )
+    f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
     f["liver_metastasis_confirmed"] = (
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
@@ -164,6 +159,31 @@ def derive_burden(rec: Record, vs: ValueSets, p: ClinicalParameters) -> Burden:
     ):
         f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
     return Burden(mets, f)
+
+
+def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:
+    if not liver_now:
+        return _none_recorded(rec, "no current liver metastasis recorded")
+    ev = [m.dx.evidence(_label(m)) for m in liver_now]
+    unconfirmed = all(m.dx.unconfirmed for m in liver_now)
+    done = (last_local.end or last_local.start) if last_local else None
+    if last_local is None or done is None:
+        return Fact.of(True, ev, unconfirmed=unconfirmed)
+    # EHRs often leave a resected metastasis "active": only a diagnosis dated after the last
+    # liver-directed treatment (and not a repeat of an older encounter diagnosis) shows disease now.
+    after = [
+        m
+        for m in liver_now
+        if not m.dx.repeat and m.dx.date is not None and m.dx.date.earliest > done.latest
+    ]
+    if after:
+        return Fact.of(True, [m.dx.evidence(_label(m)) for m in after], unconfirmed=unconfirmed)
+    return Fact.indeterminate(
+        f"the liver metastasis recorded as active is not dated after the {last_local.label()} "
+        f"of {done.text}: if it was treated, mark it resolved; if disease remains or recurred, "
+        "record it with its date",
+        [*ev, last_local.evidence(last_local.label())],
+    )
 
 
 def _label(m: Metastasis) -> str:

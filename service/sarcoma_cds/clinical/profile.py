@@ -15,9 +15,9 @@ from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
-from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.record import Proc, Record
 from sarcoma_cds.clinical.timing import derive_timing
-from sarcoma_cds.clinical.treatment import derive_treatment
+from sarcoma_cds.clinical.treatment import derive_treatment, liver_directed
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -146,7 +146,9 @@ def derive_profile(
 ) -> MetastaticProfile:
     rec = Record(patient, today)
     tumour = derive_tumour(rec, vs)
-    burden = derive_burden(rec, vs, params)
+    local = [p for p in liver_directed(rec, vs) if p.end or p.start]
+    last_local = max(local, key=_done_latest, default=None)
+    burden = derive_burden(rec, vs, params, last_local)
     f: dict[str, Fact] = {"sts": tumour.sts, "gist": tumour.gist}
     f.update(burden.facts)
     mets = [m.dx for m in burden.metastases]
@@ -170,6 +172,11 @@ def derive_profile(
         sorted({f"{d.label()} ({d.ref})" for d in tumour.primaries + mets if d.unconfirmed})
     )
     return MetastaticProfile(facts=f, data_gaps=tuple(rec.gaps), unconfirmed=unconfirmed)
+
+
+def _done_latest(p: Proc) -> date:
+    done = p.end or p.start
+    return done.latest if done else date.min
 
 
 def required_valuesets() -> list[str]:

@@ -7,9 +7,10 @@ or Procedure (`Proc`), each with its date interval and its evidence line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from sarcoma_cds.clinical.codes import canonical_system, normalise_code
 from sarcoma_cds.clinical.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet
@@ -78,10 +79,24 @@ class Dx:
     date_source: str | None  # "onset", "onset period", "onset age", "asserted", "recorded"
     unconfirmed: bool
     current: bool
+    # An encounter diagnosis recorded again (same codes, recordedDate only) while an earlier one
+    # is still active: EHRs repeat the problem at every visit, so it is not a new episode.
+    repeat: bool = False
 
     @property
     def ref(self) -> str:
         return f"Condition/{self.res.id or '?'}"
+
+    def code_key(self) -> frozenset[tuple[str, str]]:
+        return frozenset(
+            (system, normalise_code(system, c.code))
+            for c in self.codes
+            if c.code and (system := canonical_system(c.system))
+        )
+
+    @property
+    def encounter_diagnosis(self) -> bool:
+        return any(c.code == "encounter-diagnosis" for cc in self.res.category for c in cc.coding)
 
     @property
     def codes(self) -> tuple[Coding, ...]:
@@ -152,7 +167,9 @@ class Record:
         self.supplied = rec.supplied_keys
         self.gaps = list(rec.gaps)
         birth = rec.patient.birth() if rec.patient else None
-        self.conditions = [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
+        self.conditions = _mark_repeats(
+            [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
+        )
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
 
@@ -175,6 +192,35 @@ class Record:
             return max(dated, key=lambda o: (o.date.latest, o.date.earliest) if o.date else ())
         undated = self.obs_in(vs)
         return undated[-1] if undated else None
+
+
+def _mark_repeats(dxs: list[Dx]) -> list[Dx]:
+    """input-profile: "Encounter diagnoses repeat: take the earliest". Linear: one pass to find
+    the earliest current diagnosis per code set, one to mark the later repeats."""
+    keys = [d.code_key() for d in dxs]
+    first_seen: dict[frozenset[tuple[str, str]], date] = {}
+    for d, key in zip(dxs, keys, strict=True):
+        if (
+            key
+            and d.current
+            and d.date
+            and (key not in first_seen or d.date.latest < first_seen[key])
+        ):
+            first_seen[key] = d.date.latest
+    out: list[Dx] = []
+    for d, key in zip(dxs, keys, strict=True):
+        earliest = first_seen.get(key)
+        if (
+            earliest is not None
+            and d.encounter_diagnosis
+            and d.current
+            and d.date_source == "recorded"
+            and d.date
+            and earliest < d.date.earliest
+        ):
+            d = replace(d, repeat=True)
+        out.append(d)
+    return out
 
 
 def _dx(c: Condition, birth: DateInterval | None) -> Dx | None:

@@ -181,11 +181,11 @@ def _recurrence(
     last_local = max(dated_local, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
     t = last_local.end or last_local.start
     assert t is not None
-    after = [d for d in current_liver if d.date and d.date.earliest > t.latest]
+    after = [d for d in current_liver if not d.repeat and d.date and d.date.earliest > t.latest]
     unclear = [
         d
         for d in current_liver
-        if d not in after and (d.date is None or d.date.latest > t.earliest)
+        if d not in after and (d.repeat or d.date is None or d.date.latest > t.earliest)
     ]
     ev_local = [last_local.evidence(last_local.label())]
     if after:
@@ -199,8 +199,12 @@ def _recurrence(
         return f
     if unclear:
         reason = (
-            "a current liver metastasis may be dated before or after the last liver-directed "
-            f"treatment ({t.text})"
+            f"a liver metastasis diagnosis was recorded again after the {last_local.label()} "
+            f"({t.text}) while the earlier one is still active: repeated coding or a "
+            "recurrence? Record a recurrence as a new diagnosis with its onset date"
+            if any(d.repeat for d in unclear)
+            else "a current liver metastasis may be dated before or after the last "
+            f"liver-directed treatment ({t.text})"
         )
         f["liver_recurrence"] = Fact.indeterminate(reason, ev_local)
     else:

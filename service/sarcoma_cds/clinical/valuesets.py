@@ -7,7 +7,7 @@ normalised code (see codes.py); a concept matches when any of its codings matche
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -122,6 +122,11 @@ def _in_range(code: str, lo: str, hi: str) -> bool:
     return lo <= code and code[: len(hi)] <= hi
 
 
+# Membership answers are cached per value set: a 300-resource chart asks ~7,500 questions about
+# ~40 distinct codings. Bounded, because the codes come from requests.
+_CACHE_LIMIT = 4096
+
+
 @dataclass(frozen=True)
 class ValueSet:
     id: str
@@ -129,8 +134,22 @@ class ValueSet:
     include: tuple[_CompiledEntry, ...]
     exclude: tuple[_CompiledEntry, ...]
     values: dict[str, float]
+    _cache: dict[tuple[str | None, str | None], bool] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def contains(self, system: str | None, code: str | None) -> bool:
+        key = (system, code)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        answer = self._contains(system, code)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = answer
+        return answer
+
+    def _contains(self, system: str | None, code: str | None) -> bool:
         canon = canonical_system(system)
         if not canon or not code:
             return False

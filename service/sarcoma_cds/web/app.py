@@ -6,6 +6,7 @@ tests and the CLI can pass a fake engine, an authenticator or a fixed "today".
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,6 +14,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -72,6 +75,9 @@ def create_app(
     store = FeedbackStore.open(settings.feedback_db_url)
     fhir = fetcher or FhirFetcher(settings)
     metrics = Metrics()
+    # Evaluation is CPU-bound and holds the GIL: more than two at once per worker adds memory
+    # and latency, not throughput; the rest wait on the event loop.
+    evaluations = anyio.CapacityLimiter(2)
     clock = today or date.today
     public_url = (settings.public_url or "").rstrip("/")
 
@@ -133,7 +139,7 @@ def create_app(
         call = parse_service_request(await read_json(request, settings.max_body_bytes))
         request.state.hook_instance = call.request.hookInstance
         prefetch, gaps = await complete_prefetch(call)
-        evaluation = await run_in_threadpool(
+        evaluation = await anyio.to_thread.run_sync(
             lambda: evaluator.evaluate(
                 call.patient_id,
                 prefetch,
@@ -141,7 +147,8 @@ def create_app(
                 call.user_id,
                 hook_instance=call.request.hookInstance,
                 gaps=gaps,
-            )
+            ),
+            limiter=evaluations,
         )
         metrics.record_cards(evaluation.cards)
         return cards_response(evaluation.cards)
@@ -255,4 +262,8 @@ def serve_app() -> FastAPI:
     if settings.mode == "production":
         settings.check_safe()
         authenticator = JwtAuthenticator.from_settings(settings)
-    return create_app(settings, authenticator=authenticator)
+    app = create_app(settings, authenticator=authenticator)
+    # Rules, value sets and code caches live for the process: keep them out of every GC pass.
+    gc.collect()
+    gc.freeze()
+    return app

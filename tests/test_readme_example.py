@@ -1,0 +1,27 @@
+"""The README's example response is what the service really answers (kept honest by a test)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tests.conftest import ROOT, load_manifest
+
+
+def test_readme_card_is_the_real_output(example_results: dict[str, Any]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"One card of the response in full.*?```json\n(.*?)\n```", readme, re.S)
+    assert block, "README lost its example card"
+    shown = json.loads(block.group(1))
+    entry = next(e for e in load_manifest() if e["file"].startswith("01-"))
+    cards = example_results[entry["file"]].cards
+    real = next(c for c in cards if c["extension"]["org.sarcoma-cds"]["topic"] == "mdt-referral")
+    assert shown == real
+
+
+def test_readme_demo_lists_the_real_summaries(example_results: dict[str, Any]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    entry = next(e for e in load_manifest() if e["file"].startswith("01-"))
+    for card in example_results[entry["file"]].cards:
+        assert card["summary"] in readme

@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T.*)?$")
 
@@ -38,6 +39,7 @@ class DateInterval:
         return self.text
 
 
+@lru_cache(maxsize=8192)  # charts repeat the same dates; DateInterval is immutable
 def parse_fhir_date(text: str) -> DateInterval:
     """Parse a FHIR date or dateTime ("2023", "2023-05", "2023-05-04", "2023-05-04T10:00:00Z").
 

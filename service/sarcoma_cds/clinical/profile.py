@@ -144,7 +144,7 @@ class MetastaticProfile:
 def derive_profile(
     patient: PatientRecord, vs: ValueSets, params: ClinicalParameters, today: date
 ) -> MetastaticProfile:
-    rec = Record(patient, today)
+    rec = Record(patient, today, vs)
     tumour = derive_tumour(rec, vs)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)

@@ -13,7 +13,7 @@ from datetime import date
 from sarcoma_cds.clinical.codes import canonical_system, normalise_code
 from sarcoma_cds.clinical.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
 from sarcoma_cds.clinical.facts import Evidence
-from sarcoma_cds.clinical.valuesets import ValueSet
+from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
 from sarcoma_cds.fhir.projection import (
     CodeableConcept,
@@ -161,7 +161,7 @@ class Proc:
 class Record:
     """One patient's usable resources, ready for the fact modules."""
 
-    def __init__(self, rec: PatientRecord, today: date) -> None:
+    def __init__(self, rec: PatientRecord, today: date, valuesets: ValueSets) -> None:
         self.today = today
         self.patient_id = rec.patient_id
         self.supplied = rec.supplied_keys
@@ -172,19 +172,33 @@ class Record:
         )
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
+        # Index each resource under the value sets of its code, once: the fact modules then ask
+        # "which conditions are liver metastases?" as a dictionary lookup.
+        self._dx_index: dict[str, list[Dx]] = {}
+        for d in self.conditions:
+            for vs_id in valuesets.memberships(d.codes):
+                self._dx_index.setdefault(vs_id, []).append(d)
+        self._obs_index: dict[str, list[Obs]] = {}
+        for o in self.observations:
+            for vs_id in valuesets.memberships(codings(o.res.code)):
+                self._obs_index.setdefault(vs_id, []).append(o)
+        self._proc_index: dict[str, list[Proc]] = {}
+        for p in self.procedures:
+            for vs_id in valuesets.memberships(p.codes):
+                self._proc_index.setdefault(vs_id, []).append(p)
 
     def has(self, key: str) -> bool:
         """Was this prefetch key supplied (so that "none recorded" means something)?"""
         return key in self.supplied
 
     def dx_in(self, vs: ValueSet) -> list[Dx]:
-        return [d for d in self.conditions if vs.matches_any(d.codes)]
+        return list(self._dx_index.get(vs.id, ()))
 
     def obs_in(self, vs: ValueSet) -> list[Obs]:
-        return [o for o in self.observations if o.res.code and vs.matches_any(o.res.code.coding)]
+        return list(self._obs_index.get(vs.id, ()))
 
     def procs_in(self, vs: ValueSet, statuses: Sequence[str] = ("done",)) -> list[Proc]:
-        return [p for p in self.procedures if p.status in statuses and vs.matches_any(p.codes)]
+        return [p for p in self._proc_index.get(vs.id, ()) if p.status in statuses]
 
     def latest_obs(self, vs: ValueSet) -> Obs | None:
         dated = [o for o in self.obs_in(vs) if o.date]

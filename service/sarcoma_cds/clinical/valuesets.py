@@ -178,6 +178,22 @@ class ValueSets:
 
     def __init__(self, sets: dict[str, ValueSet]) -> None:
         self._sets = sets
+        self._memberships: dict[tuple[str | None, str | None], frozenset[str]] = {}
+
+    def memberships(self, codings: Iterable[CodingLike]) -> frozenset[str]:
+        """The ids of every value set any of these codings belongs to (cached per coding), so a
+        record is indexed once instead of asking each value set about each resource."""
+        out: set[str] = set()
+        for c in codings:
+            key = (c.system, c.code)
+            ids = self._memberships.get(key)
+            if ids is None:
+                ids = frozenset(i for i, vs in self._sets.items() if vs.contains(c.system, c.code))
+                if len(self._memberships) >= _CACHE_LIMIT:
+                    self._memberships.clear()
+                self._memberships[key] = ids
+            out |= ids
+        return frozenset(out)
 
     def __getitem__(self, vs_id: str) -> ValueSet:
         return self._sets[vs_id]

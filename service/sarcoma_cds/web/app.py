@@ -78,6 +78,7 @@ def create_app(
     # Evaluation is CPU-bound and holds the GIL: more than two at once per worker adds memory
     # and latency, not throughput; the rest wait on the event loop.
     evaluations = anyio.CapacityLimiter(2)
+    in_flight = anyio.CapacityLimiter(8)  # parsed bodies held at once (fetches wait inside)
     clock = today or date.today
     public_url = (settings.public_url or "").rstrip("/")
 
@@ -136,20 +137,22 @@ def create_app(
     async def call_service(service_id: str, request: Request) -> Response:
         await authenticate(request)  # first: unauthenticated callers learn nothing
         check_service(service_id)
-        call = parse_service_request(await read_json(request, settings.max_body_bytes))
-        request.state.hook_instance = call.request.hookInstance
-        prefetch, gaps = await complete_prefetch(call)
-        evaluation = await anyio.to_thread.run_sync(
-            lambda: evaluator.evaluate(
-                call.patient_id,
-                prefetch,
-                clock(),
-                call.user_id,
-                hook_instance=call.request.hookInstance,
-                gaps=gaps,
-            ),
-            limiter=evaluations,
-        )
+        # A parsed 1,000-resource chart takes megabytes: hold only a few at once per worker.
+        async with in_flight:
+            call = parse_service_request(await read_json(request, settings.max_body_bytes))
+            request.state.hook_instance = call.request.hookInstance
+            prefetch, gaps = await complete_prefetch(call)
+            evaluation = await anyio.to_thread.run_sync(
+                lambda: evaluator.evaluate(
+                    call.patient_id,
+                    prefetch,
+                    clock(),
+                    call.user_id,
+                    hook_instance=call.request.hookInstance,
+                    gaps=gaps,
+                ),
+                limiter=evaluations,
+            )
         metrics.record_cards(evaluation.cards)
         return cards_response(evaluation.cards)
 
@@ -263,7 +266,9 @@ def serve_app() -> FastAPI:
         settings.check_safe()
         authenticator = JwtAuthenticator.from_settings(settings)
     app = create_app(settings, authenticator=authenticator)
-    # Rules, value sets and code caches live for the process: keep them out of every GC pass.
+    # Rules, value sets and code caches live for the process: keep them out of every GC pass;
+    # a request allocates tens of thousands of short-lived objects, so collect less often.
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
     return app

@@ -11,6 +11,7 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.fhir.projection import Coding
 
 # Site by metastasis code: value-set id → site category.
 SITE_BY_CODE = (
@@ -63,11 +64,15 @@ class Metastasis:
     site: str | None  # None: site unknown (generic code without bodySite)
 
 
+def _site_of(codings: tuple[Coding, ...], vs: ValueSets) -> str | None:
+    if not codings:
+        return None
+    member = vs.memberships(codings)
+    return next((site for vs_id, site in SITE_BY_BODYSITE if vs_id in member), None)
+
+
 def _body_site(d: Dx, vs: ValueSets) -> str | None:
-    for vs_id, site in SITE_BY_BODYSITE:
-        if vs[vs_id].matches_any(d.body_sites()):
-            return site
-    return None
+    return _site_of(d.body_sites(), vs)
 
 
 def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
@@ -234,12 +239,7 @@ def _sites(current: list[Metastasis]) -> dict[str, Fact]:
 
 
 def _organ(o: Obs, vs: ValueSets) -> str | None:
-    if not o.res.bodySite:
-        return None
-    for vs_id, site in SITE_BY_BODYSITE:
-        if vs[vs_id].matches_any(o.res.bodySite.coding):
-            return site
-    return None
+    return _site_of(o.res.bodySite.coding, vs) if o.res.bodySite else None
 
 
 def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact:

@@ -72,7 +72,9 @@ def latest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
     return DateInterval(earliest, last.latest, last.text)
 
 
-@dataclass(frozen=True)
+# eq=False: two records are the same only if they are the same object (comparing the wrapped
+# FHIR models field by field is slow and means nothing here).
+@dataclass(frozen=True, eq=False)
 class Dx:
     res: Condition
     date: DateInterval | None
@@ -119,7 +121,7 @@ class Dx:
         return tuple(c for cc in self.res.bodySite for c in cc.coding)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Obs:
     res: Observation
     date: DateInterval | None
@@ -132,7 +134,7 @@ class Obs:
         return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Proc:
     res: Procedure
     start: DateInterval | None  # "when done"

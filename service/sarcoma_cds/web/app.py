@@ -78,7 +78,7 @@ def create_app(
     # Evaluation is CPU-bound and holds the GIL: more than two at once per worker adds memory
     # and latency, not throughput; the rest wait on the event loop.
     evaluations = anyio.CapacityLimiter(2)
-    in_flight = anyio.CapacityLimiter(8)  # parsed bodies held at once (fetches wait inside)
+    in_flight = anyio.CapacityLimiter(4)  # parsed bodies held at once (fetches wait inside)
     clock = today or date.today
     public_url = (settings.public_url or "").rstrip("/")
 

@@ -117,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _facts(args: argparse.Namespace) -> int:
-    _print_json(evaluate_file(args.request, args.today).facts)
+    _print_json(evaluate_file(args.request, args.today).facts_json())
     return 0
 
 

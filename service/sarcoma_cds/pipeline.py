@@ -25,9 +25,16 @@ __all__ = ["Engine", "Evaluation", "Evaluator", "RulesError"]
 @dataclass(frozen=True)
 class Evaluation:
     cards: list[dict[str, Any]]  # JSON-ready CDS Hooks cards (no nulls, no empty values)
-    facts: dict[str, Any] = field(default_factory=dict)  # the derived profile, detailed, as JSON
+    facts: dict[str, Any] = field(default_factory=dict)  # given directly (tests, fakes)
     data_gaps: list[str] = field(default_factory=list)
     profile: MetastaticProfile | None = None
+
+    def facts_json(self) -> dict[str, Any]:
+        """The derived profile with every fact's evidence or reason; built only when asked
+        for (the `facts` command), not on every service call."""
+        if self.facts or self.profile is None:
+            return self.facts
+        return self.profile.detailed()
 
 
 def parameters(settings: Settings) -> ClinicalParameters:
@@ -94,9 +101,4 @@ class Engine:
         `hook_instance` makes card uuids stable for retries of the same call."""
         profile = self.profile(patient_id, prefetch, today, gaps)
         cards = build_cards(self.rules, profile, patient_id, hook_instance)
-        return Evaluation(
-            cards=cards,
-            facts=profile.detailed(),
-            data_gaps=list(profile.data_gaps),
-            profile=profile,
-        )
+        return Evaluation(cards=cards, data_gaps=list(profile.data_gaps), profile=profile)

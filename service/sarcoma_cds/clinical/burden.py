@@ -78,19 +78,18 @@ def _body_site(d: Dx, vs: ValueSets) -> str | None:
 def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
     out: list[Metastasis] = []
     for d in rec.conditions:
+        member = rec.value_sets_of(d)
         site: str | None = None
-        if vs["metastasis-retroperitoneum-or-peritoneum"].matches_any(d.codes):
+        if "metastasis-retroperitoneum-or-peritoneum" in member:
             site = _body_site(d, vs) or "retroperitoneum_or_peritoneum"
-        elif vs["metastasis-possible-leptomeningeal"].matches_any(d.codes):
+        elif "metastasis-possible-leptomeningeal" in member:
             site = _body_site(d, vs) or "possible_leptomeningeal"
-        elif vs["metastasis-other"].matches_any(d.codes):
+        elif "metastasis-other" in member:
             site = _body_site(d, vs) or "other"
-        elif vs["metastasis-generic"].matches_any(d.codes) or vs["metastatic-sarcoma"].matches_any(
-            d.codes
-        ):
+        elif "metastasis-generic" in member or "metastatic-sarcoma" in member:
             site = _body_site(d, vs)  # may stay None: site unknown
         else:
-            site = next((s for i, s in SITE_BY_CODE if vs[i].matches_any(d.codes)), None)
+            site = next((s for i, s in SITE_BY_CODE if i in member), None)
             if site is None:
                 continue  # not a metastasis
         out.append(Metastasis(d, site))
@@ -101,7 +100,7 @@ def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
         out = [
             m
             for m in out
-            if m.site is not None or not vs["metastatic-sarcoma"].matches_any(m.dx.codes)
+            if m.site is not None or "metastatic-sarcoma" not in rec.value_sets_of(m.dx)
         ]
     return out
 

@@ -177,8 +177,11 @@ class Record:
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
+        self._dx_members: dict[int, frozenset[str]] = {}
         for d in self.conditions:
-            for vs_id in valuesets.memberships(d.codes):
+            members = valuesets.memberships(d.codes)
+            self._dx_members[id(d)] = members
+            for vs_id in members:
                 self._dx_index.setdefault(vs_id, []).append(d)
         self._obs_index: dict[str, list[Obs]] = {}
         for o in self.observations:
@@ -192,6 +195,10 @@ class Record:
     def has(self, key: str) -> bool:
         """Was this prefetch key supplied (so that "none recorded" means something)?"""
         return key in self.supplied
+
+    def value_sets_of(self, d: Dx) -> frozenset[str]:
+        """The ids of the value sets this condition's code belongs to."""
+        return self._dx_members.get(id(d), frozenset())
 
     def dx_in(self, vs: ValueSet) -> list[Dx]:
         return list(self._dx_index.get(vs.id, ()))

@@ -61,17 +61,17 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
     primaries = [
         d
         for d in rec.conditions
-        if vs["primary-sts"].matches_any(d.codes)
-        or vs["metastatic-sarcoma"].matches_any(d.codes)
-        or (vs["malignant-primary"].matches_any(d.codes) and _own_sts_morph(d, vs))
+        if "primary-sts" in (member := rec.value_sets_of(d))
+        or "metastatic-sarcoma" in member
+        or ("malignant-primary" in member and _own_sts_morph(d, vs))
     ]
     # A morphology not attached to a Condition (a histology Observation, another Condition's
     # extension) says only that the patient has an STS: it makes a generic malignant primary
     # (uterine C55) the sarcoma only when no Condition establishes the STS itself. Otherwise an
     # earlier colorectal cancer would be dated as the sarcoma's diagnosis.
     if not primaries and sts_morph:
-        primaries = [d for d in rec.conditions if vs["malignant-primary"].matches_any(d.codes)]
-    primaries = [d for d in primaries if not vs["gist"].matches_any(d.codes)]
+        primaries = rec.dx_in(vs["malignant-primary"])
+    primaries = [d for d in primaries if "gist" not in rec.value_sets_of(d)]
     history = rec.dx_in(vs["sts-history"])
 
     if gist_ev:

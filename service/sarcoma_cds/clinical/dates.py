@@ -65,6 +65,11 @@ def parse_fhir_date(text: str) -> DateInterval:
         raise InvalidDate(f"not a valid calendar date: {text!r}") from exc
 
 
+def months_text(n: int) -> str:
+    """ "1 month", "14 months"."""
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
 def add_months(day: date, months: int) -> date:
     """Calendar months, clamped to the month's end: 2024-01-31 + 6 months = 2024-07-31,
     2023-08-31 + 6 months = 2024-02-29."""

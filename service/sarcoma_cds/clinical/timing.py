@@ -5,7 +5,7 @@ clinical-logic §1.3; recommendations 2.1, 2.2.
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import DateInterval, months_range, within_months
+from sarcoma_cds.clinical.dates import DateInterval, months_range, months_text, within_months
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, earliest_of
@@ -71,7 +71,7 @@ def derive_timing(
     span = f"primary {primary.text}, first metastasis {first_met.text}"
     coarse = _coarse(primary, first_met)
     if lo == hi:
-        f["dfi_months"] = Fact.of(lo, ev, note=f"DFI {lo} months ({span})")
+        f["dfi_months"] = Fact.of(lo, ev, note=f"DFI {months_text(lo)} ({span})")
     else:
         f["dfi_months"] = Fact.indeterminate(f"DFI between {lo} and {hi} months: {coarse}", ev)
 
@@ -83,7 +83,7 @@ def derive_timing(
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
-        dfi = f"DFI {lo} months" if lo == hi else f"DFI {lo}–{hi} months"
+        dfi = f"DFI {months_text(lo)}" if lo == hi else f"DFI {lo}–{hi} months"
         f["timing"] = Fact.of(
             label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months)"
         )

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import DateInterval, months_range, within_months
+from sarcoma_cds.clinical.dates import DateInterval, months_range, months_text, within_months
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
@@ -252,7 +252,7 @@ def _tfi(
     lo, hi = max(lo, 0), max(hi, 0)
     span = f"treatment ended {end.text}, recurrence {recurrence.text}"
     tfi = (
-        Fact.of(lo, ev, note=f"TFI {lo} months ({span})")
+        Fact.of(lo, ev, note=f"TFI {months_text(lo)} ({span})")
         if lo == hi
         else Fact.indeterminate(f"TFI between {lo} and {hi} months ({span})", ev)
     )

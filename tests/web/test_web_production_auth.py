@@ -157,3 +157,43 @@ def test_production_refuses_unsafe_settings(tmp_path: Path) -> None:
     assert "SARCOMA_CDS_TRUSTED_CLIENTS is not set" in message
     assert "must be an https:// URL" in message
     assert "SARCOMA_CDS_CORS_ORIGINS" in message
+
+
+def test_serve_app_wires_the_jwt_authenticator_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uvicorn factory (`sarcoma-cds serve`) builds the authenticator from the settings."""
+    import gc
+
+    from sarcoma_cds.web.app import serve_app
+
+    clients = tmp_path / "trusted-clients.yaml"
+    clients.write_text(f"- iss: {SANDBOX}\n  jwks_uri: {JKU}\n  jku_allowlist:\n    - {JKU}\n")
+    for name, value in {
+        "SARCOMA_CDS_MODE": "production",
+        "SARCOMA_CDS_PUBLIC_URL": PUBLIC,
+        "SARCOMA_CDS_TRUSTED_CLIENTS": str(clients),
+        "SARCOMA_CDS_CORS_ORIGINS": '["https://ehr.example.org"]',
+        "SARCOMA_CDS_FEEDBACK_DB_URL": f"sqlite:///{tmp_path}/fb.sqlite3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    thresholds = gc.get_threshold()
+    try:
+        app = serve_app()
+        with TestClient(app, base_url=PUBLIC) as client:
+            assert client.get("/cds-services").status_code == 401
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_serve_app_refuses_production_without_trusted_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sarcoma_cds.web.app import serve_app
+
+    monkeypatch.setenv("SARCOMA_CDS_MODE", "production")
+    monkeypatch.delenv("SARCOMA_CDS_TRUSTED_CLIENTS", raising=False)
+    with pytest.raises(UnsafeSettingsError, match="SARCOMA_CDS_TRUSTED_CLIENTS"):
+        serve_app()

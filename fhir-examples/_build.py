@@ -908,7 +908,7 @@ def _23() -> tuple[PatientFiles, Json]:
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
             "biopsy": ["3.1", "3.3"],
-            "treatment-pathway": ["5.3", "8.1"],
+            "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
         },
         facts={
@@ -1000,7 +1000,7 @@ def _25() -> tuple[PatientFiles, Json]:
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
             "biopsy": ["3.1", "3.3"],
-            "treatment-pathway": ["5.3", "8.1"],
+            "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
         },
         facts={
@@ -1042,7 +1042,7 @@ def _26() -> tuple[PatientFiles, Json]:
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
             "biopsy": ["3.1", "3.3"],
-            "treatment-pathway": ["5.3", "8.1"],
+            "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
         },
         facts={
@@ -1408,7 +1408,7 @@ def _34() -> tuple[PatientFiles, Json]:
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "treatment-pathway": ["5.3", "8.1"],
+            "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
         },
         facts={
@@ -1477,6 +1477,10 @@ a disagreement with the engine is a question for review, not automatically an en
 - **Not a surgical candidate (27, 28)**: treatment-pathway is absent (its metachronous branches
   are surgical) and local-therapy (10.1) appears; the MDT card cites 10.1 (assess non-surgical
   options) rather than 5.1 (which is about surgical resection); staging still fires.
+- **Origin in doubt (23, 25, 26, 34)**: with an unconfirmed liver lesion, HCC risk factors or a
+  colorectal cancer history, the treatment-pathway card shows no surgical statement; it says to
+  confirm the lesion's origin first (4.2, 3.1; paper §3.3: other histologies "should be considered
+  before planning a metastasectomy"). Reviewed by a clinical reviewer.
 - **Indicators**: warnings for excluded OMD (summary, 06-11: issue 4), FLR < 25 %
   (treatment-pathway) and an overdue surveillance CT (follow-up); everything else is info.
 - **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are

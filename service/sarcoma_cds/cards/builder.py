@@ -192,7 +192,13 @@ def build_card(
 
 
 def _cited(text: str, citation: str) -> str:
-    """Put the citation inside the sentence: "… resection (5.3, 8.1)." not "… resection. (5.3)"."""
+    """Put the citation inside the sentence: "… resection (5.3, 8.1)." not "… resection. (5.3)".
+    A text that already cites each of its recommendations inline is left as written."""
+    ids = [
+        part.split(",")[0].strip() for part in citation.strip(" ()").replace(";", ",").split(",")
+    ]
+    if citation and all(f"({i})" in text for i in ids if i and i[0].isdigit()):
+        return text
     if citation and text.endswith("."):
         return f"{text[:-1]}{citation}."
     return f"{text}{citation}"

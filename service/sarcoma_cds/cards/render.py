@@ -48,10 +48,20 @@ def fact_label(name: str) -> str:
     return FACT_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
+HISTOLOGY_NAMES = {
+    "asps": "alveolar soft part sarcoma",
+    "ups": "undifferentiated pleomorphic sarcoma",
+    "other_sts": "soft tissue sarcoma",
+    "gist": "GIST",
+}
+
+
 def value_text(fact: Fact) -> str:
     if fact.state is not State.KNOWN:
         return fact.state.value
     v = fact.value
+    if isinstance(v, str) and v in HISTOLOGY_NAMES:
+        return HISTOLOGY_NAMES[v]
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, tuple):
@@ -101,9 +111,10 @@ def consensus_text(r: Recommendation) -> str:
 
 
 def recommendation_line(r: Recommendation) -> str:
-    return (
+    line = (
         f"- **{r.id}** (evidence {r.level}, strength {r.strength}; {consensus_text(r)}): {r.text}"
     )
+    return f"{line} _Note: {r.note}_" if r.note else line
 
 
 def cite(ids: tuple[str, ...], recs: Mapping[str, Recommendation]) -> str:

@@ -314,7 +314,7 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
     if diffuse.is_yes:
         no_reasons.append(f"{diffuse.note} (1.2)")
     if no_reasons:
-        return Fact.of(False, ev, note="not oligometastatic: " + "; ".join(no_reasons))
+        return Fact.of(False, ev, note="; ".join(no_reasons))
     missing = list(  # dict.fromkeys: one shared cause ("no conditions were supplied") once
         dict.fromkeys(
             fact.reason or name

@@ -5,7 +5,13 @@ clinical-logic §1.3; recommendations 2.1, 2.2.
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import DateInterval, months_range, months_text, within_months
+from sarcoma_cds.clinical.dates import (
+    DateInterval,
+    add_months,
+    months_range,
+    months_text,
+    within_months,
+)
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, earliest_of
@@ -71,7 +77,7 @@ def derive_timing(
     span = f"primary {primary.text}, first metastasis {first_met.text}"
     coarse = _coarse(primary, first_met)
     if lo == hi:
-        f["dfi_months"] = Fact.of(lo, ev, note=f"DFI {months_text(lo)} ({span})")
+        f["dfi_months"] = Fact.of(lo, ev, note=f"DFI {_dfi_text(primary, first_met, lo)} ({span})")
     else:
         f["dfi_months"] = Fact.indeterminate(f"DFI between {lo} and {hi} months: {coarse}", ev)
 
@@ -83,9 +89,16 @@ def derive_timing(
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
-        dfi = f"DFI {months_text(lo)}" if lo == hi else f"DFI {lo}–{hi} months"
+        dfi = f"DFI {_dfi_text(primary, first_met, lo)}" if lo == hi else f"DFI {lo}–{hi} months"
+        boundary = ""
+        exact = primary.exact and first_met.exact
+        if exact and first_met.earliest == add_months(primary.earliest, p.synchronous_months):
+            boundary = (
+                f"; exactly {p.synchronous_months} months is synchronous by 2.1 and §3.8 "
+                "(≤ 6 months) but metachronous by 8.1 (DFI ≥ 6 months): the MDT decides"
+            )
         f["timing"] = Fact.of(
-            label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months)"
+            label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months){boundary}"
         )
 
     within_long = within_months(primary, first_met, p.long_dfi_months)
@@ -100,6 +113,16 @@ def derive_timing(
             note=f"DFI {'>' if not within_long else '≤'} {p.long_dfi_months} months",
         )
     return f
+
+
+def _dfi_text(primary: DateInterval, first_met: DateInterval, months: int) -> str:
+    """ "10 months", or to the day when both dates are exact: "6 months and 1 day"."""
+    if not (primary.exact and first_met.exact) or first_met.earliest < primary.earliest:
+        return months_text(months)
+    days = (first_met.earliest - add_months(primary.earliest, months)).days
+    if days == 0:
+        return months_text(months)
+    return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
 
 
 def _coarse(a: DateInterval, b: DateInterval) -> str:

@@ -30,3 +30,30 @@ def test_metrics_count_requests_and_cards(tmp_path: Path) -> None:
     ) in text
     assert 'status="400"' in text
     assert "pt-01" not in text  # no patient data in label values
+
+
+def test_a_failed_fetch_is_counted_by_kind(tmp_path: Path) -> None:
+    import httpx
+
+    from sarcoma_cds.fhir.fetch import FhirFetcher
+
+    entry = next(e for e in load_manifest() if e["file"].startswith("01-"))
+    settings = Settings(feedback_db_url=f"sqlite:///{tmp_path}/fb.sqlite3")
+    denied = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(401)))
+    app = create_app(settings, fetcher=FhirFetcher(settings, client=denied))
+    request = {k: v for k, v in load_example(entry["file"]).items() if k != "prefetch"}
+    request["fhirAuthorization"] = {
+        "access_token": "t0k3n",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "sarcoma-cds",
+    }
+    with TestClient(app) as client:
+        assert client.post(f"/cds-services/{SERVICE_ID}", json=request).status_code == 412
+        text = client.get("/metrics").text
+
+    assert (
+        'sarcoma_cds_fallback_fetch_failures_total{reason="unauthorized",'
+        'resource_type="Condition"} 1.0'
+    ) in text

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import httpx
@@ -43,14 +43,21 @@ _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
 _FAILED_SEVERITIES = frozenset({"error", "fatal"})
 
 
+# Why a fetch failed, for metrics: a fixed set, so label values stay bounded.
+FailureKind = Literal["timeout", "http_error", "invalid_response", "unauthorized", "other"]
+
+
 class FetchError(Exception):
     """Required data could not be obtained from the FHIR server (the web layer answers 412)."""
 
-    def __init__(self, key: str, resource_type: str, reason: str) -> None:
+    def __init__(
+        self, key: str, resource_type: str, reason: str, kind: FailureKind = "other"
+    ) -> None:
         super().__init__(f"cannot obtain {resource_type} ({key}) from the FHIR server: {reason}")
         self.key = key
         self.resource_type = resource_type
         self.reason = reason
+        self.kind: FailureKind = kind
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,10 @@ class FetchOutcome:
 class _Unavailable(Exception):
     """One key could not be fetched; `reason` is safe to show (no token, URL or body)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: FailureKind = "invalid_response") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind: FailureKind = kind
 
 
 @dataclass(frozen=True)
@@ -123,24 +131,28 @@ class FhirFetcher:
     def _target(self, fhir_server: str | None, access_token: str | None) -> _Target:
         development = self._settings.mode == "development"
         if not fhir_server:
-            raise _Unavailable("the request has no fhirServer to fetch from")
+            raise _Unavailable("the request has no fhirServer to fetch from", "other")
         try:
             base = httpx.URL(fhir_server.rstrip("/"))
         except httpx.InvalidURL:
-            raise _Unavailable("fhirServer is not a valid URL") from None
+            raise _Unavailable("fhirServer is not a valid URL", "other") from None
         if base.scheme not in {"http", "https"} or not base.host:
-            raise _Unavailable("fhirServer must be an absolute https URL")
+            raise _Unavailable("fhirServer must be an absolute https URL", "other")
         if base.scheme == "http" and not development:
-            raise _Unavailable("fhirServer must use https outside development mode")
+            raise _Unavailable("fhirServer must use https outside development mode", "other")
         if base.query or base.fragment or base.userinfo:
-            raise _Unavailable("fhirServer must be a plain base URL (no query, fragment or user)")
+            raise _Unavailable(
+                "fhirServer must be a plain base URL (no query, fragment or user)", "other"
+            )
         headers = {"Accept": "application/fhir+json"}
         if access_token:
             if not _BEARER_TOKEN.fullmatch(access_token):
-                raise _Unavailable("fhirAuthorization.access_token is not a valid bearer token")
+                raise _Unavailable(
+                    "fhirAuthorization.access_token is not a valid bearer token", "other"
+                )
             headers["Authorization"] = f"Bearer {access_token}"
         elif not (self._settings.allow_unauthenticated_fetch and development):
-            raise _Unavailable("the request has no fhirAuthorization access token")
+            raise _Unavailable("the request has no fhirAuthorization access token", "other")
         return _Target(base=base, headers=headers)
 
     async def _fetch_key(
@@ -155,11 +167,13 @@ class FhirFetcher:
                 else:
                     data = await self._read(query, target, deadline)
         except (TimeoutError, httpx.TimeoutException):
-            failure = _Unavailable(f"no answer within the {budget:g} s budget")
+            failure = _Unavailable(f"no answer within the {budget:g} s budget", "timeout")
         except httpx.TransportError as exc:
-            failure = _Unavailable(f"FHIR server unreachable ({type(exc).__name__})")
+            failure = _Unavailable(f"FHIR server unreachable ({type(exc).__name__})", "http_error")
         except httpx.HTTPError as exc:
-            failure = _Unavailable(f"HTTP error talking to the FHIR server ({type(exc).__name__})")
+            failure = _Unavailable(
+                f"HTTP error talking to the FHIR server ({type(exc).__name__})", "http_error"
+            )
         except _Unavailable as exc:
             failure = exc
         else:
@@ -211,7 +225,10 @@ class FhirFetcher:
             await response.aclose()
         data = _parse_json(body)
         if response.status_code != 200:
-            raise _Unavailable(f"FHIR server answered {response.status_code}{_issue_codes(data)}")
+            raise _Unavailable(
+                f"FHIR server answered {response.status_code}{_issue_codes(data)}",
+                "unauthorized" if response.status_code in (401, 403) else "http_error",
+            )
         if data is None:
             raise _Unavailable("FHIR server sent invalid JSON")
         if data.get("resourceType") == "OperationOutcome":
@@ -250,7 +267,9 @@ def _settle(
     for key in sorted(outcomes):
         outcome = outcomes[key]
         if isinstance(outcome, _Unavailable) and key in REQUIRED_KEYS:
-            raise FetchError(key, resource_type_of(PREFETCH_TEMPLATES[key]), outcome.reason)
+            raise FetchError(
+                key, resource_type_of(PREFETCH_TEMPLATES[key]), outcome.reason, outcome.kind
+            )
     gaps: list[str] = []
     fetched: list[str] = []
     for key, outcome in outcomes.items():

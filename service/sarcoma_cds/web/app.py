@@ -37,7 +37,7 @@ from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import Issue, ProblemError, install_error_handlers
 from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
 from sarcoma_cds.web.logs import configure_logging
-from sarcoma_cds.web.metrics import FetchFailureReason, Metrics, metrics_response
+from sarcoma_cds.web.metrics import Metrics, metrics_response
 from sarcoma_cds.web.models import PatientViewCall, parse_feedback, parse_service_request
 from sarcoma_cds.web.openapi import install_openapi
 from sarcoma_cds.web.request_body import read_json
@@ -175,7 +175,7 @@ def create_app(
         except InvalidContextError as exc:
             raise ProblemError.single(400, "invalid", f"context: {exc}", "context") from None
         except FetchError as exc:
-            metrics.record_fallback_failure(exc.resource_type, _failure_kind(exc.reason))
+            metrics.record_fallback_failure(exc.resource_type, exc.kind)
             raise ProblemError.single(
                 412,
                 "incomplete",
@@ -241,19 +241,6 @@ def _route(request: Request) -> str | None:
     route = request.scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else None
-
-
-def _failure_kind(reason: str) -> FetchFailureReason:
-    text = reason.lower()
-    if "budget" in text or "timeout" in text or "timed out" in text:
-        return "timeout"
-    if " 401" in text or " 403" in text or "token" in text:
-        return "unauthorized"
-    if "answered" in text:
-        return "http_error"
-    if "json" in text or "not a" in text or "operationoutcome" in text:
-        return "invalid_response"
-    return "other"
 
 
 def serve_app() -> FastAPI:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from sarcoma_cds.fhir.fetch import FailureKind
 
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 CARD_EXTENSION_KEY: Final = "org.sarcoma-cds"
@@ -29,7 +31,7 @@ _KNOWN_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPT
 UNMATCHED_ENDPOINT: Final = "unmatched"
 UNKNOWN_TOPIC: Final = "unknown"
 
-FetchFailureReason = Literal["timeout", "http_error", "invalid_response", "unauthorized", "other"]
+FetchFailureReason = FailureKind  # one definition, in the fetcher that decides it
 
 
 class Metrics:

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.profile import FACT_KINDS
-from sarcoma_cds.rules.loader import PLACEHOLDER
-from sarcoma_cds.rules.schema import Recommendation
+from sarcoma_cds.rules.schema import PLACEHOLDER, Recommendation
 
 FACT_LABELS = {
     "sts": "Soft tissue sarcoma",

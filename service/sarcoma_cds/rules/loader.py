@@ -17,9 +17,14 @@ from pydantic import BaseModel, ValidationError
 from sarcoma_cds.clinical.profile import FACT_KINDS, required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
 from sarcoma_cds.rules.logic import tests
-from sarcoma_cds.rules.schema import Condition, Recommendation, RecommendationsFile, RuleFile
+from sarcoma_cds.rules.schema import (
+    PLACEHOLDER,
+    Condition,
+    Recommendation,
+    RecommendationsFile,
+    RuleFile,
+)
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
 _BOOL_LABELS = {"yes", "no", "unknown", "indeterminate"}
 _OPERATOR_KINDS: dict[str, set[str]] = {
     "is_": {"bool"},

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
+from sarcoma_cds.cards.examples import run_examples
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
 from sarcoma_cds.cds_hooks.cards import Card, CdsResponse
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -55,6 +56,18 @@ def parameters(settings: Settings) -> ClinicalParameters:
     )
 
 
+def _check_dictionary(rules: RuleSet, params: ClinicalParameters) -> None:
+    """The rules folder's fact dictionary names exactly the facts the code derives (an empty
+    record derives every fact, all unknown)."""
+    try:
+        derive_profile(collect("start-up", {}), rules.valuesets, params, _ANY_DAY, rules.facts)
+    except RuntimeError as exc:
+        raise RulesError(f"{rules.folder / 'facts.yaml'}: {exc}") from exc
+
+
+_ANY_DAY = date(2025, 1, 1)  # the start-up check needs a day; an empty record ignores it
+
+
 class Evaluator(Protocol):
     """What the web layer needs of the engine (tests pass a fake)."""
 
@@ -83,7 +96,14 @@ class Engine:
             validate_orders(rules.rules)
         except OrderTemplateError as exc:
             raise RulesError(str(exc)) from exc
-        return cls(settings=settings, rules=rules, params=parameters(settings))
+        params = parameters(settings)
+        _check_dictionary(rules, params)
+        if failures := run_examples(rules):
+            raise RulesError(
+                f"{rules.folder / 'rules'}: {len(failures)} inline example(s) fail: "
+                + "; ".join(failures[:5])
+            )
+        return cls(settings=settings, rules=rules, params=params)
 
     def profile(
         self,
@@ -94,7 +114,7 @@ class Engine:
     ) -> MetastaticProfile:
         record = collect(patient_id, prefetch)
         record.gaps[:0] = list(gaps)
-        return derive_profile(record, self.rules.valuesets, self.params, today)
+        return derive_profile(record, self.rules.valuesets, self.params, today, self.rules.facts)
 
     def evaluate(
         self,

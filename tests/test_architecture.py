@@ -87,7 +87,7 @@ def backwards_imports(
 ) -> list[str]:
     """Every import in `source` (the text of `module`) that the layer table forbids."""
     unit = unit_of(module)
-    assert unit in layers, f"{module}: {unit!r} has no place in the layer table"
+    assert unit is not None and unit in layers, f"{module}: {unit!r} has no layer"
     permitted = allowed(unit, layers)
     problems = []
     for line, imported in own_imports(ast.parse(source), module):

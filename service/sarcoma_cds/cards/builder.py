@@ -15,15 +15,21 @@ from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
 from sarcoma_cds.cards.layout import SUMMARY_TOPIC, arrange
-from sarcoma_cds.cards.sections import RANK, Section, build_section, suggestion_uuid
+
+# Re-exported: the rule examples evaluate one rule the way the cards do.
+from sarcoma_cds.cards.sections import (
+    RANK,
+    RuleResult,
+    Section,
+    build_section,
+    evaluate_rule,
+    suggestion_uuid,
+)
 from sarcoma_cds.cards.summary_facts import facts_paragraph
 from sarcoma_cds.cards.wording import plurals, without_refs
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Recommendation, RuleFile
-
-# Re-exported: the rule examples evaluate one rule the way the cards do.
-from sarcoma_cds.cards.sections import RuleResult, evaluate_rule  # noqa: E402, I001
 
 __all__ = ["RuleResult", "build_card", "build_cards", "evaluate_rule", "scope_of"]
 
@@ -55,7 +61,11 @@ def build_cards(
         s
         for rule in rules.rules
         if rule.scope == scope
-        and (s := build_section(rule, profile.facts, rules.recommendations, patient_id))
+        and (
+            s := build_section(
+                rule, profile.facts, profile.dictionary, rules.recommendations, patient_id
+            )
+        )
     ]
     groups = arrange(sections)
     # Each fact once: the summary lists the facts the cards rest on that no bullet names.
@@ -72,7 +82,7 @@ def build_card(
     hook_instance: str | None = None,
 ) -> dict[str, Any] | None:
     """One rule's own card (the rules' inline examples check it)."""
-    section = build_section(rule, profile.facts, recs, patient_id)
+    section = build_section(rule, profile.facts, profile.dictionary, recs, patient_id)
     if section is None:
         return None
     facts = [n for n in rule.show_facts if n not in section.said]
@@ -138,9 +148,12 @@ def _detail(
     if profile.unconfirmed:
         named = "; ".join(plurals(without_refs(u)) for u in profile.unconfirmed)
         lines += ["", f"**Unconfirmed diagnoses** (counted, to be confirmed): {named}"]
-    lines += ["", f"**Facts**: {facts_paragraph(shown_facts, profile.facts)}"]
+    lines += ["", f"**Facts**: {facts_paragraph(shown_facts, profile.facts, profile.dictionary)}"]
     if profile.data_gaps:
-        lines += ["", f"**Data gaps**: {'; '.join(plurals(without_refs(g)) for g in profile.data_gaps)}"]
+        lines += [
+            "",
+            f"**Data gaps**: {'; '.join(plurals(without_refs(g)) for g in profile.data_gaps)}",
+        ]
     return "\n".join(lines)
 
 

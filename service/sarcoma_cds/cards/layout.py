@@ -73,7 +73,9 @@ def limit_problems(cards: Sequence[dict[str, Any]]) -> list[str]:
         size = len(card.get("detail", ""))
         total += size
         if size > MAX_DETAIL_CHARS:
-            problems.append(f"card {card['summary']!r}: detail {size} chars (max {MAX_DETAIL_CHARS})")
+            problems.append(
+                f"card {card['summary']!r}: detail {size} chars (max {MAX_DETAIL_CHARS})"
+            )
     if total > MAX_PATIENT_DETAIL_CHARS:
         problems.append(f"{total} chars of detail (max {MAX_PATIENT_DETAIL_CHARS} per patient)")
     return problems

@@ -16,6 +16,7 @@ from typing import Any
 from sarcoma_cds.cards.orders import service_request
 from sarcoma_cds.cards.render import fill
 from sarcoma_cds.cards.wording import clip, plurals, with_citation, without_refs
+from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.rules.loader import PLACEHOLDER
 from sarcoma_cds.rules.logic import TV, evaluate
@@ -47,7 +48,9 @@ class Section:
         return RANK[self.indicator]
 
 
-def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | None:
+def evaluate_rule(
+    rule: RuleFile, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None
+) -> RuleResult | None:
     """What a rule says about these facts, or None when it stays silent."""
     if evaluate(rule.applies_when, facts).value is not TV.TRUE:
         return None
@@ -57,10 +60,10 @@ def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | Non
     for st in rule.statements:
         out = evaluate(st.when, facts)
         if out.value is TV.TRUE:
-            shown.append((st, fill(st.text, facts)))
+            shown.append((st, fill(st.text, facts, dictionary)))
             used += out.used
         elif out.value is TV.UNKNOWN and st.on_unknown:
-            needs.append((st, fill(st.on_unknown, facts), out.missing))
+            needs.append((st, fill(st.on_unknown, facts, dictionary), out.missing))
             used += list(out.missing)
     if not shown and not needs:
         return None
@@ -70,16 +73,17 @@ def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | Non
 def build_section(
     rule: RuleFile,
     facts: Mapping[str, Fact],
+    dictionary: FactDictionary,
     recs: Mapping[str, Recommendation],
     patient_id: str,
 ) -> Section | None:
-    result = evaluate_rule(rule, facts)
+    result = evaluate_rule(rule, facts, dictionary)
     if result is None:
         return None
     return Section(
         rule=rule,
         indicator=_indicator(rule, result),
-        summary=_summary(rule, result, facts),
+        summary=_summary(rule, result, facts, dictionary),
         bullets=[_text(t, st, recs) for st, t in result.shown],
         needs=[_needs_line(st, t, missing, recs) for st, t, missing in result.needs],
         cited=_cited(rule, result),
@@ -99,12 +103,14 @@ def _indicator(rule: RuleFile, result: RuleResult) -> str:
     return next(name for name, rank in RANK.items() if rank == best)
 
 
-def _summary(rule: RuleFile, result: RuleResult, facts: Mapping[str, Fact]) -> str:
+def _summary(
+    rule: RuleFile, result: RuleResult, facts: Mapping[str, Fact], dictionary: FactDictionary
+) -> str:
     # The most urgent statement's summary leads (a warning must not hide behind an info line).
     with_summary = [st for st, _ in result.shown if st.summary]
     with_summary.sort(key=lambda st: -RANK[st.indicator or "info"])
     template = (with_summary[0].summary if with_summary else None) or rule.summary
-    return clip(plurals(without_refs(fill(template, facts))))
+    return clip(plurals(without_refs(fill(template, facts, dictionary))))
 
 
 def _text(text: str, st: Statement, recs: Mapping[str, Recommendation]) -> str:

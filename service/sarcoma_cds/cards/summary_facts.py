@@ -11,17 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from sarcoma_cds.cards.render import fact_label, value_text
+from sarcoma_cds.cards.render import value_text
 from sarcoma_cds.cards.wording import plurals
+from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary
 from sarcoma_cds.clinical.facts import Fact
 
 _DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 
 
-def fact_brief(name: str, fact: Fact) -> str:
+def fact_brief(definition: FactDefinition, fact: Fact) -> str:
     """`Histology: leiomyosarcoma (2019-04-08)`; `Lesion size: unknown`."""
-    value = plurals(value_text(fact))
-    text = f"{fact_label(name)}: {value}"
+    value = plurals(value_text(fact, definition))
+    text = f"{definition.label}: {value}"
     if fact.unconfirmed:
         text += " (unconfirmed)"
     dates = sorted({e.date for e in fact.evidence if e.date})
@@ -32,6 +33,8 @@ def fact_brief(name: str, fact: Fact) -> str:
     return f"{text} ({when})"
 
 
-def facts_paragraph(names: Iterable[str], facts: Mapping[str, Fact]) -> str:
+def facts_paragraph(
+    names: Iterable[str], facts: Mapping[str, Fact], dictionary: FactDictionary
+) -> str:
     """One line, facts separated by " · ", each fact once in the order given."""
-    return " · ".join(fact_brief(n, facts[n]) for n in dict.fromkeys(names))
+    return " · ".join(fact_brief(dictionary[n], facts[n]) for n in dict.fromkeys(names))

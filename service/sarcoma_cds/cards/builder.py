@@ -70,7 +70,10 @@ def build_cards(
     groups = arrange(sections)
     # Each fact once: the summary lists the facts the cards rest on that no bullet names.
     said = {name for g in groups for s in g for name in s.said}
-    shown_facts = [n for g in groups for s in g for n in s.rule.show_facts if n not in said]
+    summary_first = sorted(
+        (s for g in groups for s in g), key=lambda s: s.rule.topic != SUMMARY_TOPIC
+    )
+    shown_facts = [n for s in summary_first for n in s.rule.show_facts if n not in said]
     return [_card(g, profile, hook_instance, shown_facts) for g in groups]
 
 

@@ -10,8 +10,9 @@ import yaml
 from sarcoma_cds.cards.builder import build_cards
 from sarcoma_cds.cards.layout import MAX_CARDS, arrange, limit_problems
 from sarcoma_cds.cards.sections import Section
+from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Fact
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import RuleFile
 
@@ -108,7 +109,7 @@ def test_a_fifth_card_folds_into_the_least_urgent_one_before_it() -> None:
 
 
 def profile(**facts: Fact) -> MetastaticProfile:
-    base = {n: Fact.unknown(f"{n} missing") for n in FACT_KINDS}
+    base = {n: Fact.unknown(f"{n} missing") for n in default_dictionary()}
     base.update(facts)
     return MetastaticProfile(facts=base, data_gaps=(), unconfirmed=())
 

@@ -3,8 +3,6 @@ names every card that grows past the reading limits."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from sarcoma_cds.cards.builder import build_cards
@@ -123,7 +121,7 @@ def test_the_limit_check_fails_a_rule_that_grows_a_card(ruleset: RuleSet) -> Non
         folder=ruleset.folder,
     )
     p = profile(liver_metastasis_ever=Fact.of(True), sts=Fact.of(True), gist=Fact.of(False))
-    cards: list[dict[str, Any]] = build_cards(rules, p, "p1", "h1")
+    cards = [c.to_json() for c in build_cards(rules, p, "p1", "h1")]
     problems = limit_problems(cards)
     assert len(problems) == 1
     assert "'treatment-pathway summary': detail" in problems[0]

@@ -26,7 +26,7 @@ def test_expected_topics_recommendations_facts(
 ) -> None:
     evaluation = example_results[entry["file"]]
     expected = entry["expected"]
-    cards = {t: c for c in evaluation.cards for t in card_topics(c)}
+    cards = {t: c for c in evaluation.cards_json() for t in card_topics(c)}
     assert sorted(cards) == sorted(expected["topics"])
     for topic, recs in (expected.get("recommendations") or {}).items():
         cited = cards[topic]["extension"]["org.sarcoma-cds"].get("recommendations", [])
@@ -36,7 +36,7 @@ def test_expected_topics_recommendations_facts(
         got = fact.value if fact.known and not isinstance(fact.value, bool) else label(fact)
         assert got == want, f"{name}: {fact.note or fact.reason}"
     indicators = expected.get("indicators") or {}
-    for card in evaluation.cards:  # a card is as urgent as its most urgent topic
+    for card in evaluation.cards_json():  # a card is as urgent as its most urgent topic
         want = max((indicators.get(t, "info") for t in card_topics(card)), key=RANK.get)
         assert card["indicator"] == want, card_topics(card)
 
@@ -47,4 +47,4 @@ def test_response_snapshot(
 ) -> None:
     """Any change of wording is a reviewed diff: `pytest --snapshot-update` rewrites them."""
     evaluation = example_results[entry["file"]]
-    assert {"cards": evaluation.cards} == snapshot(extension_class=JSONSnapshotExtension)
+    assert {"cards": evaluation.cards_json()} == snapshot(extension_class=JSONSnapshotExtension)

@@ -27,6 +27,7 @@ from sarcoma_cds.cards.sections import (
 )
 from sarcoma_cds.cards.summary_facts import facts_paragraph
 from sarcoma_cds.cards.wording import plurals, without_refs
+from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Recommendation, RuleFile
@@ -35,7 +36,6 @@ __all__ = ["RuleResult", "build_card", "build_cards", "evaluate_rule", "scope_of
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
-OVERRIDE_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/override-reason"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
 
 
@@ -53,7 +53,7 @@ def build_cards(
     profile: MetastaticProfile,
     patient_id: str,
     hook_instance: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     scope = scope_of(profile)
     if scope is None:
         return []
@@ -83,7 +83,7 @@ def build_card(
     recs: Mapping[str, Recommendation],
     patient_id: str,
     hook_instance: str | None = None,
-) -> dict[str, Any] | None:
+) -> Card | None:
     """One rule's own card (the rules' inline examples check it)."""
     section = build_section(rule, profile.facts, profile.dictionary, recs, patient_id)
     if section is None:
@@ -104,7 +104,7 @@ def _card(
     profile: MetastaticProfile,
     hook_instance: str | None,
     shown_facts: Sequence[str],
-) -> dict[str, Any]:
+) -> Card:
     lead = sections[0]  # the most urgent section names the card
     card_id = _card_uuid(hook_instance, lead.rule.topic)
     is_summary = any(s.rule.topic == SUMMARY_TOPIC for s in sections)
@@ -136,7 +136,8 @@ def _card(
     }
     if reasons:
         card["overrideReasons"] = list(reasons.values())
-    return card
+    # Built as JSON, checked once against the CDS Hooks card contract (a broken card raises).
+    return Card.model_validate(card)
 
 
 def _detail(

@@ -18,9 +18,8 @@ from sarcoma_cds.cards.render import fill
 from sarcoma_cds.cards.wording import clip, plurals, with_citation, without_refs
 from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact
-from sarcoma_cds.rules.loader import PLACEHOLDER
 from sarcoma_cds.rules.logic import TV, evaluate
-from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
+from sarcoma_cds.rules.schema import PLACEHOLDER, Recommendation, RuleFile, Statement
 
 RANK = {"info": 0, "warning": 1, "critical": 2}
 

@@ -119,6 +119,7 @@ def test_the_limit_check_fails_a_rule_that_grows_a_card(ruleset: RuleSet) -> Non
         recommendations=ruleset.recommendations,
         valuesets=ruleset.valuesets,
         folder=ruleset.folder,
+        facts=ruleset.facts,
     )
     p = profile(liver_metastasis_ever=Fact.of(True), sts=Fact.of(True), gist=Fact.of(False))
     cards = [c.to_json() for c in build_cards(rules, p, "p1", "h1")]

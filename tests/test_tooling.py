@@ -22,7 +22,7 @@ LOCK = ROOT / "requirements" / "test.lock"
 
 
 def locked() -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in LOCK.read_text().splitlines():
         if line and not line.startswith((" ", "#", "-")):
             name, _, pinned = line.partition("==")

@@ -3,19 +3,17 @@ category values in the dictionary's words."""
 
 from __future__ import annotations
 
-from sarcoma_cds.cards.render import fact_line, fill, value_text
+from sarcoma_cds.cards.render import fill, value_text
+from sarcoma_cds.cards.summary_facts import fact_brief
 from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Fact
 
 NA = Fact.not_applicable("no liver recurrence after local treatment")
 
 
-def test_a_not_applicable_fact_line_says_so_with_its_reason() -> None:
-    line = fact_line("tfi_favourable", NA)
-    assert line == (
-        "- **Favourable TFI**: not applicable — no liver recurrence after local treatment"
-    )
-    assert "unknown" not in line
+def test_a_not_applicable_fact_reads_as_such_on_the_summary() -> None:
+    line = fact_brief(default_dictionary()["tfi_favourable"], NA)
+    assert line == "Favourable TFI: not applicable"
 
 
 def test_placeholders_on_a_not_applicable_fact() -> None:

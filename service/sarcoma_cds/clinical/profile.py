@@ -17,7 +17,13 @@ from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
 from sarcoma_cds.clinical.record import Proc, Record
 from sarcoma_cds.clinical.timing import derive_timing
-from sarcoma_cds.clinical.treatment import derive_treatment, liver_directed
+from sarcoma_cds.clinical.origin import derive_origin
+from sarcoma_cds.clinical.treatment import (
+    derive_treatment,
+    last_local_kind,
+    liver_directed,
+    primary_in_place,
+)
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -40,7 +46,11 @@ FACT_KINDS: dict[str, Kind] = {
     "dfi_months": "int",
     "timing": "category",
     "long_dfi": "bool",
+    "very_long_dfi": "bool",
+    "liver_histology_sarcoma": "bool",
+    "origin_uncertain": "bool",
     "liver_recurrence": "bool",
+    "last_local_treatment": "category",
     "tfi_months": "int",
     "tfi_favourable": "bool",
     # burden (1.1, 1.2, 4.2, 5.x)
@@ -48,7 +58,12 @@ FACT_KINDS: dict[str, Kind] = {
     "site_count": "int",
     "diffuse_involvement": "bool",
     "lesion_count": "int",
+    "burden_assessed_date": "date",
+    "burden_stale": "bool",
     "oligometastatic": "bool",
+    "extrahepatic_sites": "list",
+    "extrapulmonary_extrahepatic": "bool",
+    "new_extrahepatic_disease": "bool",
     "liver_only": "bool",
     "liver_and_lung_only": "bool",
     "largest_liver_lesion_mm": "float",
@@ -63,6 +78,7 @@ FACT_KINDS: dict[str, Kind] = {
     "intra_abdominal_primary": "bool",
     # treatment
     "primary_resected": "bool",
+    "primary_in_place": "bool",
     "prior_liver_resections": "int",
     "prior_abdominal_surgeries": "int",
     "systemic_therapy_received": "bool",
@@ -71,11 +87,16 @@ FACT_KINDS: dict[str, Kind] = {
     "adjuvant_after_first_liver_resection": "bool",
     "response_to_systemic_therapy": "category",
     "response_at_least_stable": "bool",
+    "systemic_therapy_lines": "int",
+    "latest_systemic_line": "text",
+    "systemic_progression": "bool",
     # patient (7.1, 7.2, 10.1, 3.1)
     "ecog": "int",
     "karnofsky": "int",
     "asa_class": "int",
     "good_performance_status": "bool",
+    "performance_limited": "bool",
+    "age_years": "int",
     "not_surgical_candidate": "bool",
     "future_liver_remnant_percent": "float",
     "flr_below_threshold": "bool",
@@ -90,6 +111,7 @@ FACT_KINDS: dict[str, Kind] = {
     "followup_next_due": "date",
     "followup_overdue": "bool",
     # imaging already done (4.x)
+    "recent_ct_chest": "bool",
     "recent_ct_abdomen": "bool",
     "recent_liver_mri": "bool",
     "recent_pet_ct": "bool",
@@ -159,7 +181,10 @@ def derive_profile(
     f["intra_abdominal_primary"] = tumour.intra_abdominal
     current_liver = [d for d in liver if d.current]
     f.update(derive_treatment(rec, vs, params, current_liver, tumour.intra_abdominal))
+    f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
+    f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
+    f.update(derive_origin(rec, vs, params, tumour.primaries, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
         derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)
@@ -181,7 +206,7 @@ def _done_latest(p: Proc) -> date:
 
 def required_valuesets() -> list[str]:
     """Every value-set id the core reads; checked at start-up so a missing file fails early."""
-    from sarcoma_cds.clinical import burden, imaging, treatment, tumour
+    from sarcoma_cds.clinical import burden, imaging, origin, treatment, tumour
 
     ids = {
         "primary-sts", "primary-rps", "intra-abdominal-primary", "malignant-primary",
@@ -197,6 +222,7 @@ def required_valuesets() -> list[str]:
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}
-    ids |= set(treatment.LIVER_DIRECTED)
+    ids |= set(treatment.LIVER_DIRECTED) | set(origin.SARCOMA_SETS)
+    ids |= set(origin.LIVER_SPECIMEN_PROCEDURES)
     ids |= {i for study in imaging.STUDIES.values() for i in study}
     return sorted(ids)

@@ -14,7 +14,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sarcoma_cds.fhir.projection import Condition, Observation, Patient, Procedure, project
+from sarcoma_cds.fhir.projection import (
+    Condition,
+    DiagnosticReport,
+    Observation,
+    Patient,
+    Procedure,
+    project,
+)
 
 # Keys whose absence means nothing can be said (the fetch fallback treats them as required).
 EXPECTED_KEYS = ("patient", "conditions", "observations", "procedures")
@@ -27,6 +34,7 @@ class PatientRecord:
     conditions: list[Condition] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
+    reports: list[DiagnosticReport] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     supplied_keys: frozenset[str] = frozenset()
 
@@ -117,6 +125,8 @@ def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
                 rec.conditions.append(res)
             elif isinstance(res, Observation):
                 rec.observations.append(res)
+            elif isinstance(res, DiagnosticReport):
+                rec.reports.append(res)
             else:
                 rec.procedures.append(res)
     if broken:

@@ -40,6 +40,15 @@ def test_expected_topics_recommendations_facts(
     indicators = expected.get("indicators") or {}
     for topic, card in cards.items():
         assert card["indicator"] == indicators.get(topic, "info"), topic
+    for topic, phrases in (expected.get("says") or {}).items():
+        text = f"{cards[topic]['summary']}\n{cards[topic]['detail']}"
+        for phrase in phrases:
+            assert phrase in text, f"{topic} lacks {phrase!r}"
+    # What the cards say: summary and statements, not the quoted recommendation texts below them.
+    for phrase in expected.get("never_says") or []:
+        for topic, card in cards.items():
+            said = f"{card['summary']}\n{card['detail'].split(chr(10) * 2 + '**')[0]}"
+            assert phrase not in said, f"{topic}: {phrase!r}"
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=IDS)

@@ -332,8 +332,8 @@ def _new_extrahepatic(
         return Fact.of(
             True,
             [local_ev, *(m.dx.evidence(_label(m)) for m in after)],
-            note=f"new {', '.join(names)} metastasis {first.text} after the {last_local.label()} "
-            f"of {done.text}",
+            note=f"New {', '.join(names)} metastasis {first.text} after "
+            f"{last_local.label().lower()} on {done.text}",
         )
     if unclear:
         return Fact.indeterminate(

@@ -108,7 +108,7 @@ def derive_origin(
         )
     else:
         f["liver_histology_sarcoma"] = Fact.unknown("no observations or reports were supplied")
-    very_long = _very_long_dfi(primaries, current_liver, p)
+    very_long = _very_long_dfi(primaries, current_liver, done, p)
     f["very_long_dfi"] = very_long
     if not current_liver:
         f["origin_uncertain"] = Fact.unknown("not applicable: no current liver metastasis")
@@ -153,16 +153,25 @@ def _negate(fact: Fact) -> Fact:
     return fact.model_copy(update={"value": not fact.value})
 
 
-def _very_long_dfi(primaries: list[Dx], current_liver: list[Dx], p: ClinicalParameters) -> Fact:
-    """Primary diagnosis → the current liver lesion, against the origin setting (3.1)."""
+def _very_long_dfi(
+    primaries: list[Dx],
+    current_liver: list[Dx],
+    last_local: DateInterval | None,
+    p: ClinicalParameters,
+) -> Fact:
+    """The disease-free interval before the current liver lesion — from the primary diagnosis, or
+    from the last liver-directed treatment when there was one — against the origin setting (3.1)."""
     primary = earliest_of(d.date for d in primaries if d.date)
     lesion = earliest_of(d.date for d in current_liver if d.date and not d.repeat)
     if primary is None or lesion is None:
         return Fact.unknown(
             "no primary diagnosis date" if primary is None else "no dated current liver metastasis"
         )
-    within = within_months(primary, lesion, p.origin_long_dfi_months)
-    span = f"primary {primary.text} to liver lesion {lesion.text}"
+    start, what = primary, "primary"
+    if last_local is not None and last_local.latest > primary.latest:
+        start, what = last_local, "last liver treatment"
+    within = within_months(start, lesion, p.origin_long_dfi_months)
+    span = f"{what} {start.text} to liver lesion {lesion.text}"
     if within is None:
         return Fact.indeterminate(
             f"cannot tell whether > {p.origin_long_dfi_months} months ({span})"

@@ -20,12 +20,6 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _codes import (
-    CPT_LIVER_RFA,
-    M_LMS_METASTATIC,
-    SCT_ASA,
-    SCT_ASA_III,
-    SCT_LIVER_BIOPSY,
-    STATUS_IMPROVED,
     B18_HEP_B,
     C16_STOMACH,
     C48_RETROPERITONEUM,
@@ -45,6 +39,7 @@ from _codes import (
     C79_BONE,
     CAT_SURGICAL,
     CAT_THERAPEUTIC,
+    CPT_LIVER_RFA,
     CPT_PARTIAL_LOBECTOMY,
     CPT_TRISEGMENTECTOMY,
     D18_HEMANGIOMA,
@@ -59,11 +54,14 @@ from _codes import (
     M_DEDIFF_LPS,
     M_GIST,
     M_LMS,
+    M_LMS_METASTATIC,
     M_LMS_QUIRK,
     M_MYXOID_LPS,
     M_SYNOVIAL,
     M_UPS,
     NOT_SURGICAL_CANDIDATE,
+    SCT_ASA,
+    SCT_ASA_III,
     SCT_BONE_MET,
     SCT_CHEMOTHERAPY,
     SCT_CIRRHOSIS,
@@ -72,6 +70,7 @@ from _codes import (
     SCT_HEP_B,
     SCT_HEPATECTOMY,
     SCT_HYPERTENSION,
+    SCT_LIVER_BIOPSY,
     SCT_LIVER_MET,
     SCT_LIVER_MET_QUIRK,
     SCT_LMS,
@@ -82,6 +81,7 @@ from _codes import (
     SCT_SARCOMA,
     SCT_SYNOVIAL,
     SCT_TUMOUR_RESECTION,
+    STATUS_IMPROVED,
     STATUS_STABLE,
     STATUS_WORSENED,
     Z85_COLORECTAL,
@@ -1535,7 +1535,10 @@ def _35() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
-        says={"summary": ["7 lesions"], "mdt-referral": ["Not oligometastatic", "systemic therapy"]},
+        says={
+            "summary": ["7 lesions"],
+            "mdt-referral": ["Not oligometastatic", "systemic therapy"],
+        },
         never_says=["consider liver resection", "1 lesion(s)", "Any liver resection"],
         recommendations={"summary": ["1.1"]},
         facts={"lesion_count": 7, "oligometastatic": "no", "liver_only": "yes"},
@@ -1599,9 +1602,9 @@ def _36() -> tuple[PatientFiles, Json]:
             "timing": "metachronous",
         },
         rationale=(
-            "3.1: biopsy only when the origin is uncertain; liver histology showing sarcoma settles "
-            "it (clinical-logic 1.3), and the paper cites bleeding in up to 10% of liver biopsies "
-            "(section 3.3). Hepatitis B stays relevant to liver function and FLR (7.1)."
+            "3.1: biopsy only when the origin is uncertain; liver histology showing sarcoma "
+            "settles it (clinical-logic 1.3), and the paper cites bleeding in up to 10% of liver "
+            "biopsies (section 3.3). Hepatitis B stays relevant to liver function and FLR (7.1)."
         ),
     )
 
@@ -1819,7 +1822,9 @@ def _41() -> tuple[PatientFiles, Json]:
             "worded as recurrence after ablation, no 'first liver resection' advice"
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
-        says={"liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]},
+        says={
+            "liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]
+        },
         never_says=["first liver resection", "re-metastasectomy"],
         recommendations={
             "summary": SUMMARY_META,

@@ -136,5 +136,9 @@ CPT_LIVER_RFA: Coding = (
     "Ablation, 1 or more liver tumor(s), percutaneous, radiofrequency",
 )
 SCT_ASA: Coding = (SCT, "302132005", "American Society of Anesthesiologists physical status class")
-SCT_ASA_III: Coding = (SCT, "413497009", "American Society of Anesthesiologists physical status class 3")
+SCT_ASA_III: Coding = (
+    SCT,
+    "413497009",
+    "American Society of Anesthesiologists physical status class 3",
+)
 M_LMS_METASTATIC: Coding = (ICDO3, "8890/6", "Leiomyosarcoma, metastatic")

@@ -245,9 +245,7 @@ def _organ(o: Obs, vs: ValueSets) -> str | None:
     return _site_of(o.res.bodySite.coding, vs) if o.res.bodySite else None
 
 
-def _oligometastatic(
-    f: dict[str, Fact], lesions: Fact, stale: Fact, p: ClinicalParameters
-) -> Fact:
+def _oligometastatic(f: dict[str, Fact], lesions: Fact, stale: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
     if sites.known and sites.value == 0:
         return Fact.unknown("not applicable: no current metastasis recorded")
@@ -313,9 +311,7 @@ def _extrahepatic(
     return out
 
 
-def _new_extrahepatic(
-    extra: list[Metastasis], last_local: Proc | None, sites: Fact
-) -> Fact:
+def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: Fact) -> Fact:
     done = (last_local.end or last_local.start) if last_local else None
     if last_local is None or done is None:
         return Fact.unknown("not applicable: no dated liver-directed treatment recorded")
@@ -323,7 +319,9 @@ def _new_extrahepatic(
         return Fact.unknown(sites.reason or "metastatic sites unknown")
     after = [m for m in extra if not m.dx.repeat and m.dx.date and m.dx.date.earliest > done.latest]
     unclear = [
-        m for m in extra if m not in after and (m.dx.date is None or m.dx.date.latest > done.earliest)
+        m
+        for m in extra
+        if m not in after and (m.dx.date is None or m.dx.date.latest > done.earliest)
     ]
     local_ev = last_local.evidence(last_local.label())
     if after:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sarcoma_cds.clinical.dates import DateInterval
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.values.dates import DateInterval
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,7 @@ def explicit_counts(
             latest[key] = o
     if not latest:
         return None
-    ev = [
-        o.evidence(f"{k.replace('_', ' ')}: {int_value(o)} lesion(s)") for k, o in latest.items()
-    ]
+    ev = [o.evidence(f"{k.replace('_', ' ')}: {int_value(o)} lesion(s)") for k, o in latest.items()]
     uncounted = [] if "unspecified" in latest else sorted(s for s in sites if s not in latest)
     return Count(
         sum(int_value(o) for o in latest.values()),

@@ -8,12 +8,12 @@ bleeding in up to 10% of liver biopsies; a second one must never be suggested by
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import DateInterval, within_months
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Coding, Reference
+from sarcoma_cds.values.dates import DateInterval, within_months
 
 # A conclusion or morphology "shows sarcoma" when it is in one of these (GIST excluded).
 SARCOMA_SETS = ("sts-morphology", "primary-sts", "metastatic-sarcoma")
@@ -26,7 +26,7 @@ def _shows_sarcoma(codings: tuple[Coding, ...], vs: ValueSets) -> bool:
 
 
 def _refs(refs: tuple[Reference, ...]) -> set[str]:
-    """"Type/id" of each reference (relative, absolute or versioned)."""
+    """ "Type/id" of each reference (relative, absolute or versioned)."""
     out = set()
     for r in refs:
         parts = (r.reference or "").split("/_history")[0].rstrip("/").split("/")
@@ -74,9 +74,7 @@ def liver_histology(
         if not _shows_sarcoma(r.conclusions(), vs):
             continue
         linked = (
-            r.ref in report_refs
-            or r.ref in cited
-            or bool(_refs(r.res.result) & liver_obs_refs)
+            r.ref in report_refs or r.ref in cited or bool(_refs(r.res.result) & liver_obs_refs)
         )
         if linked and current(r.date):
             found.append(r.evidence(f"liver pathology: {_conclusion(r)}"))

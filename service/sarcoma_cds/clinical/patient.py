@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from sarcoma_cds.clinical.dates import whole_months_between
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.values.dates import whole_months_between
 
 _ECOG_TEXT = re.compile(r"(?i)\b(?:ecog|ps|grade)?\s*[:=]?\s*([0-5])\b")
 _ASA_TEXT = re.compile(r"(?i)\bASA\s*(?:class\s*)?([IV]{1,3}|[1-6])\b")

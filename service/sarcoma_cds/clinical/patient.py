@@ -176,16 +176,13 @@ Hit = tuple[Obs, float] | None
 def _limited(ecog: Hit, kps: Hit, asa: Hit) -> Fact:
     """ECOG 2, Karnofsky 50–60 or ASA III: not a contraindication, but the paper selects patients
     with good performance status (§1, 9.1)."""
-    limits = [
-        (o, text)
-        for hit, test, text in (
-            (ecog, lambda v: v == 2, "ECOG 2"),
-            (kps, lambda v: 50 <= v <= 60, f"Karnofsky {kps[1]:g}" if kps else ""),
-            (asa, lambda v: v == 3, "ASA III"),
-        )
-        if hit and test(hit[1])
-        for o in (hit[0],)
-    ]
+    limits: list[tuple[Obs, str]] = []
+    if ecog and ecog[1] == 2:
+        limits.append((ecog[0], "ECOG 2"))
+    if kps and 50 <= kps[1] <= 60:
+        limits.append((kps[0], f"Karnofsky {kps[1]:g}"))
+    if asa and asa[1] == 3:
+        limits.append((asa[0], "ASA III"))
     if limits:
         return Fact.of(
             True, [o.evidence(t) for o, t in limits], note=", ".join(t for _, t in limits)

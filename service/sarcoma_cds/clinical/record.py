@@ -192,7 +192,7 @@ class Record:
         )
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
-        self.reports = [d for r in rec.reports if (d := _report(r)) is not None]
+        self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.lesions import lesion_facts
+from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -159,7 +159,7 @@ def derive_burden(
     f["burden_stale"] = lesions.stale
     f["oligometastatic"] = _oligometastatic(f, lesions.count, lesions.stale, p)
     f.update(_extrahepatic(f, current, last_local))
-    f.update(_sizes(rec, vs, p))
+    f.update(lesion_sizes(rec, vs, p, lambda o: _organ(o, vs)))
     for name, vs_id in (
         ("bilobar", "bilobar"),
         ("central_location", "central-location"),
@@ -340,55 +340,6 @@ def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: F
             [local_ev, *(m.dx.evidence(_label(m)) for m in unclear)],
         )
     return Fact.of(False, [local_ev], note=f"no extrahepatic metastasis recorded after {done.text}")
-
-
-def _size_mm(o: Obs, vs: ValueSets) -> float | None:
-    quantities = [
-        c.valueQuantity
-        for c in o.res.component
-        if c.code and vs["tumor-longest-dimension"].matches_any(c.code.coding)
-    ]
-    if o.res.code and vs["tumor-longest-dimension"].matches_any(o.res.code.coding):
-        quantities.append(o.res.valueQuantity)
-    for q in quantities:
-        if q is None or q.value is None:
-            continue
-        unit = (q.code or q.unit or "").lower()
-        if unit == "mm":
-            return q.value
-        if unit == "cm":
-            return q.value * 10
-    return None
-
-
-def _sizes(rec: Record, vs: ValueSets, p: ClinicalParameters) -> dict[str, Fact]:
-    measured: list[tuple[float, Obs]] = []
-    for o in rec.obs_in(vs["tumor-size"]) + rec.obs_in(vs["tumor-longest-dimension"]):
-        mm = _size_mm(o, vs)
-        if mm is not None and _organ(o, vs) == "liver":
-            measured.append((mm, o))
-    if not measured:
-        reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"
-        return {
-            "largest_liver_lesion_mm": Fact.unknown(reason),
-            "subcentimetre_lesion": Fact.unknown(reason),
-            "large_lesion": Fact.unknown(reason),
-        }
-    # Sizes from the latest imaging date describe the disease now.
-    last = max((o.date.latest for _, o in measured if o.date), default=None)
-    now = [(mm, o) for mm, o in measured if o.date is None or o.date.latest == last]
-    largest = max(mm for mm, _ in now)
-    smallest = min(mm for mm, _ in now)
-    ev = [o.evidence(f"liver lesion {mm:g} mm") for mm, o in now]
-    return {
-        "largest_liver_lesion_mm": Fact.of(largest, ev),
-        "subcentimetre_lesion": Fact.of(
-            smallest < p.small_lesion_mm, ev, note=f"smallest liver lesion {smallest:g} mm"
-        ),
-        "large_lesion": Fact.of(
-            largest > p.large_lesion_mm, ev, note=f"largest liver lesion {largest:g} mm"
-        ),
-    }
 
 
 def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:

@@ -213,3 +213,55 @@ def _assessed(best: Count, today: date, p: ClinicalParameters) -> tuple[Fact, Fa
     else:
         stale = Fact.indeterminate(f"lesion count dated only '{when.text}'", ev)
     return assessed, stale
+
+
+def _size_mm(o: Obs, vs: ValueSets) -> float | None:
+    quantities = [
+        c.valueQuantity
+        for c in o.res.component
+        if c.code and vs["tumor-longest-dimension"].matches_any(c.code.coding)
+    ]
+    if o.res.code and vs["tumor-longest-dimension"].matches_any(o.res.code.coding):
+        quantities.append(o.res.valueQuantity)
+    for q in quantities:
+        if q is None or q.value is None:
+            continue
+        unit = (q.code or q.unit or "").lower()
+        if unit == "mm":
+            return q.value
+        if unit == "cm":
+            return q.value * 10
+    return None
+
+
+def lesion_sizes(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, organ: Callable[[Obs], str | None]
+) -> dict[str, Fact]:
+    """The largest and smallest liver lesion on the latest measurement date (4.2, §3.5)."""
+    measured: list[tuple[float, Obs]] = []
+    for o in rec.obs_in(vs["tumor-size"]) + rec.obs_in(vs["tumor-longest-dimension"]):
+        mm = _size_mm(o, vs)
+        if mm is not None and organ(o) == "liver":
+            measured.append((mm, o))
+    if not measured:
+        reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"
+        return {
+            "largest_liver_lesion_mm": Fact.unknown(reason),
+            "subcentimetre_lesion": Fact.unknown(reason),
+            "large_lesion": Fact.unknown(reason),
+        }
+    # Sizes from the latest imaging date describe the disease now.
+    last = max((o.date.latest for _, o in measured if o.date), default=None)
+    now = [(mm, o) for mm, o in measured if o.date is None or o.date.latest == last]
+    largest = max(mm for mm, _ in now)
+    smallest = min(mm for mm, _ in now)
+    ev = [o.evidence(f"liver lesion {mm:g} mm") for mm, o in now]
+    return {
+        "largest_liver_lesion_mm": Fact.of(largest, ev),
+        "subcentimetre_lesion": Fact.of(
+            smallest < p.small_lesion_mm, ev, note=f"smallest liver lesion {smallest:g} mm"
+        ),
+        "large_lesion": Fact.of(
+            largest > p.large_lesion_mm, ev, note=f"largest liver lesion {largest:g} mm"
+        ),
+    }

@@ -885,7 +885,7 @@ def _22() -> tuple[PatientFiles, Json]:
         topics=["summary", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "treatment-pathway": ["progressed after", "next-line systemic therapy"],
+            "treatment-pathway": ["progressed after chemotherapy", "not supported"],
             "mdt-referral": ["next-line systemic therapy", "no liver surgery now"],
         },
         never_says=["front-line", "Any liver resection should first be discussed"],

@@ -184,7 +184,7 @@ def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
         f["systemic_progression"] = Fact.of(
             progressed,
             [*response.evidence, ev[-1]],
-            note=f"{response.value} {when} {last.label()} (line {len(courses)})",
+            note=f"{response.value} {when} {last.label().lower()} (line {len(courses)})",
         )
     else:
         f["systemic_progression"] = Fact(

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -55,7 +55,7 @@ class Evaluator(Protocol):
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation: ...
 
 
@@ -80,10 +80,9 @@ class Engine:
         patient_id: str,
         prefetch: Mapping[str, Any],
         today: date,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> MetastaticProfile:
-        record = collect(patient_id, prefetch)
-        record.gaps[:0] = list(gaps)
+        record = collect(patient_id, prefetch, unreadable)
         return derive_profile(record, self.rules.valuesets, self.params, today)
 
     def evaluate(
@@ -93,12 +92,13 @@ class Engine:
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation:
         """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent).
-        `gaps`: data the caller could not obtain (e.g. a failed fetch), named on the summary
-        card. `user_id` is accepted for the CDS Hooks context but does not change the cards;
+        `unreadable`: key → why the caller could not obtain it (e.g. a failed fetch), named on
+        the summary card. `user_id` is accepted for the CDS Hooks context but does not change
+        the cards;
         `hook_instance` makes card uuids stable for retries of the same call."""
-        profile = self.profile(patient_id, prefetch, today, gaps)
+        profile = self.profile(patient_id, prefetch, today, unreadable)
         cards = build_cards(self.rules, profile, patient_id, hook_instance)
         return Evaluation(cards=cards, data_gaps=list(profile.data_gaps), profile=profile)

@@ -370,10 +370,41 @@ def test_jku_not_on_the_allowlist_is_rejected_without_fetching(
     assert sum(jwks_server.fetches.values()) == 0
 
 
-def test_jku_is_rejected_for_a_client_with_configured_keys(
-    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+def test_off_allowlist_jku_is_ignored_when_the_clients_keys_are_configured(
+    ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer, tmp_path: Path
 ) -> None:
-    rejected(ehr, sign(ec_key, claims(), jku=EHR_JWKS_URL), "not on the allowlist")
+    """Issue 14: the CDS Hooks sandbox always sends its public jku; an operator who configured
+    the sandbox's key (jwks or jwks_file) verifies with that key, by kid, and fetches nothing."""
+    sandbox_jku = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    jwks_file = tmp_path / "sandbox-jwks.json"
+    jwks_file.write_text(json.dumps(jwk_set(public_jwk(ec_key, KID, alg="ES384"))))
+    for client in (
+        TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(ec_key, KID))),
+        TrustedClient(iss=EHR_ISS, jwks_file=jwks_file),
+    ):
+        authenticator = make_authenticator(client, server=jwks_server)
+        token = sign(ec_key, claims(), jku=sandbox_jku)
+        assert authenticator.verify(bearer(token), AUDIENCE)["iss"] == EHR_ISS
+        # The configured key decides: a token signed by another key is still refused.
+        other = ec.generate_private_key(ec.SECP384R1())
+        rejected(authenticator, sign(other, claims(), jku=sandbox_jku), "signature")
+    assert sum(jwks_server.fetches.values()) == 0
+
+
+def test_off_allowlist_jku_without_configured_keys_is_refused(
+    ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
+) -> None:
+    attacker_jku = "https://attacker.example/jwks.json"
+    jwks_server.sets[attacker_jku] = jwk_set(public_jwk(ec_key, KID))
+    authenticator = make_authenticator(
+        TrustedClient(iss=EHR_ISS, jku_allowlist=(EHR_JWKS_URL,)), server=jwks_server
+    )
+    rejected(
+        authenticator,
+        sign(ec_key, claims(), jku=attacker_jku),
+        "not on the allowlist of 'https://ehr.example.org' and no keys are configured",
+    )
+    assert sum(jwks_server.fetches.values()) == 0
 
 
 @pytest.fixture

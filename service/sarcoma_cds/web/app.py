@@ -141,7 +141,7 @@ def create_app(
         async with in_flight:
             call = parse_service_request(await read_json(request, settings.max_body_bytes))
             request.state.hook_instance = call.request.hookInstance
-            prefetch, gaps = await complete_prefetch(call)
+            prefetch, unreadable = await complete_prefetch(call)
             evaluation = await anyio.to_thread.run_sync(
                 lambda: evaluator.evaluate(
                     call.patient_id,
@@ -149,25 +149,25 @@ def create_app(
                     clock(),
                     call.user_id,
                     hook_instance=call.request.hookInstance,
-                    gaps=gaps,
+                    unreadable=unreadable,
                 ),
                 limiter=evaluations,
             )
         metrics.record_cards(evaluation.cards)
         return cards_response(evaluation.cards)
 
-    async def complete_prefetch(call: PatientViewCall) -> tuple[dict[str, Any], list[str]]:
-        """Fetch the keys the client left out (CDS Hooks 2.0 "FHIR Resource Access"); 412 when
-        the required data cannot be obtained, a named gap when optional data cannot."""
-        missing = [key for key in PREFETCH_TEMPLATES if key not in call.prefetch]
-        if not missing:
-            return call.prefetch, []
+    async def complete_prefetch(
+        call: PatientViewCall,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Fetch the keys the client left out, sent as failed, or sent in part (CDS Hooks 2.0
+        "FHIR Resource Access"); 412 when the required data cannot be obtained, a named gap
+        when optional data cannot."""
         auth = call.request.fhirAuthorization
         context = {k: v for k, v in call.request.context.model_dump().items() if isinstance(v, str)}
         try:
             outcome = await fhir.complete(
                 call.prefetch,
-                missing,
+                PREFETCH_TEMPLATES,
                 context,
                 call.request.fhirServer,
                 auth.access_token if auth else None,
@@ -185,7 +185,7 @@ def create_app(
             ) from None
         for key in outcome.fetched:
             metrics.record_fallback_fetch(resource_type_of(PREFETCH_TEMPLATES[key]))
-        return outcome.prefetch, outcome.gaps
+        return outcome.prefetch, outcome.unavailable
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
+from sarcoma_cds.cards.identity import assign_uuids
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
@@ -98,7 +99,10 @@ class Engine:
         `unreadable`: key → why the caller could not obtain it (e.g. a failed fetch), named on
         the summary card. `user_id` is accepted for the CDS Hooks context but does not change
         the cards;
-        `hook_instance` makes card uuids stable for retries of the same call."""
+        `hook_instance` and the patient make card uuids unique, and stable for retries of
+        the same call."""
         profile = self.profile(patient_id, prefetch, today, unreadable)
-        cards = build_cards(self.rules, profile, patient_id, hook_instance)
+        cards = assign_uuids(
+            build_cards(self.rules, profile, patient_id, hook_instance), hook_instance, patient_id
+        )
         return Evaluation(cards=cards, data_gaps=list(profile.data_gaps), profile=profile)

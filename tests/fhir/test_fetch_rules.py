@@ -297,6 +297,7 @@ def _paged_prefetch(next_url: str) -> dict[str, Any]:
     return {"conditions": searchset({"resourceType": "Condition", "id": "c1"}, next_url=next_url)}
 
 
+@pytest.mark.cds_hooks(34, 61)
 def test_later_pages_of_a_prefetched_searchset_are_read_with_the_token() -> None:
     pages = {
         "2": searchset({"resourceType": "Condition", "id": "c2"}, next_url="Condition?page=3"),

@@ -99,6 +99,7 @@ def _summary_detail(cards: list[dict[str, Any]]) -> str:
     return next(str(c["detail"]) for c in cards if c["summary"].startswith("STS liver"))
 
 
+@pytest.mark.cds_hooks(34, 60, 61)
 def test_paged_conditions_are_read_to_the_last_page(
     example: dict[str, Any], fhir_server: FhirServer, client: TestClient
 ) -> None:
@@ -115,6 +116,7 @@ def test_paged_conditions_are_read_to_the_last_page(
     assert _cards(client, alone) != expected
 
 
+@pytest.mark.cds_hooks(54)
 def test_paged_conditions_without_a_token_are_412_naming_the_pages(
     example: dict[str, Any], fhir_server: FhirServer, client: TestClient
 ) -> None:
@@ -148,6 +150,7 @@ def test_paged_optional_data_without_a_token_is_a_named_gap(
 
 
 @pytest.mark.parametrize("how", ["operation-outcome", "error-inside-searchset"])
+@pytest.mark.cds_hooks(52, 60)
 def test_failed_conditions_prefetch_is_fetched_again(
     how: str, example: dict[str, Any], fhir_server: FhirServer, client: TestClient
 ) -> None:
@@ -163,6 +166,7 @@ def test_failed_conditions_prefetch_is_fetched_again(
     assert _cards(client, _authorised(failed, fhir_server.token)) == expected
 
 
+@pytest.mark.cds_hooks(52, 54)
 def test_failed_conditions_prefetch_without_access_is_412(
     example: dict[str, Any], client: TestClient
 ) -> None:

@@ -78,6 +78,7 @@ def rejected(authenticator: JwtAuthenticator, token: str, reason: str) -> None:
 # Accepted ------------------------------------------------------------------------------------
 
 
+@pytest.mark.cds_hooks(176, 199)
 def test_es384_token_from_inline_jwks_is_accepted(
     ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
@@ -86,6 +87,7 @@ def test_es384_token_from_inline_jwks_is_accepted(
     assert verified == payload
 
 
+@pytest.mark.cds_hooks(176, 199)
 def test_rs384_token_from_jwks_file_is_accepted(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     jwks_file = tmp_path / "ehr-jwks.json"
     jwks_file.write_text(json.dumps(jwk_set(public_jwk(rsa_key, "rsa-1", alg="RS384"))))
@@ -125,6 +127,7 @@ def test_matching_tenant_is_accepted(ec_key: ec.EllipticCurvePrivateKey) -> None
     assert authenticator.verify(bearer(token), AUDIENCE)["tenant"] == "hospital-a"
 
 
+@pytest.mark.cds_hooks(195)
 def test_jku_on_the_allowlist_is_fetched_and_accepted(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
@@ -137,6 +140,7 @@ def test_jku_on_the_allowlist_is_fetched_and_accepted(
     assert jwks_server.fetches[EHR_JWKS_URL] == 1
 
 
+@pytest.mark.cds_hooks(176, 205)
 def test_request_signed_like_the_public_cds_hooks_sandbox_is_accepted(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
@@ -204,12 +208,14 @@ def test_wrong_algorithm_is_rejected(rsa_key: rsa.RSAPrivateKey) -> None:
     rejected(authenticator, sign(rsa_key, claims(), alg="RS256"), "alg 'RS256' not allowed")
 
 
+@pytest.mark.cds_hooks(201)
 def test_alg_none_is_rejected(ehr: JwtAuthenticator) -> None:
     header = b64url(json.dumps({"alg": "none", "typ": "JWT", "kid": KID}).encode())
     token = f"{header}.{b64url(json.dumps(claims()).encode())}."
     rejected(ehr, token, "alg 'none' not allowed")
 
 
+@pytest.mark.cds_hooks(203)
 def test_hs256_signed_with_the_public_key_as_secret_is_rejected(
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
@@ -356,6 +362,7 @@ def test_tenant_mismatch_is_rejected(
 # Key sources: jku allowlist, remote JWKS cache ---------------------------------------------------
 
 
+@pytest.mark.cds_hooks(195)
 def test_jku_not_on_the_allowlist_is_rejected_without_fetching(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:

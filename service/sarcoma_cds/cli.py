@@ -196,12 +196,46 @@ def add_demo(commands: Subcommands) -> None:
     parser.set_defaults(handler=_demo)
 
 
+# --- feedback report ----------------------------------------------------------------------------
+def _feedback_report(args: argparse.Namespace) -> int:
+    from sarcoma_cds.web.feedback_report import build_report, render_text, report_json
+    from sarcoma_cds.web.feedback_store import FeedbackStore, FeedbackStoreError
+
+    url = args.db or Settings().feedback_db_url
+    try:
+        store = FeedbackStore.open(url)
+    except FeedbackStoreError as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    try:
+        report = build_report(store.issued(), store.records(), top_reasons=args.top)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report_json(report))
+    else:
+        sys.stdout.write(render_text(report))
+    return 0
+
+
+def add_feedback(commands: Subcommands) -> None:
+    parser = commands.add_parser("feedback", help="summarise the stored card feedback")
+    sub = parser.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    report = sub.add_parser(
+        "report", help="accept and override rates per rule and suggestion, top override reasons"
+    )
+    report.add_argument("--db", help="SQLAlchemy URL (default: SARCOMA_CDS_FEEDBACK_DB_URL)")
+    report.add_argument("--top", type=int, default=5, help="override reasons listed (default 5)")
+    report.add_argument("--json", action="store_true", help="JSON instead of tables")
+    report.set_defaults(handler=_feedback_report)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     add_serve,
     add_evaluate,
     add_facts,
     add_rules,
     add_demo,
+    add_feedback,
 ]
 
 

@@ -103,9 +103,7 @@ def test_a_wrong_aud_is_a_bare_401_and_the_log_line_readme_quotes(
     assert response.headers["www-authenticate"] == "Bearer"
     assert body["issue"][0]["diagnostics"] == "authentication required"
     logged = [r.getMessage() for r in caplog.records if "authentication failed" in r.getMessage()]
-    expected = (
-        f"authentication failed: aud '{WRONG_AUD}' does not name '{PUBLIC}{SERVICE}'"
-    )
+    expected = f"authentication failed: aud '{WRONG_AUD}' does not name '{PUBLIC}{SERVICE}'"
     assert logged == [expected]
     assert token not in caplog.text
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

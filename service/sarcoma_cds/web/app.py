@@ -35,14 +35,14 @@ from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import Issue, ProblemError, install_error_handlers
-from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
+from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore, FeedbackStoreError
 from sarcoma_cds.web.logs import configure_logging
 from sarcoma_cds.web.metrics import Metrics, metrics_response
 from sarcoma_cds.web.models import PatientViewCall, parse_feedback, parse_service_request
 from sarcoma_cds.web.openapi import install_openapi
 from sarcoma_cds.web.request_body import read_json
 from sarcoma_cds.web.request_context import RequestContextMiddleware
-from sarcoma_cds.web.response import cards_response
+from sarcoma_cds.web.response import checked_cards
 
 logger = logging.getLogger("sarcoma_cds.web")
 
@@ -154,7 +154,19 @@ def create_app(
                 limiter=evaluations,
             )
         metrics.record_cards(evaluation.cards)
-        return cards_response(evaluation.cards)
+        sent = checked_cards(evaluation.cards)
+        await remember_issued(sent)
+        return json_response({"cards": sent})
+
+    async def remember_issued(cards: list[dict[str, Any]]) -> None:
+        """Record which rule issued each card, for the feedback report; best effort: a store
+        that is down must not cost the clinician the cards."""
+        if not cards:
+            return
+        try:
+            await run_in_threadpool(store.issue, SERVICE_ID, cards, datetime.now(UTC))
+        except FeedbackStoreError as exc:
+            logger.warning("could not record issued cards", extra={"error": type(exc).__name__})
 
     async def complete_prefetch(
         call: PatientViewCall,

@@ -16,8 +16,11 @@ from typing import Any, TypeAlias
 
 import orjson
 
+from sarcoma_cds.cards.examples import run_examples
+from sarcoma_cds.cds_hooks.problems import ProblemError
+from sarcoma_cds.cds_hooks.request import parse_service_request
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
-from sarcoma_cds.rules.examples import run_examples
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -78,9 +81,6 @@ def add_serve(commands: Subcommands) -> None:
 # --- evaluate / facts ---------------------------------------------------------------------------
 def evaluate_file(path: Path, today: date | None) -> Evaluation:
     """The service pipeline without the server: validate the request file, then evaluate."""
-    from sarcoma_cds.web.errors import ProblemError
-    from sarcoma_cds.web.models import parse_service_request
-
     try:
         body = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -88,7 +88,7 @@ def evaluate_file(path: Path, today: date | None) -> Evaluation:
     except orjson.JSONDecodeError as exc:
         raise CliError(f"{path}: not valid JSON ({exc})", EXIT_BAD_INPUT) from None
     try:
-        call = parse_service_request(body)
+        call = parse_service_request(body, PREFETCH_TEMPLATES)
     except ProblemError as exc:
         raise CliError(f"{path}: {exc}", EXIT_BAD_INPUT) from None
     engine = _engine()
@@ -109,10 +109,7 @@ def _engine() -> Engine:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from sarcoma_cds.web.response import checked_cards
-
-    evaluation = evaluate_file(args.request, args.today)
-    _print_json({"cards": checked_cards(evaluation.cards)})
+    _print_json(evaluate_file(args.request, args.today).response().to_json())
     return 0
 
 
@@ -178,12 +175,11 @@ def add_rules(commands: Subcommands) -> None:
 # --- demo ---------------------------------------------------------------------------------------
 def _demo(args: argparse.Namespace) -> int:
     from sarcoma_cds.demo import render
-    from sarcoma_cds.web.response import checked_cards
 
     colour = args.colour == "always" or (args.colour == "auto" and sys.stdout.isatty())
     for path in args.requests:
         evaluation = evaluate_file(path, args.today)
-        print(render(path.name, checked_cards(evaluation.cards), colour=colour))
+        print(render(path.name, evaluation.response().to_json()["cards"], colour=colour))
         print()
     return 0
 
@@ -198,8 +194,8 @@ def add_demo(commands: Subcommands) -> None:
 
 # --- feedback report ----------------------------------------------------------------------------
 def _feedback_report(args: argparse.Namespace) -> int:
-    from sarcoma_cds.web.feedback_report import build_report, render_text, report_json
-    from sarcoma_cds.web.feedback_store import FeedbackStore, FeedbackStoreError
+    from sarcoma_cds.feedback.report import build_report, render_text, report_json
+    from sarcoma_cds.feedback.store import FeedbackStore, FeedbackStoreError
 
     url = args.db or Settings().feedback_db_url
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from tests.conftest import load_example, load_manifest
 
 from sarcoma_cds.cards.identity import assign_uuids, content_digest
+from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.pipeline import Engine
 
 ENTRY = load_manifest()[0]
@@ -21,7 +22,7 @@ def _cards(engine: Engine, request: dict[str, Any], hook: str) -> list[dict[str,
         request["prefetch"],
         date.fromisoformat(ENTRY["today"]),
         hook_instance=hook,
-    ).cards
+    ).cards_json()
 
 
 def _uuids(cards: list[dict[str, Any]]) -> list[str]:
@@ -52,12 +53,14 @@ def test_a_reused_hook_instance_for_another_patient_gets_other_uuids(engine: Eng
 
 
 def test_other_content_under_the_same_hook_instance_gets_other_uuids() -> None:
-    card = {"summary": "A", "indicator": "info", "source": {"label": "x"}, "uuid": "u"}
-    changed = {**card, "summary": "B"}
+    card = Card.model_validate(
+        {"summary": "A", "indicator": "info", "source": {"label": "x"}, "uuid": "u"}
+    )
+    changed = card.model_copy(update={"summary": "B"})
     [a] = assign_uuids([card], "h", "p")
     [b] = assign_uuids([changed], "h", "p")
-    assert a["uuid"] != b["uuid"]
-    assert content_digest(card) == content_digest({**card, "uuid": "other"})
+    assert a.uuid != b.uuid
+    assert content_digest(card) == content_digest(card.model_copy(update={"uuid": "other"}))
 
 
 def test_suggestion_uuids_are_unique_across_cards_and_calls(engine: Engine) -> None:
@@ -70,5 +73,5 @@ def test_suggestion_uuids_are_unique_across_cards_and_calls(engine: Engine) -> N
             date.fromisoformat(entry["today"]),
             hook_instance="shared-hook-instance",
         )
-        seen += _uuids(evaluation.cards)
+        seen += _uuids(evaluation.cards_json())
     assert len(seen) == len(set(seen))

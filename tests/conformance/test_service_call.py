@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from tests.conformance.conftest import FEEDBACK_PATH, SERVICE_PATH, make_client
 from tests.conftest import load_example, load_manifest
 
+from sarcoma_cds.cds_hooks.hygiene import find_violations
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
-from sarcoma_cds.web.json_hygiene import find_violations
 
 NO_CANCER = next(e["file"] for e in load_manifest() if e["file"].startswith("16-"))
 

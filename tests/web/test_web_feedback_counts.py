@@ -18,10 +18,10 @@ from tests.support.postgres import postgres_url  # noqa: F401  (a fixture, used 
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.cli import main
+from sarcoma_cds.feedback.report import build_report
+from sarcoma_cds.feedback.store import MIGRATIONS, FeedbackStore, schema_version
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
-from sarcoma_cds.web.feedback_report import build_report
-from sarcoma_cds.web.feedback_store import MIGRATIONS, FeedbackStore, schema_version
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 FEEDBACK_PATH = f"{SERVICE_PATH}/feedback"

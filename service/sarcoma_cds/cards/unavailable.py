@@ -7,10 +7,9 @@ liver metastases reads as an all-clear. This card says plainly that nothing was 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sarcoma_cds.cards.builder import EXTENSION_KEY, TOPIC_SYSTEM
 from sarcoma_cds.cards.identity import assign_uuids
+from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.fhir import gaps
 
 TOPIC = "data-unavailable"
@@ -19,7 +18,7 @@ SOURCE_LABEL = "sarcoma-cds: STS liver metastases decision support"
 
 def data_unavailable_card(
     key: str, reason: str, hook_instance: str | None, patient_id: str
-) -> dict[str, Any]:
+) -> Card:
     """A warning card: the data under prefetch `key` could not be obtained because `reason`."""
     what = gaps.label(key).lower()
     detail = "\n".join(
@@ -31,14 +30,20 @@ def data_unavailable_card(
             "service read access to the FHIR server; then reopen the chart.",
         ]
     )
-    card = {
-        "summary": f"Sarcoma liver-metastasis guidance unavailable: {what} could not be read",
-        "detail": detail,
-        "indicator": "warning",
-        "source": {
-            "label": SOURCE_LABEL,
-            "topic": {"system": TOPIC_SYSTEM, "code": TOPIC, "display": "Data could not be read"},
-        },
-        "extension": {EXTENSION_KEY: {"topic": TOPIC, "unavailable": {key: reason}}},
-    }
+    card = Card.model_validate(
+        {
+            "summary": f"Sarcoma liver-metastasis guidance unavailable: {what} could not be read",
+            "detail": detail,
+            "indicator": "warning",
+            "source": {
+                "label": SOURCE_LABEL,
+                "topic": {
+                    "system": TOPIC_SYSTEM,
+                    "code": TOPIC,
+                    "display": "Data could not be read",
+                },
+            },
+            "extension": {EXTENSION_KEY: {"topic": TOPIC, "unavailable": {key: reason}}},
+        }
+    )
     return assign_uuids([card], hook_instance, patient_id)[0]

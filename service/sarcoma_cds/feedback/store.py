@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from sarcoma_cds.web.models import FeedbackItem
+from sarcoma_cds.cds_hooks.feedback import FeedbackItem
 
 # The key under which the service's cards carry their rule and topic (cards.builder).
 EXTENSION_KEY = "org.sarcoma-cds"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sarcoma_cds.web.feedback_store import FeedbackRecord, IssuedCard
+from sarcoma_cds.feedback.store import FeedbackRecord, IssuedCard
 
 
 @dataclass(frozen=True)

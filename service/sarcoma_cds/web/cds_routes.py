@@ -1,0 +1,144 @@
+"""The CDS Hooks endpoints: discovery, the patient-view service and feedback.
+
+All three sit on a protected router: an unauthenticated caller learns nothing, not even whether
+a service id exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from sarcoma_cds import SERVICE_ID
+from sarcoma_cds.cards.unavailable import data_unavailable_card
+from sarcoma_cds.cds_hooks.feedback import parse_feedback
+from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
+from sarcoma_cds.feedback.store import FeedbackRecord, FeedbackStoreError
+from sarcoma_cds.fhir.fetch import FetchError
+from sarcoma_cds.fhir.prefetch_templates import (
+    PREFETCH_TEMPLATES,
+    InvalidContextError,
+    resource_type_of,
+)
+from sarcoma_cds.pipeline import Evaluation
+from sarcoma_cds.web.auth import protected_router
+from sarcoma_cds.web.discovery import discovery_document
+from sarcoma_cds.web.errors import ProblemError
+from sarcoma_cds.web.request_body import read_json
+from sarcoma_cds.web.responses import json_response
+from sarcoma_cds.web.services import AppServices, Services
+
+logger = logging.getLogger("sarcoma_cds.web")
+router = protected_router()
+
+
+def check_service(service_id: str) -> None:
+    if service_id != SERVICE_ID:
+        raise ProblemError.single(
+            404, "not-found", f"no CDS service {service_id!r}; see GET /cds-services"
+        )
+
+
+@router.get("/cds-services")
+async def discovery() -> Response:
+    return json_response(discovery_document())
+
+
+@router.post("/cds-services/{service_id}")
+async def call_service(service_id: str, request: Request, services: AppServices) -> Response:
+    check_service(service_id)
+    async with services.in_flight:
+        body = await read_json(request, services.settings.max_body_bytes)
+        call = parse_service_request(body, PREFETCH_TEMPLATES)
+        request.state.hook_instance = call.request.hookInstance
+        try:
+            prefetch, unreadable = await complete_prefetch(call, services)
+        except FetchError as exc:
+            if services.settings.prefetch_failure != "card":
+                raise _precondition_failed(exc) from None
+            card = data_unavailable_card(
+                exc.key, exc.reason, call.request.hookInstance, call.patient_id
+            )
+            return await _answer(Evaluation(cards=[card]), services)
+        evaluation = await anyio.to_thread.run_sync(
+            lambda: services.evaluator.evaluate(
+                call.patient_id,
+                prefetch,
+                services.today(),
+                call.user_id,
+                hook_instance=call.request.hookInstance,
+                unreadable=unreadable,
+            ),
+            limiter=services.evaluations,
+        )
+    return await _answer(evaluation, services)
+
+
+async def _answer(evaluation: Evaluation, services: Services) -> Response:
+    document = evaluation.response().to_json()  # serialised once, under the JSON rule
+    services.metrics.record_cards(document["cards"])
+    await _remember_issued(document["cards"], services)
+    return json_response(document)
+
+
+async def _remember_issued(cards: list[dict[str, Any]], services: Services) -> None:
+    """Record which rule issued each card, for the feedback report; best effort: a store that
+    is down must not cost the clinician the cards."""
+    if not cards:
+        return
+    try:
+        await run_in_threadpool(services.feedback_store.issue, SERVICE_ID, cards, datetime.now(UTC))
+    except FeedbackStoreError as exc:
+        logger.warning("could not record issued cards", extra={"error": type(exc).__name__})
+
+
+def _precondition_failed(exc: FetchError) -> ProblemError:
+    return ProblemError.single(
+        412,
+        "incomplete",
+        f"{exc.resource_type}: not in the prefetch and not obtainable from the FHIR "
+        f"server ({exc.reason})",
+        f"prefetch.{exc.key}",
+    )
+
+
+async def complete_prefetch(
+    call: PatientViewCall, services: Services
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fetch the keys the client left out, sent as failed, or sent in part (CDS Hooks 2.0
+    "FHIR Resource Access"). Raises FetchError when the required data cannot be obtained;
+    optional data that cannot be is returned as key -> reason, named on the summary card."""
+    auth = call.request.fhirAuthorization
+    context = {k: v for k, v in call.request.context.model_dump().items() if isinstance(v, str)}
+    try:
+        outcome = await services.fetcher.complete(
+            call.prefetch,
+            PREFETCH_TEMPLATES,
+            context,
+            call.request.fhirServer,
+            auth.token() if auth else None,
+            token_problem=auth.token_problem() if auth else None,
+        )
+    except InvalidContextError as exc:
+        raise ProblemError.single(400, "invalid", f"context: {exc}", "context") from None
+    except FetchError as exc:
+        services.metrics.record_fallback_failure(exc.resource_type, exc.kind)
+        raise
+    for key in outcome.fetched:
+        services.metrics.record_fallback_fetch(resource_type_of(PREFETCH_TEMPLATES[key]))
+    return outcome.prefetch, outcome.unavailable
+
+
+@router.post("/cds-services/{service_id}/feedback")
+async def feedback(service_id: str, request: Request, services: AppServices) -> Response:
+    check_service(service_id)
+    body = parse_feedback(await read_json(request, services.settings.max_body_bytes))
+    records = [FeedbackRecord.from_item(service_id, item) for item in body.feedback]
+    stored = await run_in_threadpool(services.feedback_store.add, records, datetime.now(UTC))
+    return json_response({"received": len(records), "stored": stored})

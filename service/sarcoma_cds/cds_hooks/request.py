@@ -48,7 +48,7 @@ class FhirAuthorization(ClientModel):
             return "no access token"
         kind = self.token_type
         if kind is not None and (not isinstance(kind, str) or kind.lower() != "bearer"):
-            return f"the access token is of type {str(kind)[:20]!r}, not Bearer"
+            return "the access token is not of type Bearer"  # the value may hold the token
         return None
 
 

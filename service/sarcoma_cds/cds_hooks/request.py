@@ -90,10 +90,11 @@ class PatientViewCall:
     prefetch: dict[str, PrefetchValue]
 
 
-def parse_service_request(body: Any, read_keys: Collection[str]) -> PatientViewCall:
+def parse_service_request(body: Any, read_keys: Collection[str] | None = None) -> PatientViewCall:
     """Validate a service call; raise ProblemError (400) naming the offending field.
 
-    `read_keys`: the prefetch keys the service asked for; only their values are checked."""
+    `read_keys`: the prefetch keys the service asked for; only their values are checked and
+    other keys are ignored. None checks every key."""
     try:
         request = ServiceRequest.model_validate(body)
     except ValidationError as exc:
@@ -114,7 +115,7 @@ def parse_service_request(body: Any, read_keys: Collection[str]) -> PatientViewC
     issues: list[Issue] = []
     for key, value in (request.prefetch or {}).items():
         is_resource = isinstance(value, dict) and isinstance(value.get("resourceType"), str)
-        if key not in read_keys:
+        if read_keys is not None and key not in read_keys:
             if is_resource:  # resources are read by their type, whatever key they came under
                 prefetch[key] = value
             continue  # a key this service did not ask for: ignored, whatever it holds

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from tests.conftest import load_example, load_manifest
+from tests.conftest import card_topics, load_example, load_manifest
 from tests.support.postgres import postgres_url  # noqa: F401  (a fixture, used by name)
 
 from sarcoma_cds import SERVICE_ID
@@ -50,10 +50,14 @@ def client(store_url: str) -> Iterator[TestClient]:
 
 
 def _cards(client: TestClient) -> dict[str, dict[str, Any]]:
-    """Example 01's cards, by topic, as the EHR received them."""
+    """Example 01's cards, by their topics joined with "+", as the EHR received them."""
     response = client.post(SERVICE_PATH, json=load_example(ENTRY["file"]))
     assert response.status_code == 200
-    return {c["extension"]["org.sarcoma-cds"]["topic"]: c for c in response.json()["cards"]}
+    return {"+".join(card_topics(c)): c for c in response.json()["cards"]}
+
+
+def _with_topic(cards: dict[str, dict[str, Any]], topic: str) -> tuple[str, dict[str, Any]]:
+    return next((t, c) for t, c in cards.items() if topic in t.split("+"))
 
 
 def _accept(card: dict[str, Any], stamp: str, index: int = 0) -> dict[str, Any]:
@@ -76,7 +80,7 @@ def _post(client: TestClient, *items: dict[str, Any]) -> int:
 def test_repeated_clicks_on_one_suggestion_are_stored_once(
     client: TestClient, store_url: str
 ) -> None:
-    card = _cards(client)["mdt-referral"]
+    _, card = _with_topic(_cards(client), "mdt-referral")
     clicks = [_accept(card, f"2026-06-01T10:00:0{i}Z") for i in range(3)]  # new stamp per click
 
     assert [_post(client, click) for click in clicks] == [1, 0, 0]
@@ -119,10 +123,11 @@ def test_the_report_counts_each_event_once_per_rule_and_suggestion(
 ) -> None:
     cards = _cards(client)
     _cards(client)  # the same call again (a retry): the same card uuids, counted once
-    mdt = cards["mdt-referral"]
+    mdt_topic, mdt = _with_topic(cards, "mdt-referral")
     for i in range(3):
         _post(client, _accept(mdt, f"2026-06-01T10:00:0{i}Z"))
-    overridden = next(c for t, c in cards.items() if "overrideReasons" in c and t != "mdt-referral")
+    # The same card, overridden later (example 01 has one card with override reasons).
+    overridden = next(c for c in cards.values() if "overrideReasons" in c)
     reason = overridden["overrideReasons"][0]
     _post(
         client,
@@ -142,8 +147,8 @@ def test_the_report_counts_each_event_once_per_rule_and_suggestion(
     rules = {r["topic"]: r for r in report["rules"]}
     assert set(rules) == set(cards)
     assert all(r["shown"] == 1 for r in rules.values())
-    assert (rules["mdt-referral"]["accepted"], rules["mdt-referral"]["acceptRate"]) == (1, "100%")
-    topic = overridden["extension"]["org.sarcoma-cds"]["topic"]
+    assert (rules[mdt_topic]["accepted"], rules[mdt_topic]["acceptRate"]) == (1, "100%")
+    topic = "+".join(card_topics(overridden))
     assert (rules[topic]["overridden"], rules[topic]["overrideRate"]) == (1, "100%")
     label = mdt["suggestions"][0]["label"]
     suggestion = next(s for s in report["suggestions"] if s["label"] == label)
@@ -156,7 +161,7 @@ def test_the_report_counts_each_event_once_per_rule_and_suggestion(
 
     assert main(["feedback", "report", "--db", store_url]) == 0
     text_report = capsys.readouterr().out
-    assert "| mdt-referral |" in text_report and "1 (100%)" in text_report
+    assert f"| {mdt_topic} |" in text_report and "1 (100%)" in text_report
     assert f"- {reason['display']} ({reason['code']}): 1" in text_report
 
 

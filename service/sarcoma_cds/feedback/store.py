@@ -363,11 +363,15 @@ def _issued_row(service_id: str, card: Mapping[str, Any], stamp: str) -> dict[st
         if isinstance(s, Mapping) and isinstance(s.get("uuid"), str)
     }
     reasons = [r for r in (given if isinstance(given, list) else ()) if isinstance(r, Mapping)]
+    # A card gathering the sections of several rules is counted under all of them, joined.
+    sections = [x for x in ours.get("sections", ()) if isinstance(x, Mapping)] or [ours]
+    topics = "+".join(str(x.get("topic", "unknown")) for x in sections)
+    rules = "+".join(str(x["rule"]) for x in sections if isinstance(x.get("rule"), str))
     return {
         "card_uuid": card["uuid"],
         "service_id": service_id,
-        "topic": str(ours.get("topic", "unknown")),
-        "rule": ours.get("rule") if isinstance(ours.get("rule"), str) else None,
+        "topic": topics[:128],
+        "rule": rules[:256] or None,
         "suggestions": orjson.dumps(suggestions).decode() if suggestions else None,
         "override_reasons": orjson.dumps(reasons).decode() if reasons else None,
         "issued_at": stamp,

@@ -45,12 +45,17 @@ class Settings(BaseSettings):
     long_dfi_months: int = Field(default=12, ge=6, le=36)
     tfi_favourable_months: int = Field(default=12, ge=6, le=36)
     imaging_recent_days: int = Field(default=90, ge=1, le=365)
+    origin_long_dfi_months: int = Field(default=36, ge=12, le=120)
+    staging_window_days: int = Field(default=90, ge=14, le=365)
 
     # Fetching from the EHR's FHIR server when prefetch is absent.
     fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     fetch_max_pages: int = Field(default=10, ge=1, le=100)
     fetch_page_size: int = Field(default=200, ge=1, le=1000)
     allow_unauthenticated_fetch: bool = False
+    # What to answer when required data can be neither prefetched nor fetched: `412` (the
+    # spec) or `card` (200 with one warning card saying so, for EHRs that show 412 as nothing).
+    prefetch_failure: Literal["412", "card"] = "412"
 
     @field_validator("jwt_algorithms")
     @classmethod

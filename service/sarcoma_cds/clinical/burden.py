@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
@@ -355,7 +355,3 @@ def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:
     if o is None or o.res.valueBoolean is None:
         return Fact.unknown(f"{what} not recorded")
     return Fact.of(o.res.valueBoolean, [o.evidence(f"{what}: {o.res.valueBoolean}")])
-
-
-def evidence_of(mets: list[Metastasis]) -> list[Evidence]:
-    return [m.dx.evidence(_label(m)) for m in mets]

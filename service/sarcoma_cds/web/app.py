@@ -33,6 +33,8 @@ from sarcoma_cds.pipeline import Engine, Evaluator
 from sarcoma_cds.security.base import AuthenticationError, Authenticator
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
+from sarcoma_cds.smart.link import launch_url, with_launch_link
+from sarcoma_cds.smart.routes import smart_enabled, smart_router
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import Issue, ProblemError, install_error_handlers
 from sarcoma_cds.web.feedback_store import FeedbackRecord, FeedbackStore
@@ -153,8 +155,12 @@ def create_app(
                 ),
                 limiter=evaluations,
             )
-        metrics.record_cards(evaluation.cards)
-        return cards_response(evaluation.cards)
+        cards = evaluation.cards
+        if smart_enabled(settings):
+            base = public_url or str(request.base_url).rstrip("/")
+            cards = with_launch_link(cards, launch_url(base))
+        metrics.record_cards(cards)
+        return cards_response(cards)
 
     async def complete_prefetch(call: PatientViewCall) -> tuple[dict[str, Any], list[str]]:
         """Fetch the keys the client left out (CDS Hooks 2.0 "FHIR Resource Access"); 412 when
@@ -221,6 +227,8 @@ def create_app(
         if not await run_in_threadpool(store.ping):
             raise ProblemError.single(503, "transient", "feedback store unreachable")
         return json_response({"status": "ready", "service": SERVICE_ID})
+
+    app.include_router(smart_router(settings, evaluator, fhir, clock))
 
     app.add_middleware(RequestContextMiddleware)
     # Added last = outermost: even error answers carry CORS headers, and the browser's

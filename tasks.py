@@ -63,8 +63,31 @@ def _ensure_postgres() -> None:
         subprocess.run(command, check=True, env=env)
 
 
+def _ensure_chromium() -> None:
+    """The browser test drives Debian's Chromium through Playwright (never `playwright install`,
+    which downloads a browser build); install it if missing (root only, like PostgreSQL)."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(
+            "Chromium not found at /usr/bin/chromium; the browser test will fail. Install it "
+            "with: sudo apt-get install chromium",
+            file=sys.stderr,
+        )
+        return
+    print("Chromium not found: installing Debian's chromium", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+    ):
+        print("+", " ".join(command), flush=True)
+        subprocess.run(command, check=True, env=env)
+
+
 def test(argv: list[str]) -> int:
     _ensure_postgres()
+    _ensure_chromium()
     _ensure_venv("test")
     steps: list[list[str | os.PathLike[str]]] = [
         [PY, "-m", "pytest", "-n", "2", "-q", *argv],

@@ -13,6 +13,10 @@ CORE = [
     *sorted((PACKAGE / "rules").glob("*.py")),
     *sorted((PACKAGE / "cards").glob("*.py")),
     PACKAGE / "pipeline.py",
+    PACKAGE / "timeline" / "events.py",
+    PACKAGE / "timeline" / "model.py",
+    PACKAGE / "timeline" / "layout.py",
+    PACKAGE / "timeline" / "view.py",
     PACKAGE / "fhir" / "projection.py",
     PACKAGE / "fhir" / "prefetch.py",
 ]

@@ -38,7 +38,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-
 from tests.support.fhir_server import FhirServer
 
 

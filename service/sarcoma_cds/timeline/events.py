@@ -171,6 +171,9 @@ def _imaging(rec: Record, vs: ValueSets) -> list[Event]:
         out.append(_obs_event(o, f"{_obs_value(o)} lesion(s)"))
     for o in rec.obs_in(vs["disease-status"]):
         out.append(_obs_event(o, f"Disease status: {_obs_value(o)}"))
+    for vs_id, words in (("ecog", "ECOG"), ("karnofsky", "Karnofsky")):
+        for o in rec.obs_in(vs[vs_id]):
+            out.append(_obs_event(o, f"{words} {_obs_value(o)}"))
     return out
 
 

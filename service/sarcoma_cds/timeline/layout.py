@@ -116,16 +116,16 @@ def layout(timeline: Timeline) -> Layout:
             assert e.start is not None
             x1, x2 = scale.xs(e.start)
             shape = "range" if not e.start.exact else "point"
-            when = e.start.text
+            when, short = e.start.text, e.start.text
             if e.is_bar and e.end is not None:
                 x2 = scale.xs(e.end)[1]
                 shape = "bar"
-                when = f"{e.start.text} to {e.end.text}"
+                when, short = f"{e.start.text} to {e.end.text}", f"{e.start.text}–{e.end.text}"
             elif e.status == "ongoing":
                 x2 = scale.x(timeline.today)
                 shape = "bar"
-                when = f"{e.start.text} to today (ongoing)"
-            label = _clip(e.label)
+                when, short = f"{e.start.text} to today (ongoing)", f"{e.start.text}→"
+            label = _clip(f"{short} {e.label}")
             width = len(label) * CHAR
             anchor, label_x = "start", x1 + (8 if shape == "point" else 0)
             if label_x + width > WIDTH - RIGHT:
@@ -201,5 +201,7 @@ def _ticks(scale: _Scale) -> list[Tick]:
             if scale.start <= d <= scale.end:
                 major = month == 1
                 label = str(year) if major else d.strftime("%b")
+                if not ticks and not major:
+                    label = f"{label} {year}"  # the year of a chart that starts mid-year
                 ticks.append(Tick(scale.x(d), label, major))
     return ticks

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sarcoma_cds.cards.render import fact_label, value_text
-from sarcoma_cds.clinical.facts import Evidence
-from sarcoma_cds.clinical.profile import FACT_KINDS
+from sarcoma_cds.cards.render import value_text
+from sarcoma_cds.clinical.dictionary import FactDefinition
+from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.record import Record
 from sarcoma_cds.fhir.prefetch import collect
 from sarcoma_cds.pipeline import Engine
@@ -92,7 +92,10 @@ def build_view(
         today=today,
         timeline=timeline,
         layout=layout(timeline),
-        facts=tuple(_fact_row(name, profile.facts[name]) for name in FACT_KINDS),
+        facts=tuple(
+            _fact_row(name, profile.facts[name], definition)
+            for name, definition in profile.dictionary.items()
+        ),
         cards=tuple(_card_view(card, recs) for card in evaluation.cards),
         data_gaps=profile.data_gaps,
         unconfirmed=profile.unconfirmed,
@@ -100,16 +103,16 @@ def build_view(
     )
 
 
-def _fact_row(name: str, fact: Any) -> FactRow:
+def _fact_row(name: str, fact: Fact, definition: FactDefinition) -> FactRow:
     if fact.known:
         explanation = fact.note or ""
     else:
         explanation = f"To settle: {fact.reason}" if fact.reason else ""
     return FactRow(
         name=name,
-        label=fact_label(name),
+        label=definition.label,
         state=fact.state.value,
-        value=value_text(fact),
+        value=value_text(fact, definition),
         explanation=explanation,
         evidence=fact.evidence,
         unconfirmed=fact.unconfirmed,

@@ -14,6 +14,12 @@ from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
 from sarcoma_cds.web.json_hygiene import find_violations
 
+VIEW_LINK = {
+    "label": "Open the tumour-board view",
+    "url": "https://cds.example.org/app/launch",
+    "type": "smart",
+}
+
 
 def test_real_engine_without_data_answers_empty_cards(
     client: TestClient, patient_view: dict[str, Any]
@@ -31,7 +37,8 @@ def test_card_contract_is_passed_through(
     body = fake_client.post(SERVICE_PATH, json=patient_view).json()
 
     [card] = body["cards"]
-    assert card == SAMPLE_CARD
+    # The service adds one thing to the engine's summary card: the tumour-board view's link.
+    assert card == {**SAMPLE_CARD, "links": [VIEW_LINK]}
     assert len(card["summary"]) < 140
     assert card["indicator"] in {"info", "warning", "critical"}
     assert card["source"]["url"] == GUIDELINE_DOI_URL
@@ -146,7 +153,8 @@ def test_null_and_empty_values_in_cards_are_pruned(
         body = test_client.post(SERVICE_PATH, json=patient_view).json()
 
     assert find_violations(body) == []
-    assert body["cards"] == [{k: v for k, v in SAMPLE_CARD.items() if k != "detail"}]
+    expected = {k: v for k, v in SAMPLE_CARD.items() if k != "detail"}
+    assert body["cards"] == [{**expected, "links": [VIEW_LINK]}]
 
 
 def test_cards_breaking_the_contract_are_withheld(
@@ -160,4 +168,4 @@ def test_cards_breaking_the_contract_are_withheld(
     with TestClient(app) as test_client:
         body = test_client.post(SERVICE_PATH, json=patient_view).json()
 
-    assert body == {"cards": [SAMPLE_CARD]}
+    assert body == {"cards": [{**SAMPLE_CARD, "links": [VIEW_LINK]}]}

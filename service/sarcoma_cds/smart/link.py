@@ -22,8 +22,9 @@ def with_launch_link(cards: Sequence[dict[str, Any]], url: str) -> list[dict[str
     """The cards, the summary card with the link added (the others untouched)."""
     out: list[dict[str, Any]] = []
     for card in cards:
-        topic = card.get("extension", {}).get(CARD_EXTENSION, {}).get("topic")
-        if topic == "summary":
+        ext = card.get("extension") if isinstance(card, dict) else None
+        own = ext.get(CARD_EXTENSION) if isinstance(ext, dict) else None
+        if isinstance(own, dict) and own.get("topic") == "summary":
             link = {"label": LABEL, "url": url, "type": "smart"}
             card = {**card, "links": [*card.get("links", []), link]}
         out.append(card)

@@ -53,7 +53,8 @@ def profile(**facts: Fact) -> MetastaticProfile:
 
 def card(ruleset: RuleSet, **facts: Fact) -> dict[str, Any] | None:
     rule = RuleFile.model_validate(RULE)
-    return build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    built = build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    return built.to_json() if built else None
 
 
 def test_unknown_statement_says_what_is_missing(ruleset: RuleSet) -> None:

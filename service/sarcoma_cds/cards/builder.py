@@ -15,6 +15,7 @@ from typing import Any
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
 from sarcoma_cds.cards.orders import service_request
 from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
+from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.profile import MetastaticProfile
@@ -24,7 +25,6 @@ from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
-OVERRIDE_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/override-reason"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
 _RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -43,7 +43,7 @@ def build_cards(
     profile: MetastaticProfile,
     patient_id: str,
     hook_instance: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     scope = scope_of(profile)
     if scope is None:
         return []
@@ -100,7 +100,7 @@ def build_card(
     recs: Mapping[str, Recommendation],
     patient_id: str,
     hook_instance: str | None = None,
-) -> dict[str, Any] | None:
+) -> Card | None:
     facts, dictionary = profile.facts, profile.dictionary
     result = evaluate_rule(rule, facts, dictionary)
     if result is None:
@@ -191,7 +191,8 @@ def build_card(
             {"code": c.code, "system": c.system, "display": c.display}
             for c in rule.override_reasons
         ]
-    return card
+    # Built as JSON, checked once against the CDS Hooks card contract (a broken card raises).
+    return Card.model_validate(card)
 
 
 def _cited(text: str, citation: str) -> str:

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.rules.loader import PLACEHOLDER
-from sarcoma_cds.rules.schema import Recommendation
+from sarcoma_cds.rules.schema import PLACEHOLDER, Recommendation
 
 
 def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sarcoma_cds.clinical.burden import classify_metastases
-from sarcoma_cds.clinical.dates import DateInterval
 from sarcoma_cds.clinical.imaging import STUDIES
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.values.dates import DateInterval
 
 LaneKind = Literal["primary", "metastasis", "local", "systemic", "imaging"]
 Status = Literal["active", "resolved", "done", "ongoing", "planned", "result"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sarcoma_cds.clinical.dates import DateInterval
 from sarcoma_cds.timeline.model import Timeline
+from sarcoma_cds.values.dates import DateInterval
 
 WIDTH = 1000
 LEFT = 200  # lane titles to the left of this

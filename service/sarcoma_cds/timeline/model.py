@@ -13,7 +13,6 @@ from datetime import date
 from typing import Literal
 
 from sarcoma_cds.clinical.burden import classify_metastases
-from sarcoma_cds.clinical.dates import DateInterval, add_months, months_range, parse_fhir_date
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.followup import interval_due
 from sarcoma_cds.clinical.imaging import last_surveillance_ct
@@ -23,6 +22,7 @@ from sarcoma_cds.clinical.record import Record, earliest_of
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.timeline.events import Event, collect_events, lane_order, lane_title
+from sarcoma_cds.values.dates import DateInterval, add_months, months_range, parse_fhir_date
 
 MarkKind = Literal["boundary", "threshold", "due", "overdue", "today"]
 

@@ -96,7 +96,7 @@ def build_view(
             _fact_row(name, profile.facts[name], definition)
             for name, definition in profile.dictionary.items()
         ),
-        cards=tuple(_card_view(card, recs) for card in evaluation.cards),
+        cards=tuple(_card_view(card, recs) for card in evaluation.cards_json()),
         data_gaps=profile.data_gaps,
         unconfirmed=profile.unconfirmed,
         table=_table(timeline),

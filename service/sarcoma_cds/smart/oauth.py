@@ -8,12 +8,19 @@ checks what comes back. Nothing here logs or returns a token except to the sessi
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import authlib.deprecate  # noqa: F401 - installs its "always" filter first: ours below wins
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+with warnings.catch_warnings():
+    # authlib 1.7+ warns that its httpx integration will move to the httpx2 fork; it works with
+    # httpx, which the rest of the service uses, and the warning would print at every start.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
 from sarcoma_cds.settings import Settings

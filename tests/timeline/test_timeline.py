@@ -140,3 +140,14 @@ def test_the_svg_has_an_accessible_name_and_a_tooltip_per_event(engine: Engine) 
     assert 'aria-labelledby="tl-title tl-desc"' in svg
     titles = re.findall(r'<g class="event [^"]*"><title>([^<]*)</title>', svg)
     assert len(titles) == len(view.timeline.dated_events())
+
+
+def test_facts_that_do_not_apply_are_not_asked_to_be_settled(engine: Engine) -> None:
+    view = view_of(engine, "01-metachronous-lms-liver-only.json")  # no recurrence, no resection
+    rows = {row.name: row for row in view.facts}
+    tfi = rows["tfi_months"]
+    assert (tfi.state, tfi.value) == ("not_applicable", "not applicable")
+    assert tfi.explanation == "no liver recurrence after local treatment"
+    bilobar = rows["bilobar"]
+    assert (bilobar.state, bilobar.explanation) == ("unknown", "To settle: bilobar not recorded")
+    assert not [s for s in view.timeline.spans if s.kind == "tfi"]

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Literal
 
 from sarcoma_cds.clinical.burden import classify_metastases
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import interval_due
 from sarcoma_cds.clinical.imaging import last_surveillance_ct
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -153,7 +153,7 @@ def _tfi_span(events: list[Event], profile: MetastaticProfile) -> Span | None:
     """From the end of the last treatment before the recurrence (the fact's first evidence) to
     the recurrence (its other evidence)."""
     fact = profile["tfi_months"]
-    if fact.state.value == "unknown" or not fact.evidence:
+    if fact.state in (State.UNKNOWN, State.NOT_APPLICABLE) or not fact.evidence:
         return None
     by_ref = {e.ref: e for e in events}
     treatment = by_ref.get(fact.evidence[0].ref)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sarcoma_cds.cards.render import value_text
 from sarcoma_cds.clinical.dictionary import FactDefinition
-from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.facts import Evidence, Fact, State
 from sarcoma_cds.clinical.record import Record
 from sarcoma_cds.fhir.prefetch import collect
 from sarcoma_cds.pipeline import Engine
@@ -106,13 +106,15 @@ def build_view(
 def _fact_row(name: str, fact: Fact, definition: FactDefinition) -> FactRow:
     if fact.known:
         explanation = fact.note or ""
+    elif fact.state is State.NOT_APPLICABLE:
+        explanation = fact.reason or ""  # nothing to settle: the question does not arise
     else:
         explanation = f"To settle: {fact.reason}" if fact.reason else ""
     return FactRow(
         name=name,
         label=definition.label,
         state=fact.state.value,
-        value=value_text(fact, definition),
+        value=value_text(fact, definition).replace("_", " "),
         explanation=explanation,
         evidence=fact.evidence,
         unconfirmed=fact.unconfirmed,

@@ -38,9 +38,8 @@ LAYERS: dict[str, frozenset[str]] = {
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
     "web": frozenset({"pipeline", "feedback", "security", "smart"}),
-    "cli": frozenset(
-        {"pipeline", "demo", "timeline"}
-    ),  # never `web`: `serve` names it only as a string
+    # never `web`: `serve` names it only as a string
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 

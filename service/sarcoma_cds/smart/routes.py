@@ -192,12 +192,14 @@ def smart_router(
                 )
             )
         try:
-            prefetch, gaps = await _read_patient(fetcher, session)
+            prefetch, unreadable = await _read_patient(fetcher, session)
         except LaunchError as exc:
             return _error(exc)
         chosen = engine()
         page = await anyio.to_thread.run_sync(
-            lambda: render_view(build_view(chosen, session.patient_id, prefetch, today(), gaps))
+            lambda: render_view(
+                build_view(chosen, session.patient_id, prefetch, today(), unreadable)
+            )
         )
         return HTMLResponse(page, headers=SECURITY_HEADERS)
 
@@ -218,7 +220,7 @@ def _launch_params(params: Mapping[str, str]) -> tuple[str, str | None]:
 
 async def _read_patient(
     fetcher: FhirFetcher, session: AppSession
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     try:
         outcome = await fetcher.complete(
             {},
@@ -231,7 +233,7 @@ async def _read_patient(
         raise LaunchError(
             502, "Patient data unavailable", f"{exc.resource_type}: {exc.reason}"
         ) from None
-    return outcome.prefetch, outcome.gaps
+    return outcome.prefetch, outcome.unavailable
 
 
 def _error(exc: LaunchError) -> HTMLResponse:

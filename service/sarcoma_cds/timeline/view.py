@@ -7,7 +7,7 @@ cards are the engine's, the timeline reads the same record with the same value s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -78,9 +78,9 @@ def build_view(
     patient_id: str,
     prefetch: Mapping[str, Any],
     today: date,
-    gaps: Sequence[str] = (),
+    unreadable: Mapping[str, str] | None = None,
 ) -> TumourBoardView:
-    evaluation = engine.evaluate(patient_id, prefetch, today, gaps=gaps)
+    evaluation = engine.evaluate(patient_id, prefetch, today, unreadable=unreadable)
     profile = evaluation.profile
     assert profile is not None  # the real engine always derives one
     patient = collect(patient_id, prefetch)

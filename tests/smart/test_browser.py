@@ -36,7 +36,7 @@ def app_url(ehr: SmartEhr, db_url: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     ehr.register("sarcoma-cds", f"{base}/app/callback")
     ehr.token_seconds = 300
-    settings = Settings(public_url=base, feedback_db_url=db_url)
+    settings = Settings(public_url=base, feedback_db_url=db_url, fetch_timeout_seconds=15)
     app = create_app(settings, today=lambda: example_today(EXAMPLE))
     with serve_in_thread(app, port) as url:
         yield url

@@ -29,7 +29,7 @@ def client(ehr: SmartEhr, db_url: str) -> Iterator[TestClient]:
     ehr.register("sarcoma-cds", REDIRECT)
     ehr.token_seconds = 300
     ehr.standalone_patient = None
-    settings = Settings(feedback_db_url=db_url)
+    settings = Settings(feedback_db_url=db_url, fetch_timeout_seconds=15)
     with TestClient(create_app(settings, today=lambda: example_today(EXAMPLE))) as test_client:
         yield test_client
 
@@ -153,7 +153,7 @@ def test_a_callback_from_another_browser_or_a_replay_is_refused(
 ) -> None:
     at_ehr = _authorize(_launch(client, iss=ehr.iss, launch=ehr.new_launch("pt-29")))
     callback = f"/app/callback?{urlsplit(at_ehr.headers['location']).query}"
-    settings = Settings(feedback_db_url=db_url)
+    settings = Settings(feedback_db_url=db_url, fetch_timeout_seconds=15)
     with TestClient(create_app(settings)) as other_browser:
         assert other_browser.get(callback).status_code == 401
 
@@ -224,6 +224,7 @@ def test_a_confidential_client_authenticates_with_its_secret(ehr: SmartEhr, db_u
     ehr.register("sarcoma-cds-confidential", REDIRECT, secret="s3cret-for-the-test")
     settings = Settings(
         feedback_db_url=db_url,
+        fetch_timeout_seconds=15,
         smart_client_id="sarcoma-cds-confidential",
         smart_client_secret="s3cret-for-the-test",
     )

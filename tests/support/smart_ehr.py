@@ -301,15 +301,15 @@ def _app(ehr: SmartEhr) -> Starlette:
         asked = request.query_params.get("patient") or path.removeprefix("Patient/")
         if asked != issued.patient:
             return JSONResponse(_outcome("forbidden"), status_code=403)
-        upstream = httpx.get(
-            f"{ehr.fhir.base_url}/{path}",
-            params=dict(request.query_params),
-            headers={
-                "Authorization": f"Bearer {ehr.fhir.token}",
-                "Accept": "application/fhir+json",
-            },
-            timeout=30,
-        )
+        async with httpx.AsyncClient(timeout=30) as client:  # concurrent, like a real server
+            upstream = await client.get(
+                f"{ehr.fhir.base_url}/{path}",
+                params=dict(request.query_params),
+                headers={
+                    "Authorization": f"Bearer {ehr.fhir.token}",
+                    "Accept": "application/fhir+json",
+                },
+            )
         return Response(
             upstream.content, status_code=upstream.status_code, media_type="application/fhir+json"
         )

@@ -176,7 +176,7 @@ def test_generated_files_load_and_carry_the_facts(tmp_path: Path) -> None:
     assert not any(vs[i].contains(ATHENA, "4129922") for i in vs.ids())  # "unknown" site
     assert vs["response-improved"].contains(ATHENA, "32947")
     assert vs["response-progressed"].contains(ATHENA, "32949")
-    assert vs["idea4rc-episode-recurrence"].contains(
+    assert vs["response-progressed"].contains(
         "http://hl7.eu/fhir/ig/idea4rc/CodeSystem/cs-idea4rc-vocab-eu-i4rc", "2000100002"
     )
     assert vs["ecog-answer"].values["4174241"] == 3

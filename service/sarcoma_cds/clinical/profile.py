@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Literal
 
 from sarcoma_cds.clinical.burden import derive_burden
+from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
@@ -144,7 +145,7 @@ class MetastaticProfile:
 def derive_profile(
     patient: PatientRecord, vs: ValueSets, params: ClinicalParameters, today: date
 ) -> MetastaticProfile:
-    rec = Record(patient, today, vs)
+    rec = Record(lift(patient, vs), today, vs)
     tumour = derive_tumour(rec, vs)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)

@@ -10,7 +10,6 @@ version; its `input/fsh` the value sets; DIR defaults to cql-free-rules/valueset
 - one supplement per project value set (`supplements: metastasis-liver`, ...): the Athena
   concepts that mean the same (metastasis sites, metastasis body sites, ECOG grades, responses,
   regimens and ATC drugs), so every fact reads them without another code path;
-- `idea4rc-episode-*`: the statuses of episode Conditions (progression, recurrence, ...).
 The files are committed; re-run this when the IG changes and read the diff.
 """
 
@@ -152,7 +151,7 @@ def generate(ig_root: Path) -> tuple[str, list[Output]]:
                 )
                 supplements[target] = out
             out.source = "; ".join(filter(None, (out.source, src(vs_name, why))))
-            out.concepts += [(c, {}) for c in found]
+            out.concepts += [(c, {}) for c in found if (c, {}) not in out.concepts]
             if target == "ecog-answer":
                 out.values.update({c.code: float(c.display[-1]) for c in found})
     outputs += list(supplements.values())

@@ -248,13 +248,14 @@ RESPONSES = ("VsTreatmentResponseI4rc", {
     "Progression": "response-progressed",
 })  # fmt: skip
 
-# Episode statuses (CancerEventTypeVS): the IG's disease status of an episode Condition.
+# Disease status of an episode Condition (CancerEventTypeVS, in clinicalStatus): read as a
+# disease-status assessment at the episode's date. A recurrence is a worsening.
 EPISODE_STATUSES = ("CancerEventTypeVS", {
-    "Complete Remission": "idea4rc-episode-remission",
-    "Partial Remission": "idea4rc-episode-remission",
-    "Stable disease": "idea4rc-episode-stable",
-    "Progression": "idea4rc-episode-progression",
-    "Recurrence": "idea4rc-episode-recurrence",
+    "Complete Remission": "response-improved",
+    "Partial Remission": "response-improved",
+    "Stable disease": "response-stable",
+    "Progression": "response-progressed",
+    "Recurrence": "response-progressed",
 })  # fmt: skip
 
 # Systemic agents used for STS (input-profile.md "Medications"): a regimen counts when one of

@@ -16,6 +16,7 @@ from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.fhir.prefetch import collect
+from sarcoma_cds.rules.examples import run_examples
 from sarcoma_cds.rules.loader import RulesError, RuleSet, load_rules
 from sarcoma_cds.settings import Settings
 
@@ -43,6 +44,18 @@ def parameters(settings: Settings) -> ClinicalParameters:
         tfi_favourable_months=settings.tfi_favourable_months,
         imaging_recent_days=settings.imaging_recent_days,
     )
+
+
+def _check_dictionary(rules: RuleSet, params: ClinicalParameters) -> None:
+    """The rules folder's fact dictionary names exactly the facts the code derives (an empty
+    record derives every fact, all unknown)."""
+    try:
+        derive_profile(collect("start-up", {}), rules.valuesets, params, _ANY_DAY, rules.facts)
+    except RuntimeError as exc:
+        raise RulesError(f"{rules.folder / 'facts.yaml'}: {exc}") from exc
+
+
+_ANY_DAY = date(2025, 1, 1)  # the start-up check needs a day; an empty record ignores it
 
 
 class Evaluator(Protocol):
@@ -73,7 +86,14 @@ class Engine:
             validate_orders(rules.rules)
         except OrderTemplateError as exc:
             raise RulesError(str(exc)) from exc
-        return cls(settings=settings, rules=rules, params=parameters(settings))
+        params = parameters(settings)
+        _check_dictionary(rules, params)
+        if failures := run_examples(rules):
+            raise RulesError(
+                f"{rules.folder / 'rules'}: {len(failures)} inline example(s) fail: "
+                + "; ".join(failures[:5])
+            )
+        return cls(settings=settings, rules=rules, params=params)
 
     def profile(
         self,
@@ -84,7 +104,7 @@ class Engine:
     ) -> MetastaticProfile:
         record = collect(patient_id, prefetch)
         record.gaps[:0] = list(gaps)
-        return derive_profile(record, self.rules.valuesets, self.params, today)
+        return derive_profile(record, self.rules.valuesets, self.params, today, self.rules.facts)
 
     def evaluate(
         self,

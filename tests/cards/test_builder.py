@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from sarcoma_cds.cards.builder import build_card, build_cards, scope_of
+from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Fact
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import RuleFile
 
@@ -45,7 +46,7 @@ examples:
 
 
 def profile(**facts: Fact) -> MetastaticProfile:
-    base = {n: Fact.unknown(f"{n} missing") for n in FACT_KINDS}
+    base = {n: Fact.unknown(f"{n} missing") for n in default_dictionary()}
     base.update(facts)
     return MetastaticProfile(facts=base, data_gaps=(), unconfirmed=())
 

@@ -1424,6 +1424,25 @@ def _34() -> tuple[PatientFiles, Json]:
     )
 
 
+# ---------------------------------------------------------------- European records (issue 21)
+
+
+def _register_european() -> None:
+    """The IDEA4RC and registry patients of _european.py; their US-coded twins are built by
+    tests/examples/test_european_twins.py, not written here."""
+    from _european import BUILDERS as EUROPEAN
+
+    for slug, build_european in EUROPEAN:
+
+        def builder(fn: Any = build_european) -> tuple[Any, Json]:
+            patient, _twin, fields = fn()
+            return patient, expect(**fields)
+
+        BUILDERS.append((slug, builder))
+
+
+_register_european()
+
 README_HEAD = """# Example patients (synthetic)
 
 Every file here is a complete CDS Hooks 2.0 `patient-view` request: context plus the prefetch

@@ -159,9 +159,10 @@ def _episodes(conditions: list[Condition]) -> set[int]:
     out: set[int] = set()
     for c in conditions:
         for ext in c.extension:
-            if ext.url != OCCURRED_FOLLOWING or ext.valueReference is None:
+            target = getattr(ext, "valueReference", None)
+            if ext.url != OCCURRED_FOLLOWING or target is None:
                 continue
-            base = by_id.get(_target_id(ext.valueReference.reference) or "")
+            base = by_id.get(_target_id(target.reference) or "")
             if base is not None and base is not c and _keys(base.code) & _keys(c.code):
                 out.add(id(c))
     return out

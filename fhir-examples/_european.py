@@ -26,8 +26,8 @@ from _codes import (
     C55_UTERUS,
     C78_LIVER,
     M_LMS,
-    SCT_HEPATECTOMY,
     M_SYNOVIAL,
+    SCT_HEPATECTOMY,
     SCT_LIVER_MET,
     SCT_TUMOUR_RESECTION,
     STATUS_WORSENED,
@@ -475,7 +475,8 @@ def _rps() -> tuple[European, Twin, dict[str, Any]]:
         twin,
         {
             "shows": (
-                "IDEA4RC record: retroperitoneal leiomyosarcoma and a generic 'Metastasis' with the "
+                "IDEA4RC record: retroperitoneal leiomyosarcoma and a generic 'Metastasis' "
+                "with the "
                 "Athena body site 'Liver structure'; primary and liver metastasis resected in one "
                 "operation, the liver part a partOf child Procedure with body site 'Metastasis to "
                 "liver'"
@@ -529,8 +530,10 @@ def _episode() -> tuple[European, Twin, dict[str, Any]]:
         twin,
         {
             "shows": (
-                "IDEA4RC record: uterine leiomyosarcoma with a later progression episode (same code, "
-                "condition-occurredFollowing the baseline, status Progression) after a regimen-coded "
+                "IDEA4RC record: uterine leiomyosarcoma with a later progression episode "
+                "(same code, "
+                "condition-occurredFollowing the baseline, status Progression) after a "
+                "regimen-coded "
                 "administration: one primary, dated by the baseline; progressed after therapy"
             ),
             "topics": [],

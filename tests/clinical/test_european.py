@@ -10,8 +10,8 @@ from tests.clinical.conftest import (
     LOINC,
     Derive,
     Json,
-    condition,
     concept,
+    condition,
     lesion_count,
     observation,
 )

@@ -13,8 +13,8 @@ One pure pass over the projected record, before `Record` (issue 21, docs/design.
   recurrence, remission, stable) becomes a disease-status assessment (97509-4) at its date;
 - a MedicationAdministration `outcome` (the IG's treatment response) becomes a disease-status
   assessment at the end of the administration;
-- a surgery's `partOf` child (surgery on a metastasis) takes the parent's date and status when
-  it has none, and the parent's reason.
+- a surgery's `partOf` child takes the parent's date and status when it has none; a child on a
+  metastasis (body site "Metastasis to liver") is not read as a resection of the primary.
 Nothing here reads a clock or does I/O; the added codings are the concept's own, never text.
 """
 
@@ -77,7 +77,7 @@ def lift(rec: PatientRecord, vs: ValueSets) -> PatientRecord:
         kept.append(_dated(c, dated))
     extra = statuses + _outcomes(rec, vs)
     changes: dict[str, Any] = {"conditions": kept, "observations": rec.observations + extra}
-    procedures = _surgery_children(rec)
+    procedures = _surgery_children(rec, vs)
     if procedures is not None:
         changes["procedures"] = procedures
     return replace(rec, **changes)
@@ -255,7 +255,13 @@ def _outcomes(rec: PatientRecord, vs: ValueSets) -> list[Observation]:
     return out
 
 
-def _surgery_children(rec: PatientRecord) -> list[Any] | None:
+def _on_a_metastasis(p: Any, vs: ValueSets) -> bool:
+    """Is the procedure's body site a metastasis ("Metastasis to liver", Surgery2FHIR)?"""
+    sites = [c for cc in p.bodySite for c in cc.coding]
+    return any(i.startswith("metastasis-") for i in vs.memberships(sites))
+
+
+def _surgery_children(rec: PatientRecord, vs: ValueSets) -> list[Any] | None:
     by_id = {p.id: p for p in rec.procedures if p.id}
     changed = False
     out: list[Any] = []
@@ -271,7 +277,11 @@ def _surgery_children(rec: PatientRecord) -> list[Any] | None:
             update["performedPeriod"] = parent.performedPeriod
         if not p.status:
             update["status"] = parent.status
-        if not p.reasonReference:
+        if _on_a_metastasis(p, vs):
+            # The IG makes every surgery's reason the primary; a child on a metastasis operates
+            # on the metastasis (its body site), so it is not read as a resection of the primary.
+            update["reasonReference"] = ()
+        elif not p.reasonReference:
             update["reasonReference"] = parent.reasonReference
         changed = changed or bool(update)
         out.append(p.model_copy(update=update) if update else p)

@@ -215,11 +215,7 @@ def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fac
         return Fact.of(True, [d.evidence(d.label()) for d in hits], note=f"{what} primary")
     # Only a site-specific code (ICD-10 is organised by site) or a bodySite can say "no";
     # "sarcoma, site unspecified" in SNOMED cannot.
-    sited = [
-        d
-        for d in primaries
-        if d.body_sites() or _coded_as(d, ICD10CM, *FAMILY)
-    ]
+    sited = [d for d in primaries if d.body_sites() or _coded_as(d, ICD10CM, *FAMILY)]
     if sited:
         return Fact.of(False, [d.evidence(d.label()) for d in sited], note=f"not {what}")
     if primaries:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from tests.clinical.conftest import (
-    CLINICAL,
     ICDO3,
     LOINC,
     Derive,
-    Json,
     concept,
     condition,
     lesion_count,
@@ -122,21 +120,3 @@ def test_a_sarcoma_outside_the_sts_morphologies_is_not_a_known_no(derive: Derive
     # A benign or intermediate tumour is not a sarcoma: a readable "no".
     r = derive(condition("morph", (ICDO3, "8890/0"), onset="2025-01-15"))
     assert r["sts"].value is False
-
-
-def _episode(rid: str, base: str, status: tuple[str, str], clinical: str, when: str) -> Json:
-    res = condition(rid, LMS_UTERUS, onset=when, clinical=None)
-    res["clinicalStatus"] = concept((CLINICAL, clinical), status)
-    res["extension"] = [{"url": FOLLOWING, "valueReference": {"reference": f"Condition/{base}"}}]
-    return res
-
-
-def test_episode_conditions_are_events_not_new_primaries(derive: Derive) -> None:
-    p = derive(
-        condition("prim", LMS_UTERUS, onset="2022-01-15"),
-        condition("met", MET_LIVER, onset="2023-06-01"),
-        _episode("recurrence", "prim", (IDEA4RC_CS, "2000100002"), "recurrence", "2024-05-01"),
-    )
-    assert p["primary_diagnosis_date"].value == "2022-01-15"
-    assert [e.ref for e in p["sts"].evidence] == ["Condition/prim"]
-    assert p["timing"].value == "metachronous"

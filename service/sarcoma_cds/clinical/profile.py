@@ -144,6 +144,7 @@ def required_valuesets() -> list[str]:
         "response-stable", "response-progressed", "ecog", "ecog-answer", "karnofsky", "asa",
         "asa-answer", "not-surgical-candidate", "future-liver-remnant", "hcc-risk-factor",
         "colorectal-cancer", "imaging-mri", "imaging-ct-chest", "imaging-ct-abdomen",
+        "idea4rc-sarcoma-diagnosis",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}

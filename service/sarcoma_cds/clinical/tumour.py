@@ -135,15 +135,18 @@ def _coded_as(d: Dx, *systems: str) -> bool:
 
 def _unread_cancers(rec: Record, vs: ValueSets) -> list[tuple[Dx, str]]:
     """Conditions that may be a sarcoma the service cannot classify (clinical-logic §1.1: they
-    make "no STS" indeterminate): a malignant ICD-O-3 morphology outside the STS morphologies
-    (osteosarcoma, endometrial stromal sarcoma, ...), or an IDEA4RC concept no value set knows."""
+    make "no STS" indeterminate): a malignant morphology that the IDEA4RC sarcoma list counts as
+    a sarcoma but the STS morphologies do not (osteosarcoma, endometrial stromal sarcoma, ...),
+    or an IDEA4RC concept no value set knows. A carcinoma stays a readable "no"."""
+    sarcomas = vs["idea4rc-sarcoma-diagnosis"].morphologies
     out: list[tuple[Dx, str]] = []
     for d in rec.conditions:
         malignant = [
             c
             for c in d.morphologies()
             if c.code
-            and icdo3_parts(normalise_code(ICDO3, c.code))[1] in ("3", "6")
+            and (parts := icdo3_parts(normalise_code(ICDO3, c.code)))[1] in ("3", "6")
+            and parts[0] in sarcomas
             and not vs["sts-morphology"].contains(c.system, c.code)
             and not vs["gist"].contains(c.system, c.code)
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -172,6 +173,11 @@ class ValueSet:
         if any(e.matches(canon, norm) for e in self.exclude):
             return False
         return any(e.matches(canon, norm) for e in self.include)
+
+    @cached_property
+    def morphologies(self) -> frozenset[str]:
+        """The four-digit ICD-O-3 morphologies of the listed concepts (histology of site)."""
+        return frozenset(c.morphology[:4] for c in self.concepts.values() if c.morphology)
 
     def matches_any(self, codings: Iterable[CodingLike]) -> bool:
         return any(self.contains(c.system, c.code) for c in codings)

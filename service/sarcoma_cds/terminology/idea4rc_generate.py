@@ -151,7 +151,8 @@ def generate(ig_root: Path) -> tuple[str, list[Output]]:
                 )
                 supplements[target] = out
             out.source = "; ".join(filter(None, (out.source, src(vs_name, why))))
-            out.concepts += [(c, {}) for c in found if (c, {}) not in out.concepts]
+            listed = {(c.system, c.code) for c, _ in out.concepts}
+            out.concepts += [(c, {}) for c in found if (c.system, c.code) not in listed]
             if target == "ecog-answer":
                 out.values.update({c.code: float(c.display[-1]) for c in found})
     outputs += list(supplements.values())

@@ -12,11 +12,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
+from sarcoma_cds.cards.examples import run_examples
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
+from sarcoma_cds.cds_hooks.cards import Card, CdsResponse
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.fhir.prefetch import collect
-from sarcoma_cds.rules.examples import run_examples
 from sarcoma_cds.rules.loader import RulesError, RuleSet, load_rules
 from sarcoma_cds.settings import Settings
 
@@ -25,10 +26,19 @@ __all__ = ["Engine", "Evaluation", "Evaluator", "RulesError"]
 
 @dataclass(frozen=True)
 class Evaluation:
-    cards: list[dict[str, Any]]  # JSON-ready CDS Hooks cards (no nulls, no empty values)
+    cards: list[Card]
     facts: dict[str, Any] = field(default_factory=dict)  # given directly (tests, fakes)
     data_gaps: list[str] = field(default_factory=list)
     profile: MetastaticProfile | None = None
+
+    def response(self) -> CdsResponse:
+        """The CDS Hooks answer; `.to_json()` is what goes on the wire."""
+        return CdsResponse(cards=self.cards)
+
+    def cards_json(self) -> list[dict[str, Any]]:
+        """The cards exactly as the EHR receives them."""
+        cards: list[dict[str, Any]] = self.response().to_json()["cards"]
+        return cards
 
     def facts_json(self) -> dict[str, Any]:
         """The derived profile with every fact's evidence or reason; built only when asked

@@ -53,7 +53,8 @@ def profile(**facts: Fact) -> MetastaticProfile:
 
 def card(ruleset: RuleSet, **facts: Fact) -> dict[str, Any] | None:
     rule = RuleFile.model_validate(RULE)
-    return build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    built = build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    return built.to_json() if built else None
 
 
 def test_unknown_statement_says_what_is_missing(ruleset: RuleSet) -> None:
@@ -64,7 +65,7 @@ def test_unknown_statement_says_what_is_missing(ruleset: RuleSet) -> None:
     )
     assert c is not None
     assert "**Needs data**" in c["detail"]
-    assert "Re-resection needs a TFI over 12 months (9.1)." in c["detail"]
+    assert "Re-resection needs a TFI over 12 months (9.1 · V-B · 100%)." in c["detail"]
     assert "Missing: no dated cancer-directed treatment before the recurrence." in c["detail"]
     assert "Re-resection may be considered" not in c["detail"]
     assert c["summary"] == "Default summary"

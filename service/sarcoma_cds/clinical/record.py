@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sarcoma_cds.clinical.codes import ICDO3, canonical_system, normalise_code
-from sarcoma_cds.clinical.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -22,6 +21,7 @@ from sarcoma_cds.fhir.projection import (
     Observation,
     Procedure,
 )
+from sarcoma_cds.values.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
 
 ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 HISTOLOGY_EXT = (

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from sarcoma_cds.clinical.dates import DateInterval, parse_fhir_date
+from sarcoma_cds.values.dates import DateInterval, parse_fhir_date
 
 
 def _check_date(v: str | None) -> str | None:

@@ -25,6 +25,7 @@ from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
 from sarcoma_cds.rules.logic import located_tests
 from sarcoma_cds.rules.schema import (
+    PLACEHOLDER,
     Condition,
     Recommendation,
     RecommendationsFile,
@@ -32,7 +33,6 @@ from sarcoma_cds.rules.schema import (
     Test,
 )
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
 _BOOL_VALUES = {"yes", "no"}
 _STATE_LABELS = {"unknown", "indeterminate"}  # what `any_of` may name besides values
 _OPERATOR_KINDS: dict[str, set[str]] = {

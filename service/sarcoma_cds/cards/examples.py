@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sarcoma_cds.cards.builder import build_card, evaluate_rule
+from sarcoma_cds.cards.builder import build_card
+from sarcoma_cds.cards.sections import evaluate_rule
 from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact, FactValue
 from sarcoma_cds.clinical.profile import MetastaticProfile
@@ -48,15 +49,15 @@ def check_example(rule: RuleFile, example: Example, rules: RuleSet) -> list[str]
         problems.append(f"statements not shown as needing data: {sorted(missing)}")
     if present := set(exp.absent_statements) & (shown | needs):
         problems.append(f"statements that should be absent: {sorted(present)}")
-    if exp.indicator and card["indicator"] != exp.indicator:
-        problems.append(f"indicator {card['indicator']}, expected {exp.indicator}")
+    if exp.indicator and card.indicator != exp.indicator:
+        problems.append(f"indicator {card.indicator}, expected {exp.indicator}")
     if exp.suggestions is not None:
-        got = [s["label"] for s in card.get("suggestions", [])]
+        got = [s.label for s in card.suggestions or ()]
         want = [s.label for s in rule.suggestions if s.id in exp.suggestions]
         if got != want:
             problems.append(f"suggestions {got}, expected {want}")
-    if exp.summary_contains and exp.summary_contains not in card["summary"]:
-        problems.append(f"summary {card['summary']!r} lacks {exp.summary_contains!r}")
+    if exp.summary_contains and exp.summary_contains not in card.summary:
+        problems.append(f"summary {card.summary!r} lacks {exp.summary_contains!r}")
     return problems
 
 

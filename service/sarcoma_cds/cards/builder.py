@@ -169,6 +169,8 @@ def _extension(
     cited = list(dict.fromkeys(r for s in sections for r in s.cited))
     if cited:
         ext["recommendations"] = cited
+    if board := [b for s in sections for b in s.board]:
+        ext["board"] = board  # general guidance the tumour-board view shows with the card
     if len(sections) > 1:
         ext["sections"] = [
             {"topic": s.rule.topic, "rule": f"{s.rule.id}@{s.rule.version}"} for s in sections

@@ -68,7 +68,13 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
                     "indeterminate",
                     "unknown",
                 )
-                assert facts["oligometastatic"] in ("yes", "no", "indeterminate", "unknown")
+                assert facts["oligometastatic"] in (
+                    "yes",
+                    "no",
+                    "indeterminate",
+                    "unknown",
+                    "not_applicable",  # no current metastasis
+                )
             else:
                 assert "facts" not in ext
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,7 +39,8 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _launch(client: TestClient, **params: str) -> httpx.Response:
-    return client.get("/app/launch", params=params, follow_redirects=False)
+    response: httpx.Response = client.get("/app/launch", params=params, follow_redirects=False)
+    return response
 
 
 def _authorize(response: httpx.Response) -> httpx.Response:
@@ -52,14 +53,17 @@ def _callback(client: TestClient, at_ehr: httpx.Response) -> httpx.Response:
     assert at_ehr.status_code == 302, at_ehr.text
     location = at_ehr.headers["location"]
     assert location.startswith(REDIRECT)
-    return client.get(f"/app/callback?{urlsplit(location).query}", follow_redirects=False)
+    url = f"/app/callback?{urlsplit(location).query}"
+    response: httpx.Response = client.get(url, follow_redirects=False)
+    return response
 
 
 def _full_launch(client: TestClient, **params: str) -> httpx.Response:
     done = _callback(client, _authorize(_launch(client, **params)))
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/app/view"
-    return client.get("/app/view")
+    view: httpx.Response = client.get("/app/view")
+    return view
 
 
 def test_ehr_launch_end_to_end(
@@ -275,8 +279,8 @@ def _production(tmp_path: Path, db_url: str, **extra: Any) -> Settings:
 
 
 class _Anyone:
-    def verify(self, authorization: str | None, audience: str) -> None:
-        return None
+    def verify(self, authorization: str | None, audience: str) -> Mapping[str, Any]:
+        return {}
 
 
 def test_production_launches_only_from_a_trusted_clients_fhir_server(

@@ -108,6 +108,15 @@ ANY_MET = LIVER_MET | {
     *((ICD10CM, c) for c in ("C78.01", "C78.02", "C79.51", "C78.6", "J91.0", "I31.31")),
     *((SCT, c) for c in ("94391008", "94222008", "94627008", "230156002")),
 }
+BUNDLE_KEYS = {
+    "conditions": "Condition",
+    "observations": "Observation",
+    "procedures": "Procedure",
+    "medicationRequests": "MedicationRequest",
+    "medicationAdministrations": "MedicationAdministration",
+    "medicationStatements": "MedicationStatement",
+    "diagnosticReports": "DiagnosticReport",
+}
 FHIR_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -132,7 +141,7 @@ def resources(request: Json, bundle: str) -> list[Json]:
 
 def all_resources(request: Json) -> Iterator[Json]:
     yield request["prefetch"]["patient"]
-    for bundle in ("conditions", "observations", "procedures"):
+    for bundle in BUNDLE_KEYS:
         yield from resources(request, bundle)
 
 
@@ -221,18 +230,17 @@ def test_file_is_a_complete_patient_view_request(name: str) -> None:
     patient_id = request["context"]["patientId"]
     assert request["context"] == {"userId": "Practitioner/onc-1", "patientId": patient_id}
     prefetch = request["prefetch"]
-    assert set(prefetch) == {"patient", "conditions", "observations", "procedures"}
+    assert set(prefetch) == {"patient", *BUNDLE_KEYS}
     assert prefetch["patient"]["resourceType"] == "Patient"
     assert prefetch["patient"]["id"] == patient_id
-    expected_type = {"conditions": "Condition", "observations": "Observation"}
-    for key in ("conditions", "observations", "procedures"):
+    for key in BUNDLE_KEYS:
         bundle = prefetch[key]
         assert bundle["resourceType"] == "Bundle"
         assert bundle["type"] == "searchset"
         assert bundle["total"] == len(bundle["entry"])
         for entry in bundle["entry"]:
             resource = entry["resource"]
-            assert resource["resourceType"] == expected_type.get(key, "Procedure")
+            assert resource["resourceType"] == BUNDLE_KEYS[key]
             assert entry["fullUrl"].endswith(f"/{resource['resourceType']}/{resource['id']}")
             assert entry["search"] == {"mode": "match"}
     ids = [(r["resourceType"], r["id"]) for r in all_resources(request)]
@@ -243,7 +251,7 @@ def test_file_is_a_complete_patient_view_request(name: str) -> None:
 def test_every_resource_validates_against_fhir_r4b_models(name: str) -> None:
     request = load(name)
     bundle_model = get_fhir_model_class("Bundle")
-    for key in ("conditions", "observations", "procedures"):
+    for key in BUNDLE_KEYS:
         bundle_model.model_validate(request["prefetch"][key])
     for resource in all_resources(request):
         model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)

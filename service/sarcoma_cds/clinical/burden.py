@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
+from sarcoma_cds.clinical.staging import staged_metastasis
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import Coding
+from sarcoma_cds.fhir.projection import BodyStructure, Coding
 
 # Site by metastasis code: value-set id → site category.
 SITE_BY_CODE = (
@@ -117,25 +119,55 @@ def derive_burden(
     """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any."""
     mets = classify_metastases(rec, vs)
     current = [m for m in mets if m.dx.current]
+    doubts = condition_doubts(rec)
+    staged = staged_metastasis(rec, vs)
     f: dict[str, Fact] = {}
     ev_all = [m.dx.evidence(_label(m)) for m in mets]
-    f["metastatic"] = (
-        Fact.of(True, ev_all, unconfirmed=all(m.dx.unconfirmed for m in mets))
-        if mets
-        else _none_recorded(rec, "no metastasis recorded")
-    )
+    staged_ev = [o.evidence(what) for o, what in staged.metastatic]
+    if mets:
+        f["metastatic"] = Fact.of(
+            True, ev_all + staged_ev, unconfirmed=all(m.dx.unconfirmed for m in mets)
+        )
+    elif staged.metastatic:
+        f["metastatic"] = Fact.of(
+            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
+        )
+    else:
+        f["metastatic"] = _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
     liver_ever = [m for m in mets if m.site == "liver"]
     liver_now = [m for m in liver_ever if m.dx.current]
-    f["liver_metastasis_ever"] = (
-        Fact.of(
+    liver_staged = [o.evidence(what) for o, what in staged.liver]
+    if liver_ever:
+        f["liver_metastasis_ever"] = Fact.of(
             True,
-            [m.dx.evidence(_label(m)) for m in liver_ever],
+            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
             unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
         )
-        if liver_ever
-        else _none_recorded(rec, "no liver metastasis recorded")
-    )
-    f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
+    elif liver_staged:
+        f["liver_metastasis_ever"] = Fact.of(
+            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
+        )
+    elif staged.metastatic and not mets:
+        f["liver_metastasis_ever"] = Fact.indeterminate(
+            "metastatic disease is recorded only as "
+            + ", ".join(what for _, what in staged.metastatic[:2])
+            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
+            staged_ev,
+        )
+    else:
+        f["liver_metastasis_ever"] = _honest_none(
+            rec, doubts, doubts.liver, "no liver metastasis recorded"
+        )
+    ever = f["liver_metastasis_ever"]
+    if liver_ever or ever.is_no:
+        f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
+    else:
+        f["liver_metastasis_current"] = Fact.unknown(
+            ever.reason
+            or "the liver metastasis is recorded only as history (HistoryOfMetastaticCancer): "
+            "whether disease remains is not recorded",
+            liver_staged,
+        )
     f["liver_metastasis_confirmed"] = (
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
@@ -147,11 +179,16 @@ def derive_burden(
         if liver_now
         else Fact.unknown("not applicable: no current liver metastasis recorded")
     )
-    if rec.has("conditions"):
+    if rec.has("conditions") and not (staged.metastatic and not current):
         f.update(_sites(current))
-    else:  # no Conditions: nothing is known about sites (never "0 sites", never "OMD yes")
+    else:  # nothing is known about sites (never "0 sites", never "OMD yes")
+        reason = (
+            "metastatic disease is recorded by staging or history only, without its sites"
+            if rec.has("conditions")
+            else "no conditions were supplied"
+        )
         for name in _SITE_FACTS:
-            f[name] = Fact.unknown("no conditions were supplied")
+            f[name] = Fact.unknown(reason, staged_ev)
     lesions = _lesion_count(rec, vs, current)
     f["lesion_count"] = lesions
     f["oligometastatic"] = _oligometastatic(f, lesions, p)
@@ -192,6 +229,14 @@ def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | 
 
 def _label(m: Metastasis) -> str:
     return f"{(m.site or 'site unknown').replace('_', ' ')} metastasis ({m.dx.label()})"
+
+
+def _honest_none(rec: Record, doubts: Doubts, items: list[str], note: str) -> Fact:
+    """ "No" only when every diagnosis that could say otherwise was read (clinical-logic 1.1)."""
+    if items and rec.has("conditions"):
+        what = "a liver metastasis" if "liver" in note else "a metastasis"
+        return Fact.indeterminate(doubts.reason(what, items))
+    return _none_recorded(rec, note)
 
 
 def _none_recorded(rec: Record, note: str) -> Fact:
@@ -237,8 +282,18 @@ def _sites(current: list[Metastasis]) -> dict[str, Fact]:
     return f
 
 
-def _organ(o: Obs, vs: ValueSets) -> str | None:
-    return _site_of(o.res.bodySite.coding, vs) if o.res.bodySite else None
+def _organ(o: Obs, vs: ValueSets, rec: Record | None = None) -> str | None:
+    """The organ of a measurement: its bodySite, else the `location` of the BodyStructure its
+    `focus` names (mCODE Tumor, in the bundle or contained)."""
+    if o.res.bodySite:
+        return _site_of(o.res.bodySite.coding, vs)
+    if rec is None:
+        return None
+    for ref in o.res.focus:
+        body = rec.refs.resolve_as(ref, BodyStructure, o.res)
+        if body and body.location and (site := _site_of(body.location.coding, vs)):
+            return site
+    return None
 
 
 def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact:
@@ -249,7 +304,7 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
     for o in rec.obs_in(vs["lesion-count"]):
         if o.res.valueInteger is None and not (o.res.valueQuantity and o.res.valueQuantity.value):
             continue
-        organ = _organ(o, vs) or "unspecified"
+        organ = _organ(o, vs, rec) or "unspecified"
         prev = counts.get(organ)
         if prev is None or (o.date and (prev.date is None or o.date.latest > prev.date.latest)):
             counts[organ] = o
@@ -274,7 +329,7 @@ def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact
         foci = {f.reference for o in on_day for f in o.res.focus if f.reference}
         n = len(foci) if foci else len(on_day)
         ev = [o.evidence("measured lesion") for o in on_day]
-        measured_sites = {_organ(o, vs) for o in on_day}
+        measured_sites = {_organ(o, vs, rec) for o in on_day}
         if sites - measured_sites - {None}:
             missing = sorted(s for s in sites if s not in measured_sites)
             return Fact.unknown(
@@ -358,7 +413,7 @@ def _sizes(rec: Record, vs: ValueSets, p: ClinicalParameters) -> dict[str, Fact]
     measured: list[tuple[float, Obs]] = []
     for o in rec.obs_in(vs["tumor-size"]) + rec.obs_in(vs["tumor-longest-dimension"]):
         mm = _size_mm(o, vs)
-        if mm is not None and _organ(o, vs) == "liver":
+        if mm is not None and _organ(o, vs, rec) == "liver":
             measured.append((mm, o))
     if not measured:
         reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"

@@ -18,8 +18,13 @@ ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 CPT = "http://www.ama-assn.org/go/cpt"
 RADLEX = "http://www.radlex.org"
 LOCAL = "http://example.org/fhir/sarcoma-cds/CodeSystem/sts-liver"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+AJCC = "http://cancerstaging.org"
 
-KNOWN_SYSTEMS = frozenset({ICD10CM, ICD10, SNOMED, LOINC, ICDO3, ICD10PCS, CPT, RADLEX, LOCAL})
+KNOWN_SYSTEMS = frozenset(
+    {ICD10CM, ICD10, SNOMED, LOINC, ICDO3, ICD10PCS, CPT, RADLEX, LOCAL, RXNORM, ATC, AJCC}
+)
 
 _ALIASES = {
     "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
@@ -33,6 +38,8 @@ _ALIASES = {
     "http://www.icd10data.com/icd10pcs": ICD10PCS,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
     "http://radlex.org": RADLEX,
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "urn:oid:2.16.840.1.113883.6.73": ATC,
 }
 
 # Value sets list ICD-10-CM codes; the same code sent as WHO ICD-10 means the same concept for
@@ -64,7 +71,7 @@ def normalise_code(system: str, code: str) -> str:
         if not m:
             return c.upper()
         return f"{m[1]}/{m[2]}" if m[2] else m[1]
-    if system in (LOINC, CPT):
+    if system in (LOINC, CPT, ATC):
         return c.upper()
     return c
 

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sarcoma_cds.clinical.burden import derive_burden
+from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
 from sarcoma_cds.clinical.record import Proc, Record
+from sarcoma_cds.clinical.surgery import classify_resections
 from sarcoma_cds.clinical.timing import derive_timing
 from sarcoma_cds.clinical.treatment import derive_treatment, liver_directed
 from sarcoma_cds.clinical.tumour import derive_tumour
@@ -146,6 +147,8 @@ def derive_profile(
 ) -> MetastaticProfile:
     rec = Record(patient, today, vs)
     tumour = derive_tumour(rec, vs)
+    liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
+    classify_resections(rec, vs, tumour.primaries, liver_dx)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)
     burden = derive_burden(rec, vs, params, last_local)
@@ -194,6 +197,9 @@ def required_valuesets() -> list[str]:
         "response-stable", "response-progressed", "ecog", "ecog-answer", "karnofsky", "asa",
         "asa-answer", "not-surgical-candidate", "future-liver-remnant", "hcc-risk-factor",
         "colorectal-cancer", "imaging-mri", "imaging-ct-chest", "imaging-ct-abdomen",
+        "systemic-agent", "antineoplastic-any", "neoplasm-any", "tnm-distant-metastasis",
+        "tnm-m1", "tnm-stage-group", "stage-iv", "history-metastatic-cancer",
+        "history-metastatic-liver", "excision-generic", "bodysite-lymph-node",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}

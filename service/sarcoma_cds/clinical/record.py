@@ -21,13 +21,14 @@ from sarcoma_cds.clinical.dates import (
 )
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
-from sarcoma_cds.fhir.prefetch import PatientRecord
+from sarcoma_cds.fhir.prefetch import MEDICATION_KEYS, PatientRecord
 from sarcoma_cds.fhir.projection import (
     BodyStructure,
     CodeableConcept,
     Coding,
     Condition,
     DiagnosticReport,
+    MedicationUse,
     Observation,
     Procedure,
     Quantity,
@@ -156,23 +157,37 @@ class Obs:
 
 @dataclass(frozen=True, eq=False)
 class Proc:
-    res: Procedure
+    """A treatment event: a Procedure, or a medication resource read as systemic therapy
+    (clinical/medications.py). `period` says the source gave a period (start..end); an open one
+    (`open_ended`) is still going on."""
+
+    res: Procedure | MedicationUse
     start: DateInterval | None  # "when done"
     end: DateInterval | None  # "treatment ended" (= start for a one-day procedure)
     status: str  # done | ongoing | planned
+    period: bool = False
+    open_ended: bool = False
+    drug: tuple[Coding, ...] = ()  # medications: the drug's codings (own, or the Medication's)
+    drug_label: str | None = None
 
     @property
     def ref(self) -> str:
-        return f"Procedure/{self.res.id or '?'}"
+        return f"{self.res.resourceType}/{self.res.id or '?'}"
 
     @property
     def codes(self) -> tuple[Coding, ...]:
-        return codings(self.res.code)
+        if isinstance(self.res, Procedure):
+            return codings(self.res.code)
+        return self.drug
 
     def body_sites(self) -> tuple[Coding, ...]:
+        if not isinstance(self.res, Procedure):
+            return ()
         return tuple(c for cc in self.res.bodySite for c in cc.coding)
 
     def label(self) -> str:
+        if not isinstance(self.res, Procedure):
+            return self.drug_label or "uncoded medication"
         return self.res.code.label() if self.res.code else "uncoded procedure"
 
     def evidence(self, what: str | None = None) -> Evidence:
@@ -199,7 +214,13 @@ class Record:
             r for r in rec.diagnostic_reports if r.status not in _OBS_DROPPED
         ]
         self.body_structures: list[BodyStructure] = rec.body_structures
-        self.raw_medications = rec.medications
+        # Imported here: medications.py builds `Proc`s defined in this module.
+        from sarcoma_cds.clinical.medications import read_medications
+
+        meds = read_medications(rec.medications, rec.refs, valuesets, today)
+        self.medication_events: list[Proc] = meds.events
+        self.medication_doubts: list[str] = meds.doubts
+        self.medications_supplied = any(k in rec.supplied_keys for k in MEDICATION_KEYS)
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
@@ -214,8 +235,11 @@ class Record:
             for vs_id in valuesets.memberships(codings(o.res.code)):
                 self._obs_index.setdefault(vs_id, []).append(o)
         self._proc_index: dict[str, list[Proc]] = {}
+        self._proc_members: dict[int, frozenset[str]] = {}
         for p in self.procedures:
-            for vs_id in valuesets.memberships(p.codes):
+            members = valuesets.memberships(p.codes)
+            self._proc_members[id(p)] = members
+            for vs_id in members:
                 self._proc_index.setdefault(vs_id, []).append(p)
 
     def has(self, key: str) -> bool:
@@ -225,6 +249,21 @@ class Record:
     def value_sets_of(self, d: Dx) -> frozenset[str]:
         """The ids of the value sets this condition's code belongs to."""
         return self._dx_members.get(id(d), frozenset())
+
+    def proc_value_sets(self, p: Proc) -> frozenset[str]:
+        return self._proc_members.get(id(p), frozenset())
+
+    def reindex_procedure(self, p: Proc, add: str, remove: str | None = None) -> None:
+        """Count a procedure under another value set than its code says (mCODE
+        CancerRelatedSurgicalProcedure: what was removed is in reasonReference / bodySite)."""
+        members = set(self._proc_members.get(id(p), frozenset()))
+        if remove and remove in members:
+            members.discard(remove)
+            self._proc_index[remove] = [x for x in self._proc_index[remove] if x is not p]
+        if add not in members:
+            members.add(add)
+            self._proc_index.setdefault(add, []).append(p)
+        self._proc_members[id(p)] = frozenset(members)
 
     def dx_in(self, vs: ValueSet) -> list[Dx]:
         return list(self._dx_index.get(vs.id, ()))
@@ -381,4 +420,12 @@ def _proc(p: Procedure) -> Proc | None:
     end = (_interval(p.performedPeriod.end) if p.performedPeriod else None) or (
         start if status == "done" else None
     )
-    return Proc(res=p, start=start or end, end=end, status=status)
+    period = p.performedPeriod is not None
+    return Proc(
+        res=p,
+        start=start or end,
+        end=end,
+        status=status,
+        period=period,
+        open_ended=period and p.performedPeriod is not None and p.performedPeriod.end is None,
+    )

@@ -32,7 +32,7 @@ def _earliest(dxs: list[Dx]) -> tuple[DateInterval | None, list[Evidence]]:
 
 
 def _undated(what: str, dxs: list[Dx]) -> str:
-    """"no date on X", naming the unreadable or non-date element when there was one."""
+    """ "no date on X", naming the unreadable or non-date element when there was one."""
     problems = [f"{d.ref} {d.date_problem}" for d in dxs if d.date_problem]
     return f"{what} ({'; '.join(problems[:3])})" if problems else what
 

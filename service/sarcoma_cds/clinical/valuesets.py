@@ -43,6 +43,8 @@ class _Entry(BaseModel):
     prefixes: tuple[str, ...] = ()
     ranges: tuple[tuple[str, str], ...] = ()
     behaviours: tuple[str, ...] = ()
+    # Where these codes come from, when it differs from the file's `source` (per-code sources).
+    source: str | None = None
 
     @field_validator("system")
     @classmethod

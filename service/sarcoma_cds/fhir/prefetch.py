@@ -114,7 +114,7 @@ def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[st
     return out
 
 
-def _subject(res: Resource) -> str | None | bool:
+def _subject(res: Resource) -> str | bool | None:
     """The patient reference of a resource; True for resources that belong to no patient."""
     if isinstance(res, Medication):
         return True

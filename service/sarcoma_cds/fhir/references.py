@@ -39,7 +39,9 @@ class ReferenceIndex:
         if res.id:
             self.contained.setdefault(id(container), {})[f"#{res.id}"] = res
 
-    def resolve(self, ref: Reference | str | None, source: Resource | None = None) -> Resource | None:
+    def resolve(
+        self, ref: Reference | str | None, source: Resource | None = None
+    ) -> Resource | None:
         """The resource a reference names within this request, or None."""
         text = ref.reference if isinstance(ref, Reference) else ref
         if not text:
@@ -57,7 +59,9 @@ class ReferenceIndex:
         hit = self.resolve(ref, source)
         return hit if isinstance(hit, kind) else None
 
-    def same(self, ref: Reference | str | None, target: Resource, source: Resource | None = None) -> bool:
+    def same(
+        self, ref: Reference | str | None, target: Resource, source: Resource | None = None
+    ) -> bool:
         """Does `ref` name `target` (by identity, when resolvable; else by Type/id)?"""
         hit = self.resolve(ref, source)
         if hit is not None:

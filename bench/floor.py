@@ -26,11 +26,11 @@ EMPTY_CARDS = orjson.dumps({"cards": []})
 def request_validator() -> tuple[str, Callable[[Any], object] | None]:
     """The service's request validator and its name, or ("orjson only", None) without it."""
     try:
-        models = importlib.import_module("sarcoma_cds.web.models")
+        models = importlib.import_module("sarcoma_cds.cds_hooks.request")
     except ImportError:
         return "orjson only", None
     validate: Callable[[Any], object] = models.parse_service_request
-    return "orjson + sarcoma_cds.web.models.parse_service_request", validate
+    return "orjson + sarcoma_cds.cds_hooks.request.parse_service_request", validate
 
 
 def create_floor() -> FastAPI:

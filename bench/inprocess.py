@@ -69,7 +69,7 @@ def service_work(engine: Engine, body: bytes) -> bytes:
     """What the service does for one call, minus HTTP: parse, validate, evaluate, serialise."""
     document = _floor_parse(body)
     evaluation = engine.evaluate(PATIENT_ID, document["prefetch"], TODAY)
-    return orjson.dumps({"cards": evaluation.cards})
+    return evaluation.response().to_bytes()
 
 
 def measure(engine: Engine, size: int, budget_seconds: float) -> StageTimes:

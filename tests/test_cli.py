@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from sarcoma_cds import cli
+from sarcoma_cds.cds_hooks.cards import Card, Source
 from sarcoma_cds.pipeline import Engine, Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +44,8 @@ class RecordingEngine:
         gaps: Sequence[str] = (),
     ) -> Evaluation:
         self.seen.append((patient_id, today))
-        card = {"uuid": "u", "summary": "s", "indicator": "info", "source": {"label": "l"}}
-        return Evaluation(cards=[card, {"uuid": "broken"}], facts={"timing": "synchronous"})
+        card = Card(uuid="u", summary="s", indicator="info", source=Source(label="l"), detail="")
+        return Evaluation(cards=[card], facts={"timing": "synchronous"})
 
 
 @pytest.fixture
@@ -78,7 +79,8 @@ def test_evaluate_and_facts_use_the_pipeline_and_today(
     assert cli.main(["facts", str(request_file), "--today", "2024-02-29"]) == 0
     facts = json.loads(capsys.readouterr().out)
 
-    assert [c["uuid"] for c in cards] == ["u"]  # the broken card is withheld, as over HTTP
+    # The same wire form as over HTTP: the empty detail is pruned.
+    assert cards == [{"uuid": "u", "summary": "s", "indicator": "info", "source": {"label": "l"}}]
     assert facts == {"timing": "synchronous"}
     assert engine.seen == [("pat-cli", date(2024, 2, 29))] * 2
 

@@ -15,7 +15,7 @@ def test_readme_card_is_the_real_output(example_results: dict[str, Any]) -> None
     assert block, "README lost its example card"
     shown = json.loads(block.group(1))
     entry = next(e for e in load_manifest() if e["file"].startswith("01-"))
-    cards = example_results[entry["file"]].cards
+    cards = example_results[entry["file"]].cards_json()
     real = next(c for c in cards if c["extension"]["org.sarcoma-cds"]["topic"] == "mdt-referral")
     assert shown == real
 
@@ -23,5 +23,5 @@ def test_readme_card_is_the_real_output(example_results: dict[str, Any]) -> None
 def test_readme_demo_lists_the_real_summaries(example_results: dict[str, Any]) -> None:
     readme = (ROOT / "README.md").read_text()
     entry = next(e for e in load_manifest() if e["file"].startswith("01-"))
-    for card in example_results[entry["file"]].cards:
+    for card in example_results[entry["file"]].cards_json():
         assert card["summary"] in readme

@@ -16,8 +16,10 @@ from typing import Any, TypeAlias
 
 import orjson
 
+from sarcoma_cds.cards.examples import run_examples
+from sarcoma_cds.cds_hooks.problems import ProblemError
+from sarcoma_cds.cds_hooks.request import parse_service_request
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
-from sarcoma_cds.rules.examples import run_examples
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -78,9 +80,6 @@ def add_serve(commands: Subcommands) -> None:
 # --- evaluate / facts ---------------------------------------------------------------------------
 def evaluate_file(path: Path, today: date | None) -> Evaluation:
     """The service pipeline without the server: validate the request file, then evaluate."""
-    from sarcoma_cds.web.errors import ProblemError
-    from sarcoma_cds.web.models import parse_service_request
-
     try:
         body = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -109,10 +108,7 @@ def _engine() -> Engine:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from sarcoma_cds.web.response import checked_cards
-
-    evaluation = evaluate_file(args.request, args.today)
-    _print_json({"cards": checked_cards(evaluation.cards)})
+    _print_json(evaluate_file(args.request, args.today).response().to_json())
     return 0
 
 
@@ -178,12 +174,11 @@ def add_rules(commands: Subcommands) -> None:
 # --- demo ---------------------------------------------------------------------------------------
 def _demo(args: argparse.Namespace) -> int:
     from sarcoma_cds.demo import render
-    from sarcoma_cds.web.response import checked_cards
 
     colour = args.colour == "always" or (args.colour == "auto" and sys.stdout.isatty())
     for path in args.requests:
         evaluation = evaluate_file(path, args.today)
-        print(render(path.name, checked_cards(evaluation.cards), colour=colour))
+        print(render(path.name, evaluation.response().to_json()["cards"], colour=colour))
         print()
     return 0
 

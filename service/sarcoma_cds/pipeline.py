@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
+from sarcoma_cds.cards.examples import run_examples
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
+from sarcoma_cds.cds_hooks.cards import Card, CdsResponse
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.fhir.prefetch import collect
@@ -24,10 +26,19 @@ __all__ = ["Engine", "Evaluation", "Evaluator", "RulesError"]
 
 @dataclass(frozen=True)
 class Evaluation:
-    cards: list[dict[str, Any]]  # JSON-ready CDS Hooks cards (no nulls, no empty values)
+    cards: list[Card]
     facts: dict[str, Any] = field(default_factory=dict)  # given directly (tests, fakes)
     data_gaps: list[str] = field(default_factory=list)
     profile: MetastaticProfile | None = None
+
+    def response(self) -> CdsResponse:
+        """The CDS Hooks answer; `.to_json()` is what goes on the wire."""
+        return CdsResponse(cards=self.cards)
+
+    def cards_json(self) -> list[dict[str, Any]]:
+        """The cards exactly as the EHR receives them."""
+        cards: list[dict[str, Any]] = self.response().to_json()["cards"]
+        return cards
 
     def facts_json(self) -> dict[str, Any]:
         """The derived profile with every fact's evidence or reason; built only when asked
@@ -43,6 +54,18 @@ def parameters(settings: Settings) -> ClinicalParameters:
         tfi_favourable_months=settings.tfi_favourable_months,
         imaging_recent_days=settings.imaging_recent_days,
     )
+
+
+def _check_dictionary(rules: RuleSet, params: ClinicalParameters) -> None:
+    """The rules folder's fact dictionary names exactly the facts the code derives (an empty
+    record derives every fact, all unknown)."""
+    try:
+        derive_profile(collect("start-up", {}), rules.valuesets, params, _ANY_DAY, rules.facts)
+    except RuntimeError as exc:
+        raise RulesError(f"{rules.folder / 'facts.yaml'}: {exc}") from exc
+
+
+_ANY_DAY = date(2025, 1, 1)  # the start-up check needs a day; an empty record ignores it
 
 
 class Evaluator(Protocol):
@@ -73,7 +96,14 @@ class Engine:
             validate_orders(rules.rules)
         except OrderTemplateError as exc:
             raise RulesError(str(exc)) from exc
-        return cls(settings=settings, rules=rules, params=parameters(settings))
+        params = parameters(settings)
+        _check_dictionary(rules, params)
+        if failures := run_examples(rules):
+            raise RulesError(
+                f"{rules.folder / 'rules'}: {len(failures)} inline example(s) fail: "
+                + "; ".join(failures[:5])
+            )
+        return cls(settings=settings, rules=rules, params=params)
 
     def profile(
         self,
@@ -84,7 +114,7 @@ class Engine:
     ) -> MetastaticProfile:
         record = collect(patient_id, prefetch)
         record.gaps[:0] = list(gaps)
-        return derive_profile(record, self.rules.valuesets, self.params, today)
+        return derive_profile(record, self.rules.valuesets, self.params, today, self.rules.facts)
 
     def evaluate(
         self,

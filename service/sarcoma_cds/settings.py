@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sarcoma_cds.paths import default_rules_dir
-from sarcoma_cds.security.algorithms import check_algorithms
+from sarcoma_cds.values.jws import check_algorithms
 
 
 class UnsafeSettingsError(ValueError):

@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from sarcoma_cds.cards.builder import build_card, build_cards, scope_of
+from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Fact
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import RuleFile
 
@@ -45,14 +46,15 @@ examples:
 
 
 def profile(**facts: Fact) -> MetastaticProfile:
-    base = {n: Fact.unknown(f"{n} missing") for n in FACT_KINDS}
+    base = {n: Fact.unknown(f"{n} missing") for n in default_dictionary()}
     base.update(facts)
     return MetastaticProfile(facts=base, data_gaps=(), unconfirmed=())
 
 
 def card(ruleset: RuleSet, **facts: Fact) -> dict[str, Any] | None:
     rule = RuleFile.model_validate(RULE)
-    return build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    built = build_card(rule, profile(**facts), ruleset.recommendations, "p1", "h1")
+    return built.to_json() if built else None
 
 
 def test_unknown_statement_says_what_is_missing(ruleset: RuleSet) -> None:

@@ -15,7 +15,7 @@ NON_CONSENSUS = {"3.2", "5.5", "10.2"}
 
 
 def all_cards(example_results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(f, c) for f, ev in example_results.items() for c in ev.cards]
+    return [(f, c) for f, ev in example_results.items() for c in ev.cards_json()]
 
 
 def empty_values(value: Any, path: str = "$") -> list[str]:
@@ -47,17 +47,17 @@ def test_required_fields_and_json_hygiene(example_results: dict[str, Any]) -> No
 
 def test_one_card_per_topic_and_unique_uuids(example_results: dict[str, Any]) -> None:
     for name, ev in example_results.items():
-        topics = [c["extension"]["org.sarcoma-cds"]["topic"] for c in ev.cards]
+        topics = [c["extension"]["org.sarcoma-cds"]["topic"] for c in ev.cards_json()]
         assert len(topics) == len(set(topics)), name
-        assert len(ev.cards) <= 8
-        ids = [c["uuid"] for c in ev.cards]
-        ids += [s["uuid"] for c in ev.cards for s in c.get("suggestions", [])]
+        assert len(ev.cards_json()) <= 8
+        ids = [c["uuid"] for c in ev.cards_json()]
+        ids += [s["uuid"] for c in ev.cards_json() for s in c.get("suggestions", [])]
         assert len(ids) == len(set(ids)), name
 
 
 def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None:
     for name, ev in example_results.items():
-        for card in ev.cards:
+        for card in ev.cards_json():
             ext = card["extension"]["org.sarcoma-cds"]
             if ext["topic"] == "summary":
                 facts = ext["facts"]
@@ -90,7 +90,7 @@ def test_suggestions_are_valid_service_requests(example_results: dict[str, Any])
     seen = 0
     for name, ev in example_results.items():
         patient = load_example(manifest[name]["file"])["context"]["patientId"]
-        for card in ev.cards:
+        for card in ev.cards_json():
             if "suggestions" not in card:
                 continue
             assert card["selectionBehavior"] == "any"
@@ -137,8 +137,8 @@ def test_uuids_are_stable_for_a_hook_instance(engine: Any) -> None:
         request["prefetch"],
         date.fromisoformat(entry["today"]),
     )
-    first = engine.evaluate(*args, hook_instance="abc").cards
-    again = engine.evaluate(*args, hook_instance="abc").cards
-    other = engine.evaluate(*args, hook_instance="xyz").cards
+    first = engine.evaluate(*args, hook_instance="abc").cards_json()
+    again = engine.evaluate(*args, hook_instance="abc").cards_json()
+    other = engine.evaluate(*args, hook_instance="xyz").cards_json()
     assert [c["uuid"] for c in first] == [c["uuid"] for c in again]
     assert {c["uuid"] for c in first}.isdisjoint(c["uuid"] for c in other)

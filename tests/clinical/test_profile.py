@@ -23,9 +23,10 @@ from tests.clinical.conftest import (
     sct,
 )
 
+from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile, derive_profile
+from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
 
@@ -33,7 +34,7 @@ EXAMPLES = sorted((ROOT / "fhir-examples").glob("*.json"))
 
 
 def _assert_explained(p: MetastaticProfile) -> None:
-    assert set(p.facts) == set(FACT_KINDS)
+    assert set(p.facts) == set(default_dictionary())
     for name, fact in p.facts.items():
         if fact.state is not State.KNOWN:
             assert fact.reason, f"{name} is {fact.state} without a reason"

@@ -28,7 +28,7 @@ def test_expected_topics_recommendations_facts(
 ) -> None:
     evaluation = example_results[entry["file"]]
     expected = entry["expected"]
-    cards = {_topic(c): c for c in evaluation.cards}
+    cards = {_topic(c): c for c in evaluation.cards_json()}
     assert sorted(cards) == sorted(expected["topics"])
     for topic, recs in (expected.get("recommendations") or {}).items():
         cited = cards[topic]["extension"]["org.sarcoma-cds"].get("recommendations", [])
@@ -48,4 +48,4 @@ def test_response_snapshot(
 ) -> None:
     """Any change of wording is a reviewed diff: `pytest --snapshot-update` rewrites them."""
     evaluation = example_results[entry["file"]]
-    assert {"cards": evaluation.cards} == snapshot(extension_class=JSONSnapshotExtension)
+    assert {"cards": evaluation.cards_json()} == snapshot(extension_class=JSONSnapshotExtension)

@@ -83,3 +83,60 @@ def test_two_rule_files_for_one_topic_are_refused(tmp_path: Path) -> None:
 def test_missing_rules_folder(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="rules folder not found"):
         load_rules(tmp_path / "nowhere")
+
+
+def test_a_category_typo_in_a_real_rule_stops_start_up(tmp_path: Path) -> None:
+    """`equals: metachronus` used to load and silently drop recommendation 5.4 (issue 19)."""
+    folder = tmp_path / "rules-copy"
+    shutil.copytree(ROOT / "cql-free-rules", folder)
+    path = folder / "rules" / "treatment-pathway.yaml"
+    text = path.read_text()
+    assert "{fact: timing, equals: metachronous}" in text
+    path.write_text(
+        text.replace(
+            "{fact: timing, equals: metachronous}", "{fact: timing, equals: metachronus}", 1
+        )
+    )
+    from sarcoma_cds.pipeline import Engine
+
+    with pytest.raises(RulesError) as err:
+        Engine.load(Settings(rules_dir=folder))
+    message = str(err.value)
+    assert str(path) in message
+    assert "at statements.2.when.all.2.equals: 'metachronus' is not an allowed value" in message
+    assert "'metachronous'" in message and "'synchronous'" in message  # what is allowed
+
+
+def test_a_failing_inline_example_stops_start_up(tmp_path: Path) -> None:
+    folder = tmp_path / "rules-copy"
+    shutil.copytree(ROOT / "cql-free-rules", folder)
+    path = folder / "rules" / "follow-up.yaml"
+    text = path.read_text()
+    assert "      indicator: warning" in text  # an example's expectation
+    path.write_text(text.replace("      indicator: warning", "      indicator: critical"))
+    from sarcoma_cds.pipeline import Engine
+
+    with pytest.raises(RulesError, match=r"inline example\(s\) fail: follow-up: .*indicator"):
+        Engine.load(Settings(rules_dir=folder))
+
+
+def test_a_dictionary_out_of_step_with_the_code_stops_start_up(tmp_path: Path) -> None:
+    folder = tmp_path / "rules-copy"
+    shutil.copytree(ROOT / "cql-free-rules", folder)
+    facts = folder / "facts.yaml"
+    text = facts.read_text()
+    extra = "  invented_fact:\n    kind: bool\n    label: Invented\n    section: none\n"
+    facts.write_text(text + extra)
+    from sarcoma_cds.pipeline import Engine
+
+    with pytest.raises(RulesError, match=r"facts.yaml: profile facts out of sync.*invented_fact"):
+        Engine.load(Settings(rules_dir=folder))
+
+
+def test_an_invalid_dictionary_stops_start_up(tmp_path: Path) -> None:
+    folder = tmp_path / "rules-copy"
+    shutil.copytree(ROOT / "cql-free-rules", folder)
+    facts = folder / "facts.yaml"
+    facts.write_text(facts.read_text().replace("      synchronous:\n      metachronous:\n", ""))
+    with pytest.raises(RulesError, match=r"facts.yaml: at facts.timing: .*allowed values"):
+        load_rules(folder)

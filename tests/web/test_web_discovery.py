@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from sarcoma_cds.web.json_hygiene import find_violations
+from sarcoma_cds.cds_hooks.hygiene import find_violations
 
 
 def test_discovery_lists_the_patient_view_service(client: TestClient) -> None:

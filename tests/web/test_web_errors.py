@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import FEEDBACK_PATH, SERVICE_PATH, FakeEngine
 
+from sarcoma_cds.cds_hooks.hygiene import find_violations
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
-from sarcoma_cds.web.json_hygiene import find_violations
 
 
 def outcome(response: Any) -> list[dict[str, Any]]:

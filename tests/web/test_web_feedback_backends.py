@@ -15,15 +15,15 @@ from sqlalchemy import create_engine, text
 from tests.support.postgres import postgres_url  # noqa: F401  (a fixture, used by name)
 from web_fixtures import FEEDBACK_PATH, TODAY, FakeEngine, feedback_item
 
-from sarcoma_cds.settings import Settings
-from sarcoma_cds.web.app import create_app
-from sarcoma_cds.web.feedback_store import (
+from sarcoma_cds.cds_hooks.feedback import FeedbackItem
+from sarcoma_cds.feedback.store import (
     MIGRATIONS,
     FeedbackRecord,
     FeedbackStore,
     schema_version,
 )
-from sarcoma_cds.web.models import FeedbackItem
+from sarcoma_cds.settings import Settings
+from sarcoma_cds.web.app import create_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

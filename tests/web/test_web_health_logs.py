@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import SERVICE_PATH
 
-from sarcoma_cds.web.json_hygiene import find_violations
+from sarcoma_cds.cds_hooks.hygiene import find_violations
 from sarcoma_cds.web.logs import JsonFormatter
 
 
@@ -27,7 +27,7 @@ def test_healthz_and_readyz(client: TestClient) -> None:
 
 
 def test_readyz_is_503_when_the_feedback_store_is_gone(client: TestClient, db_path: Path) -> None:
-    client.app.state.feedback_store.close()  # type: ignore[attr-defined]
+    client.app.state.services.feedback_store.close()  # type: ignore[attr-defined]
     shutil.rmtree(db_path.parent)
 
     response = client.get("/readyz")

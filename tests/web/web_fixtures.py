@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL, SERVICE_ID
+from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.pipeline import Evaluation
 from sarcoma_cds.settings import Settings
 
@@ -43,7 +44,7 @@ class FakeEngine:
     """Answers every call with `cards` and records what it was given."""
 
     settings: Settings
-    cards: list[dict[str, Any]] = field(default_factory=lambda: [SAMPLE_CARD])
+    cards: list[Card] = field(default_factory=lambda: [Card.model_validate(SAMPLE_CARD)])
     facts: dict[str, Any] = field(default_factory=lambda: {"timing": {"state": "known"}})
     calls: list[EngineCall] = field(default_factory=list)
 

@@ -15,15 +15,16 @@ from typing import Any
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
 from sarcoma_cds.cards.orders import service_request
 from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
+from sarcoma_cds.cds_hooks.cards import Card
+from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.logic import TV, evaluate
 from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
-OVERRIDE_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/override-reason"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
 _RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -42,7 +43,7 @@ def build_cards(
     profile: MetastaticProfile,
     patient_id: str,
     hook_instance: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     scope = scope_of(profile)
     if scope is None:
         return []
@@ -70,7 +71,9 @@ class RuleResult:
     used: list[str]  # facts the card should show
 
 
-def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | None:
+def evaluate_rule(
+    rule: RuleFile, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None
+) -> RuleResult | None:
     """What a rule says about these facts, or None when its card stays silent."""
     gate = evaluate(rule.applies_when, facts)
     if gate.value is not TV.TRUE:
@@ -81,10 +84,10 @@ def evaluate_rule(rule: RuleFile, facts: Mapping[str, Fact]) -> RuleResult | Non
     for st in rule.statements:
         out = evaluate(st.when, facts)
         if out.value is TV.TRUE:
-            shown.append((st, fill(st.text, facts)))
+            shown.append((st, fill(st.text, facts, dictionary)))
             used += out.used
         elif out.value is TV.UNKNOWN and st.on_unknown:
-            needs.append((st, fill(st.on_unknown, facts), out.missing))
+            needs.append((st, fill(st.on_unknown, facts, dictionary), out.missing))
             used += list(out.missing)
     if not shown and not needs:
         return None
@@ -97,9 +100,9 @@ def build_card(
     recs: Mapping[str, Recommendation],
     patient_id: str,
     hook_instance: str | None = None,
-) -> dict[str, Any] | None:
-    facts = profile.facts
-    result = evaluate_rule(rule, facts)
+) -> Card | None:
+    facts, dictionary = profile.facts, profile.dictionary
+    result = evaluate_rule(rule, facts, dictionary)
     if result is None:
         return None
     shown, needs, used = result.shown, result.needs, result.used
@@ -117,7 +120,7 @@ def build_card(
     with_summary = [st for st, _ in shown if st.summary]
     with_summary.sort(key=lambda st: -_RANK[st.indicator or "info"])
     summary_tpl = (with_summary[0].summary if with_summary else None) or rule.summary
-    summary = _clip(fill(summary_tpl, facts))
+    summary = _clip(fill(summary_tpl, facts, dictionary))
 
     lines = [_cited(text, cite(st.recommendations, recs)) for st, text in shown]
     detail = [f"- {line}" for line in lines]
@@ -132,9 +135,9 @@ def build_card(
             detail += [f"- {u}" for u in profile.unconfirmed]
         if profile.data_gaps:
             detail += ["", "**Data gaps**"] + [f"- {g}" for g in profile.data_gaps]
-    names = [n for n in FACT_KINDS if n in set(used)]
+    names = [n for n in dictionary if n in set(used)]
     if names:
-        detail += ["", "**Derived facts**"] + [fact_line(n, facts[n]) for n in names]
+        detail += ["", "**Derived facts**"] + [fact_line(n, facts[n], dictionary) for n in names]
     if cited:
         detail += ["", "**Recommendations** (Ibero-American consensus, Cancers 2025;17:1295)"]
         detail += [recommendation_line(recs[r]) for r in cited]
@@ -188,7 +191,8 @@ def build_card(
             {"code": c.code, "system": c.system, "display": c.display}
             for c in rule.override_reasons
         ]
-    return card
+    # Built as JSON, checked once against the CDS Hooks card contract (a broken card raises).
+    return Card.model_validate(card)
 
 
 def _cited(text: str, citation: str) -> str:

@@ -7,61 +7,21 @@ reach consensus are labelled so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.clinical.profile import FACT_KINDS
-from sarcoma_cds.rules.loader import PLACEHOLDER
-from sarcoma_cds.rules.schema import Recommendation
-
-FACT_LABELS = {
-    "sts": "Soft tissue sarcoma",
-    "gist": "GIST",
-    "dfi_months": "Disease-free interval (months)",
-    "tfi_months": "Treatment-free interval (months)",
-    "asa_class": "ASA class",
-    "flr_needs_liver_workup": "FLR needs liver-function work-up",
-    "future_liver_remnant_percent": "Future liver remnant (%)",
-    "hcc_risk_factors": "HCC risk factors",
-    "long_dfi": "Long DFI",
-    "tfi_favourable": "Favourable TFI",
-    "flr_below_threshold": "FLR below 25 %",
-    "primary_site_retroperitoneal": "Retroperitoneal primary (RPS)",
-    "not_surgical_candidate": "Not a surgical candidate",
-    "recent_ct_abdomen": "Contrast CT abdomen done recently",
-    "recent_liver_mri": "Liver MRI done recently",
-    "recent_pet_ct": "FDG-PET/CT done recently",
-    "recent_brain_mri": "Brain MRI done recently",
-    "recent_spine_mri": "Spine MRI done recently",
-    "months_since_liver_metastasectomy": "Months since liver metastasectomy",
-    "last_surveillance_ct_date": "Last surveillance CT",
-    "last_liver_metastasectomy_date": "Last liver metastasectomy",
-    "followup_interval": "Follow-up interval",
-    "followup_next_due": "Next surveillance CT due",
-    "followup_overdue": "Surveillance overdue",
-    "liver_metastasis_confirmed": "Liver metastasis confirmed",
-    "ecog": "ECOG performance status",
-}
+from sarcoma_cds.rules.schema import PLACEHOLDER, Recommendation
 
 
-def fact_label(name: str) -> str:
-    return FACT_LABELS.get(name) or name.replace("_", " ").capitalize()
-
-
-HISTOLOGY_NAMES = {
-    "asps": "alveolar soft part sarcoma",
-    "ups": "undifferentiated pleomorphic sarcoma",
-    "other_sts": "soft tissue sarcoma",
-    "gist": "GIST",
-}
-
-
-def value_text(fact: Fact) -> str:
+def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
+    """A fact's value in words; a category value as the dictionary words it."""
     if fact.state is not State.KNOWN:
         return fact.state.value
     v = fact.value
-    if isinstance(v, str) and v in HISTOLOGY_NAMES:
-        return HISTOLOGY_NAMES[v]
+    if definition is not None and definition.kind == "category" and isinstance(v, str):
+        return definition.words(v)
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, tuple):
@@ -71,27 +31,32 @@ def value_text(fact: Fact) -> str:
     return str(v).replace("_", " ")
 
 
-def fill(template: str, facts: Mapping[str, Fact]) -> str:
-    def sub(m: object) -> str:
-        name, part = m[1], m[2]  # type: ignore[index]
-        fact = facts[name]
+def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None) -> str:
+    words = dictionary or default_dictionary()
+
+    def sub(m: re.Match[str]) -> str:
+        name, part = m[1], m[2]
+        fact, definition = facts[name], words[name]
+        text = value_text(fact, definition)
         if part == "note":
-            return fact.note or value_text(fact)
+            return fact.note or text
         if part == "reason":
-            return fact.reason or value_text(fact)
+            return fact.reason or text
         if part == "explain":
-            return (fact.note or value_text(fact)) if fact.known else (fact.reason or "unknown")
-        if not fact.known and FACT_KINDS.get(name) == "category":
+            return (fact.note or text) if fact.known else (fact.reason or "unknown")
+        if not fact.known and definition.kind == "category":
             return f"{name.replace('_', ' ')} {fact.state.value}"  # "timing indeterminate"
-        return value_text(fact)
+        return text
 
     return PLACEHOLDER.sub(sub, template)
 
 
-def fact_line(name: str, fact: Fact) -> str:
+def fact_line(name: str, fact: Fact, dictionary: FactDictionary | None = None) -> str:
     """`- **Timing**: metachronous — DFI 14 months (…) [Condition/a 2023-01-10; …]`"""
-    text = f"- **{fact_label(name)}**: {value_text(fact)}"
-    if fact.known and fact.note and fact.note != value_text(fact):
+    definition = (dictionary or default_dictionary())[name]
+    value = value_text(fact, definition)
+    text = f"- **{definition.label}**: {value}"
+    if fact.known and fact.note and fact.note != value:
         text += f" — {fact.note}"
     if not fact.known and fact.reason:
         text += f" — {fact.reason}"

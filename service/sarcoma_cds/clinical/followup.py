@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sarcoma_cds.clinical.dates import (
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.record import Proc
+from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
     parse_fhir_date,
     whole_months_between,
 )
-from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.record import Proc
 
 
 def interval_due(surgery: date, today: date) -> tuple[int, str]:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sarcoma_cds.clinical.dates import DateInterval, InvalidDate, parse_fhir_date
+from sarcoma_cds.values.dates import DateInterval, InvalidDate, parse_fhir_date
 from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import (

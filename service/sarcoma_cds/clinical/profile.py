@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
+from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
@@ -23,87 +24,13 @@ from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
 
-Kind = Literal["bool", "int", "float", "category", "date", "list", "text"]
-
-# Every fact, in display order, with its kind (rules are checked against this at start-up).
-FACT_KINDS: dict[str, Kind] = {
-    # scope
-    "sts": "bool",
-    "gist": "bool",
-    "metastatic": "bool",
-    "liver_metastasis_ever": "bool",
-    "liver_metastasis_current": "bool",
-    "liver_metastasis_confirmed": "bool",
-    # timing (2.1, 2.2, 3.1, 8.x, 9.1)
-    "primary_diagnosis_date": "date",
-    "first_metastasis_date": "date",
-    "first_liver_metastasis_date": "date",
-    "dfi_months": "int",
-    "timing": "category",
-    "long_dfi": "bool",
-    "liver_recurrence": "bool",
-    "tfi_months": "int",
-    "tfi_favourable": "bool",
-    # burden (1.1, 1.2, 4.2, 5.x)
-    "metastatic_sites": "list",
-    "site_count": "int",
-    "diffuse_involvement": "bool",
-    "lesion_count": "int",
-    "oligometastatic": "bool",
-    "liver_only": "bool",
-    "liver_and_lung_only": "bool",
-    "largest_liver_lesion_mm": "float",
-    "subcentimetre_lesion": "bool",
-    "large_lesion": "bool",
-    "bilobar": "bool",
-    "central_location": "bool",
-    "vascular_involvement": "bool",
-    # tumour
-    "histology": "category",
-    "primary_site_retroperitoneal": "bool",
-    "intra_abdominal_primary": "bool",
-    # treatment
-    "primary_resected": "bool",
-    "prior_liver_resections": "int",
-    "prior_abdominal_surgeries": "int",
-    "systemic_therapy_received": "bool",
-    "on_systemic_therapy": "bool",
-    "systemic_therapy_planned": "bool",
-    "adjuvant_after_first_liver_resection": "bool",
-    "response_to_systemic_therapy": "category",
-    "response_at_least_stable": "bool",
-    # patient (7.1, 7.2, 10.1, 3.1)
-    "ecog": "int",
-    "karnofsky": "int",
-    "asa_class": "int",
-    "good_performance_status": "bool",
-    "not_surgical_candidate": "bool",
-    "future_liver_remnant_percent": "float",
-    "flr_below_threshold": "bool",
-    "flr_needs_liver_workup": "bool",
-    "hcc_risk_factors": "bool",
-    "colorectal_cancer_history": "bool",
-    # follow-up (13.1)
-    "last_liver_metastasectomy_date": "date",
-    "last_surveillance_ct_date": "date",
-    "months_since_liver_metastasectomy": "int",
-    "followup_interval": "text",
-    "followup_next_due": "date",
-    "followup_overdue": "bool",
-    # imaging already done (4.x)
-    "recent_ct_abdomen": "bool",
-    "recent_liver_mri": "bool",
-    "recent_pet_ct": "bool",
-    "recent_brain_mri": "bool",
-    "recent_spine_mri": "bool",
-}
-
 
 @dataclass(frozen=True)
 class MetastaticProfile:
     facts: dict[str, Fact]
     data_gaps: tuple[str, ...]
     unconfirmed: tuple[str, ...]  # unconfirmed diagnoses the profile rests on, named
+    dictionary: FactDictionary = field(default_factory=default_dictionary)
 
     def __getitem__(self, name: str) -> Fact:
         return self.facts[name]
@@ -112,8 +39,8 @@ class MetastaticProfile:
         """The profile for the summary card's extension: no nulls; unknown numbers and dates
         omitted, unknown categories and booleans "unknown" / "indeterminate"."""
         out: dict[str, Any] = {}
-        for name, kind in FACT_KINDS.items():
-            fact = self.facts[name]
+        for name, definition in self.dictionary.items():
+            kind, fact = definition.kind, self.facts[name]
             if fact.state is not State.KNOWN:
                 if kind in ("bool", "category"):
                     out[name] = fact.state.value
@@ -134,7 +61,7 @@ class MetastaticProfile:
 
     def detailed(self) -> dict[str, Any]:
         """Every fact with its state, evidence and reason (the `facts` CLI)."""
-        out: dict[str, Any] = {name: self.facts[name].as_json() for name in FACT_KINDS}
+        out: dict[str, Any] = {name: self.facts[name].as_json() for name in self.dictionary}
         if self.data_gaps:
             out["data_gaps"] = list(self.data_gaps)
         if self.unconfirmed:
@@ -143,8 +70,14 @@ class MetastaticProfile:
 
 
 def derive_profile(
-    patient: PatientRecord, vs: ValueSets, params: ClinicalParameters, today: date
+    patient: PatientRecord,
+    vs: ValueSets,
+    params: ClinicalParameters,
+    today: date,
+    dictionary: FactDictionary | None = None,
 ) -> MetastaticProfile:
+    """The facts of `dictionary` (default: the one shipped with the code) for one patient."""
+    facts = dictionary if dictionary is not None else default_dictionary()
     rec = Record(patient, today, vs)
     tumour = derive_tumour(rec, vs)
     liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
@@ -167,14 +100,30 @@ def derive_profile(
     f.update(
         derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)
     )
-    missing = set(FACT_KINDS) - set(f)
-    extra = set(f) - set(FACT_KINDS)
-    if missing or extra:  # a programming error, caught by every test
-        raise RuntimeError(f"profile facts out of sync: missing {missing}, extra {extra}")
+    check_against_dictionary(f, facts)
     unconfirmed = tuple(
         sorted({f"{d.label()} ({d.ref})" for d in tumour.primaries + mets if d.unconfirmed})
     )
-    return MetastaticProfile(facts=f, data_gaps=tuple(rec.gaps), unconfirmed=unconfirmed)
+    return MetastaticProfile(
+        facts=f, data_gaps=tuple(rec.gaps), unconfirmed=unconfirmed, dictionary=facts
+    )
+
+
+def check_against_dictionary(f: dict[str, Fact], dictionary: FactDictionary) -> None:
+    """Exactly the dictionary's facts, and every category value one it allows: a programming
+    error otherwise, caught by every test (and at start-up, see `pipeline.Engine.load`)."""
+    missing = set(dictionary) - set(f)
+    extra = set(f) - set(dictionary)
+    if missing or extra:
+        raise RuntimeError(f"profile facts out of sync: missing {missing}, extra {extra}")
+    for name, definition in dictionary.items():
+        value = f[name].value
+        if (
+            definition.kind == "category"
+            and f[name].known
+            and value not in dictionary.allowed(name)
+        ):
+            raise RuntimeError(f"fact {name!r} derived {value!r}, not in the fact dictionary")
 
 
 def _done_latest(p: Proc) -> date:

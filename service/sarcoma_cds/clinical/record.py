@@ -11,14 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sarcoma_cds.clinical.codes import canonical_system, normalise_code
-from sarcoma_cds.clinical.dates import (
-    DateInterval,
-    InvalidDate,
-    age_to_interval,
-    parse_fhir_date,
-    parse_text_date,
-    span,
-)
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
 from sarcoma_cds.fhir.prefetch import MEDICATION_KEYS, PatientRecord
@@ -34,6 +26,14 @@ from sarcoma_cds.fhir.projection import (
     Quantity,
 )
 from sarcoma_cds.fhir.references import ReferenceIndex
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    InvalidDate,
+    age_to_interval,
+    parse_fhir_date,
+    parse_text_date,
+    span,
+)
 
 ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 HISTOLOGY_EXT = (

@@ -5,16 +5,16 @@ clinical-logic §1.3; recommendations 2.1, 2.2.
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import (
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Dx, earliest_of
+from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
     months_range,
     months_text,
     within_months,
 )
-from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, earliest_of
 
 
 def _dated(dxs: list[Dx]) -> list[Dx]:

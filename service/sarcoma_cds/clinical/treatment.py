@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.dates import DateInterval, months_range, months_text, within_months
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.values.dates import DateInterval, months_range, months_text, within_months
 
 LIVER_DIRECTED = ("liver-resection", "liver-ablation", "liver-embolisation", "liver-sbrt")
 

@@ -27,7 +27,7 @@ from pydantic import (
     ValidationError,
 )
 
-from sarcoma_cds.clinical.dates import DateInterval, parse_fhir_date
+from sarcoma_cds.values.dates import DateInterval, parse_fhir_date
 
 # No quantity this service reads is anywhere near this; beyond it a number is a data error.
 _MAX_MAGNITUDE = 1e9

@@ -7,20 +7,34 @@ runs with a broken rule would give wrong cards, which is worse than none.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sarcoma_cds.clinical.profile import FACT_KINDS, required_valuesets
+from sarcoma_cds.clinical.dictionary import (
+    FactDictionary,
+    FactDictionaryError,
+    default_dictionary,
+    load_fact_dictionary,
+)
+from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
-from sarcoma_cds.rules.logic import tests
-from sarcoma_cds.rules.schema import Condition, Recommendation, RecommendationsFile, RuleFile
+from sarcoma_cds.rules.logic import located_tests
+from sarcoma_cds.rules.schema import (
+    PLACEHOLDER,
+    Condition,
+    Recommendation,
+    RecommendationsFile,
+    RuleFile,
+    Test,
+)
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
-_BOOL_LABELS = {"yes", "no", "unknown", "indeterminate"}
+_BOOL_VALUES = {"yes", "no"}
+_STATE_LABELS = {"unknown", "indeterminate"}  # what `any_of` may name besides values
 _OPERATOR_KINDS: dict[str, set[str]] = {
     "is_": {"bool"},
     "equals": {"category", "text", "date"},
@@ -31,7 +45,7 @@ _OPERATOR_KINDS: dict[str, set[str]] = {
     "le": {"int", "float"},
     "contains": {"list"},
     "any_of": {"bool", "category"},
-    "known": set(FACT_KINDS.values()),
+    "known": {"bool", "int", "float", "category", "date", "list", "text"},
 }
 
 
@@ -48,6 +62,7 @@ class RuleSet:
     recommendations: dict[str, Recommendation]
     valuesets: ValueSets
     folder: Path
+    facts: FactDictionary
 
 
 def _read_yaml(path: Path) -> Any:
@@ -82,6 +97,10 @@ def load_rules(folder: Path) -> RuleSet:
     """Everything under `folder`: recommendations.yaml, valuesets/, rules/."""
     if not folder.is_dir():
         raise RulesError(f"{folder}: rules folder not found (setting SARCOMA_CDS_RULES_DIR)")
+    try:
+        facts = load_fact_dictionary(folder / "facts.yaml")
+    except FactDictionaryError as exc:
+        raise RulesError(str(exc)) from exc
     recs = load_recommendations(folder / "recommendations.yaml")
     try:
         valuesets = ValueSets.load_dir(folder / "valuesets")
@@ -91,7 +110,7 @@ def load_rules(folder: Path) -> RuleSet:
     rule_files = sorted((folder / "rules").glob("*.yaml"))
     if not rule_files:
         raise RulesError(f"{folder / 'rules'}: no rule files (*.yaml)")
-    rules = [load_rule_file(p, recs) for p in rule_files]
+    rules = [load_rule_file(p, recs, facts) for p in rule_files]
     topics = [r.topic for r in rules]
     dupes = sorted({t for t in topics if topics.count(t) > 1})
     if dupes:
@@ -101,51 +120,115 @@ def load_rules(folder: Path) -> RuleSet:
         recommendations=recs,
         valuesets=valuesets,
         folder=folder,
+        facts=facts,
     )
 
 
-def load_rule_file(path: Path, recs: dict[str, Recommendation]) -> RuleFile:
+def load_rule_file(
+    path: Path, recs: dict[str, Recommendation], facts: FactDictionary | None = None
+) -> RuleFile:
     rule = _validate(RuleFile, _read_yaml(path), path)
     if rule.id != path.stem:
         raise RulesError(f"{path}: at id: {rule.id!r} differs from the file name {path.stem!r}")
-    check_rule(rule, recs, path)
+    check_rule(rule, recs, path, facts)
     return rule
 
 
-def check_rule(rule: RuleFile, recs: dict[str, Recommendation], path: Path) -> None:
-    """Cross-references the schema cannot see: facts, operators, recommendations, templates."""
+def check_rule(
+    rule: RuleFile,
+    recs: dict[str, Recommendation],
+    path: Path,
+    facts: FactDictionary | None = None,
+) -> None:
+    """Cross-references the schema cannot see: facts, operators, category values,
+    recommendations, templates, examples. Raises RulesError naming file, path and problem."""
+    dictionary = facts if facts is not None else default_dictionary()
+    try:
+        _check_recommendations(rule, recs)
+        _check_conditions(rule, dictionary)
+        _check_unique_ids(rule)
+        _check_texts(rule, dictionary)
+        _check_examples(rule, dictionary)
+    except _Problem as p:
+        raise RulesError(f"{path}: at {p.where}: {p.problem}") from None
 
-    def fail(where: str, problem: str) -> NoReturn:
-        raise RulesError(f"{path}: at {where}: {problem}")
 
+class _Problem(Exception):
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def _check_recommendations(rule: RuleFile, recs: dict[str, Recommendation]) -> None:
+    """Every listed recommendation exists and is cited; statements cite only listed ones."""
     cited = {r for st in rule.statements for r in st.recommendations}
     for i, rid in enumerate(rule.recommendations):
         if rid not in recs:
-            fail(f"recommendations.{i}", f"unknown recommendation {rid!r}")
+            raise _Problem(f"recommendations.{i}", f"unknown recommendation {rid!r}")
         if rid not in cited:
-            fail(f"recommendations.{i}", f"{rid!r} is listed but no statement cites it")
-    conditions: list[tuple[str, Condition | None]] = [("applies_when", rule.applies_when)]
-    conditions += [(f"statements.{i}.when", s.when) for i, s in enumerate(rule.statements)]
-    conditions += [(f"suggestions.{i}.when", s.when) for i, s in enumerate(rule.suggestions)]
-    for where, cond in conditions:
-        for t in tests(cond):
-            kind = FACT_KINDS.get(t.fact)
-            if kind is None:
-                fail(where, f"unknown fact {t.fact!r}")
-            op = t.operator
-            if kind not in _OPERATOR_KINDS[op]:
-                fail(where, f"operator '{op.rstrip('_')}' does not apply to {kind} fact {t.fact!r}")
-            if op == "any_of" and kind == "bool" and not set(t.any_of or ()) <= _BOOL_LABELS:
-                fail(where, f"any_of on {t.fact!r} takes {sorted(_BOOL_LABELS)}")
+            raise _Problem(f"recommendations.{i}", f"{rid!r} is listed but no statement cites it")
+    for i, s in enumerate(rule.statements):
+        for j, rid in enumerate(s.recommendations):
+            if rid not in rule.recommendations:
+                raise _Problem(
+                    f"statements.{i}.recommendations.{j}",
+                    f"{rid!r} is not in the rule's recommendations list",
+                )
+
+
+def _conditions(rule: RuleFile) -> list[tuple[str, Condition | None]]:
+    out: list[tuple[str, Condition | None]] = [("applies_when", rule.applies_when)]
+    out += [(f"statements.{i}.when", s.when) for i, s in enumerate(rule.statements)]
+    out += [(f"suggestions.{i}.when", s.when) for i, s in enumerate(rule.suggestions)]
+    return out
+
+
+def _check_conditions(rule: RuleFile, facts: FactDictionary) -> None:
+    for where, cond in _conditions(rule):
+        for at, t in located_tests(cond, where):
+            check_test(t, at, facts)
     for i, name in enumerate(rule.show_facts):
-        if name not in FACT_KINDS:
-            fail(f"show_facts.{i}", f"unknown fact {name!r}")
-    ids = [s.id for s in rule.statements]
-    if len(set(ids)) != len(ids):
-        fail("statements", "duplicate statement ids")
-    sug_ids = [s.id for s in rule.suggestions]
-    if len(set(sug_ids)) != len(sug_ids):
-        fail("suggestions", "duplicate suggestion ids")
+        if name not in facts:
+            raise _Problem(f"show_facts.{i}", f"unknown fact {name!r}")
+
+
+def check_test(t: Test, where: str, facts: FactDictionary) -> None:
+    """The fact exists, the operator fits its kind, and every value it names is allowed."""
+    kind = facts.kind(t.fact)
+    if kind is None:
+        raise _Problem(where, f"unknown fact {t.fact!r}")
+    op = t.operator
+    if kind not in _OPERATOR_KINDS[op]:
+        raise _Problem(
+            where, f"operator '{op.rstrip('_')}' does not apply to {kind} fact {t.fact!r}"
+        )
+    at = f"{where}.{op.rstrip('_')}"
+    if op == "any_of":
+        allowed = _STATE_LABELS | (_BOOL_VALUES if kind == "bool" else set(facts.allowed(t.fact)))
+        _check_values(t.fact, t.any_of or (), allowed, at)
+    elif kind == "category" and op in ("equals", "in_"):
+        values = (t.equals,) if op == "equals" else (t.in_ or ())
+        _check_values(t.fact, values, set(facts.allowed(t.fact)), at)
+
+
+def _check_values(fact: str, values: Iterable[str | None], allowed: set[str], where: str) -> None:
+    for v in values:
+        if v not in allowed:
+            raise _Problem(
+                where, f"{v!r} is not an allowed value of {fact!r} (allowed: {sorted(allowed)})"
+            )
+
+
+def _check_unique_ids(rule: RuleFile) -> None:
+    for what, ids in (
+        ("statements", [s.id for s in rule.statements]),
+        ("suggestions", [s.id for s in rule.suggestions]),
+    ):
+        if len(set(ids)) != len(ids):
+            raise _Problem(what, f"duplicate {what[:-1]} ids")
+
+
+def _texts(rule: RuleFile) -> list[tuple[str, str]]:
     texts = [("summary", rule.summary)]
     for i, s in enumerate(rule.statements):
         texts += [(f"statements.{i}.text", s.text)]
@@ -153,27 +236,36 @@ def check_rule(rule: RuleFile, recs: dict[str, Recommendation], path: Path) -> N
             texts += [(f"statements.{i}.on_unknown", s.on_unknown)]
         if s.summary:
             texts += [(f"statements.{i}.summary", s.summary)]
-        for j, rid in enumerate(s.recommendations):
-            if rid not in rule.recommendations:
-                fail(
-                    f"statements.{i}.recommendations.{j}",
-                    f"{rid!r} is not in the rule's recommendations list",
-                )
-    for where, text in texts:
+    return texts
+
+
+def _check_texts(rule: RuleFile, facts: FactDictionary) -> None:
+    """Placeholders name known facts; no raw HTML (cards are plain GitHub markdown)."""
+    for where, text in _texts(rule):
         for m in PLACEHOLDER.finditer(text):
-            if m[1] not in FACT_KINDS:
-                fail(where, f"template names unknown fact {m[1]!r}")
+            if m[1] not in facts:
+                raise _Problem(where, f"template names unknown fact {m[1]!r}")
         if "<" in text and re.search(r"<[a-zA-Z/]", text):
-            fail(where, "raw HTML is not allowed in card text (plain GitHub markdown only)")
+            raise _Problem(
+                where, "raw HTML is not allowed in card text (plain GitHub markdown only)"
+            )
+
+
+def _check_examples(rule: RuleFile, facts: FactDictionary) -> None:
+    """Examples name known facts with allowed values, and known statements and suggestions."""
+    ids = {s.id for s in rule.statements}
+    sug_ids = {s.id for s in rule.suggestions}
     for i, ex in enumerate(rule.examples):
-        for name in ex.facts:
-            if name not in FACT_KINDS:
-                fail(f"examples.{i}.facts", f"unknown fact {name!r}")
-        for sid in (
-            ex.expect.statements + ex.expect.unknown_statements + ex.expect.absent_statements
-        ):
+        for name, value in ex.facts.items():
+            if name not in facts:
+                raise _Problem(f"examples.{i}.facts", f"unknown fact {name!r}")
+            if facts.kind(name) == "category" and isinstance(value, str):
+                allowed = _STATE_LABELS | set(facts.allowed(name))
+                _check_values(name, (value,), allowed, f"examples.{i}.facts.{name}")
+        exp = ex.expect
+        for sid in exp.statements + exp.unknown_statements + exp.absent_statements:
             if sid not in ids:
-                fail(f"examples.{i}.expect", f"unknown statement {sid!r}")
-        for sid in ex.expect.suggestions or ():
+                raise _Problem(f"examples.{i}.expect", f"unknown statement {sid!r}")
+        for sid in exp.suggestions or ():
             if sid not in sug_ids:
-                fail(f"examples.{i}.expect.suggestions", f"unknown suggestion {sid!r}")
+                raise _Problem(f"examples.{i}.expect.suggestions", f"unknown suggestion {sid!r}")

@@ -110,11 +110,13 @@ def fact_names(cond: Condition | None) -> list[str]:
     return [n for c in (cond.all if isinstance(cond, All) else cond.any) for n in fact_names(c)]
 
 
-def tests(cond: Condition | None) -> list[Test]:
+def located_tests(cond: Condition | None, where: str) -> list[tuple[str, Test]]:
+    """Every test with its path inside the rule file ("statements.3.when.all.1")."""
     if cond is None:
         return []
     if isinstance(cond, Test):
-        return [cond]
+        return [(where, cond)]
     if isinstance(cond, Not):
-        return tests(cond.not_)
-    return [t for c in (cond.all if isinstance(cond, All) else cond.any) for t in tests(c)]
+        return located_tests(cond.not_, f"{where}.not")
+    key, parts = ("all", cond.all) if isinstance(cond, All) else ("any", cond.any)
+    return [lt for i, c in enumerate(parts) for lt in located_tests(c, f"{where}.{key}.{i}")]

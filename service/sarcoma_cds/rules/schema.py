@@ -4,6 +4,7 @@ nothing in a rule file is ever evaluated as code."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -11,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 Scalar = bool | int | float | str
+# A fact placeholder in card text: `{fact}` or `{fact.note|reason|explain|value}`.
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
 TruthLabel = Literal["yes", "no", "unknown", "indeterminate"]
 
 

@@ -14,7 +14,7 @@ import httpx
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from sarcoma_cds.security.algorithms import ASYMMETRIC_ALGORITHMS
+from sarcoma_cds.values.jws import ASYMMETRIC_ALGORITHMS
 
 logger = logging.getLogger(__name__)
 

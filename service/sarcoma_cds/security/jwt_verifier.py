@@ -16,7 +16,6 @@ import httpx
 from jwt import PyJWK, PyJWS
 from jwt.exceptions import InvalidTokenError, PyJWTError
 
-from sarcoma_cds.security.algorithms import check_algorithms
 from sarcoma_cds.security.base import AuthenticationError
 from sarcoma_cds.security.jwks import RemoteJwksCache
 from sarcoma_cds.security.key_resolver import KeyResolver
@@ -27,6 +26,7 @@ from sarcoma_cds.security.trusted_clients import (
     load_trusted_clients,
 )
 from sarcoma_cds.settings import Settings
+from sarcoma_cds.values.jws import check_algorithms
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_ID_CHARS = 256

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sarcoma_cds import SERVICE_ID
+from sarcoma_cds.cds_hooks.request import PATIENT_VIEW
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
-from sarcoma_cds.web.models import PATIENT_VIEW
 
 SERVICE_DESCRIPTION: dict[str, Any] = {
     "hook": PATIENT_VIEW,

@@ -16,6 +16,7 @@ from typing import Any, Final
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
 
 from sarcoma_cds.fhir.fetch import FailureKind
 
@@ -95,6 +96,13 @@ class Metrics:
 
     def record_authentication_failure(self, endpoint: str | None) -> None:
         self.authentication_failures.labels(endpoint=endpoint or UNMATCHED_ENDPOINT).inc()
+
+
+def route_template(request: Request) -> str | None:
+    """The matched route template (bounded label values), not the raw path."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
 
 
 def card_topic(card: Mapping[str, Any]) -> str:

@@ -13,7 +13,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from sarcoma_cds import SERVICE_ID, __version__
-from sarcoma_cds.web.models import FeedbackRequest, ServiceRequest
+from sarcoma_cds.cds_hooks.feedback import FeedbackRequest
+from sarcoma_cds.cds_hooks.request import ServiceRequest
 
 SERVICE_PATH = "/cds-services/{service_id}"
 FEEDBACK_PATH = "/cds-services/{service_id}/feedback"

@@ -14,7 +14,7 @@ import uuid
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sarcoma_cds.web.errors import INTERNAL_ERROR, operation_outcome
+from sarcoma_cds.cds_hooks.problems import INTERNAL_ERROR, operation_outcome
 
 logger = logging.getLogger("sarcoma_cds.web.access")
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from sarcoma_cds.cards.builder import build_card, evaluate_rule
+from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact, FactValue
-from sarcoma_cds.clinical.profile import FACT_KINDS, MetastaticProfile
+from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Example, RuleFile, Scalar
 
 
-def fact_from(name: str, value: Scalar | list[str]) -> Fact:
+def fact_from(name: str, value: Scalar | list[str], dictionary: FactDictionary) -> Fact:
     """An example's fact: "yes"/"no" for booleans, "unknown"/"indeterminate", or a value."""
-    kind = FACT_KINDS[name]
+    kind = dictionary[name].kind
     if value in ("unknown", "indeterminate") and kind != "text":
         make = Fact.unknown if value == "unknown" else Fact.indeterminate
         return make(f"{name} is {value} in this example")
@@ -21,17 +22,17 @@ def fact_from(name: str, value: Scalar | list[str]) -> Fact:
     return Fact.of(v)
 
 
-def example_profile(example: Example) -> MetastaticProfile:
+def example_profile(example: Example, dictionary: FactDictionary) -> MetastaticProfile:
     """Facts not listed in the example are unknown."""
-    facts = {n: Fact.unknown(f"{n} is not given in this example") for n in FACT_KINDS}
-    facts.update({n: fact_from(n, v) for n, v in example.facts.items()})
-    return MetastaticProfile(facts=facts, data_gaps=(), unconfirmed=())
+    facts = {n: Fact.unknown(f"{n} is not given in this example") for n in dictionary}
+    facts.update({n: fact_from(n, v, dictionary) for n, v in example.facts.items()})
+    return MetastaticProfile(facts=facts, data_gaps=(), unconfirmed=(), dictionary=dictionary)
 
 
 def check_example(rule: RuleFile, example: Example, rules: RuleSet) -> list[str]:
     """The ways the card differs from what the example expects (empty: it passes)."""
-    profile = example_profile(example)
-    result = evaluate_rule(rule, profile.facts)
+    profile = example_profile(example, rules.facts)
+    result = evaluate_rule(rule, profile.facts, rules.facts)
     card = build_card(rule, profile, rules.recommendations, "example-patient", "example")
     exp = example.expect
     if (card is not None) is not exp.fires:
@@ -47,15 +48,15 @@ def check_example(rule: RuleFile, example: Example, rules: RuleSet) -> list[str]
         problems.append(f"statements not shown as needing data: {sorted(missing)}")
     if present := set(exp.absent_statements) & (shown | needs):
         problems.append(f"statements that should be absent: {sorted(present)}")
-    if exp.indicator and card["indicator"] != exp.indicator:
-        problems.append(f"indicator {card['indicator']}, expected {exp.indicator}")
+    if exp.indicator and card.indicator != exp.indicator:
+        problems.append(f"indicator {card.indicator}, expected {exp.indicator}")
     if exp.suggestions is not None:
-        got = [s["label"] for s in card.get("suggestions", [])]
+        got = [s.label for s in card.suggestions or ()]
         want = [s.label for s in rule.suggestions if s.id in exp.suggestions]
         if got != want:
             problems.append(f"suggestions {got}, expected {want}")
-    if exp.summary_contains and exp.summary_contains not in card["summary"]:
-        problems.append(f"summary {card['summary']!r} lacks {exp.summary_contains!r}")
+    if exp.summary_contains and exp.summary_contains not in card.summary:
+        problems.append(f"summary {card.summary!r} lacks {exp.summary_contains!r}")
     return problems
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sarcoma_cds.clinical.dates import (
+from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
     add_months,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sarcoma_cds.web.json_hygiene import find_violations, prune
+from sarcoma_cds.cds_hooks.hygiene import find_violations, prune
 
 
 def test_empty_cards_is_the_one_allowed_empty_value() -> None:

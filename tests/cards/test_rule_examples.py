@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.conftest import ROOT
 
-from sarcoma_cds.rules.examples import check_example
+from sarcoma_cds.cards.examples import check_example
 from sarcoma_cds.rules.loader import RuleSet, load_rules
 from sarcoma_cds.rules.schema import Example, RuleFile
 

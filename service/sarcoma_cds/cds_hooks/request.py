@@ -1,4 +1,4 @@
-"""CDS Hooks 2.0 request bodies: the service call and the feedback call.
+"""The CDS Hooks 2.0 service call (`POST /cds-services/{id}`) and its validation.
 
 The client's JSON is not ours, so unknown fields are accepted (the spec lets clients extend).
 Checks that span fields run in `parse_*` so the error names the exact field.
@@ -7,12 +7,11 @@ Checks that span fields run in `parse_*` so the error names the exact field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sarcoma_cds.web.errors import Issue, ProblemError, problem_from_validation
+from sarcoma_cds.cds_hooks.problems import Issue, ProblemError, problem_from_validation
 
 PATIENT_VIEW = "patient-view"
 
@@ -20,11 +19,13 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 HttpUrl = Annotated[str, Field(min_length=8, pattern=r"^https?://\S+$")]
 
 
-class _ClientModel(BaseModel):
+class ClientModel(BaseModel):
+    """JSON the client wrote: unknown fields accepted, nothing changed after parsing."""
+
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class FhirAuthorization(_ClientModel):
+class FhirAuthorization(ClientModel):
     access_token: str = Field(min_length=1, repr=False)  # never in reprs, logs or errors
     token_type: Literal["Bearer"]
     expires_in: int = Field(ge=0)
@@ -33,7 +34,7 @@ class FhirAuthorization(_ClientModel):
     patient: NonEmpty | None = None
 
 
-class Context(_ClientModel):
+class Context(ClientModel):
     # Optional here so a call for another hook is answered "wrong hook", not "missing patient".
     userId: NonEmpty | None = None  # CDS Hooks field names are camelCase
     patientId: NonEmpty | None = None
@@ -45,7 +46,7 @@ class Context(_ClientModel):
 PrefetchValue = dict[str, Any] | None
 
 
-class ServiceRequest(_ClientModel):
+class ServiceRequest(ClientModel):
     hook: NonEmpty
     hookInstance: NonEmpty
     fhirServer: HttpUrl | None = None
@@ -96,54 +97,3 @@ def parse_service_request(body: Any) -> PatientViewCall:
     if issues:
         raise ProblemError(400, issues)
     return PatientViewCall(request, request.context.patientId, request.context.userId, prefetch)
-
-
-class AcceptedSuggestion(_ClientModel):
-    id: NonEmpty
-
-
-class Coding(_ClientModel):
-    code: NonEmpty
-    system: NonEmpty | None = None
-    display: NonEmpty | None = None
-
-
-class OverrideReason(_ClientModel):
-    reason: Coding | None = None
-    userComment: NonEmpty | None = None
-
-
-class FeedbackItem(_ClientModel):
-    card: NonEmpty  # the card's uuid
-    outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[AcceptedSuggestion] | None = None
-    overrideReason: OverrideReason | None = None
-    outcomeTimestamp: AwareDatetime  # ISO 8601; the spec says UTC
-
-    @property
-    def outcome_timestamp_utc(self) -> str:
-        """One spelling per instant, so a repeat is recognised whatever offset it was sent in."""
-        return self.outcomeTimestamp.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-class FeedbackRequest(_ClientModel):
-    feedback: list[FeedbackItem] = Field(min_length=1)
-
-
-def parse_feedback(body: Any) -> FeedbackRequest:
-    """Validate a feedback call; raise ProblemError (400) naming the offending field."""
-    try:
-        request = FeedbackRequest.model_validate(body)
-    except ValidationError as exc:
-        raise problem_from_validation(exc) from None
-    issues: list[Issue] = []
-    for index, item in enumerate(request.feedback):
-        if item.outcome == "overridden" and item.acceptedSuggestions:
-            path = f"feedback[{index}].acceptedSuggestions"
-            issues.append(Issue("invalid", f"{path}: not allowed when overridden", (path,)))
-        if item.outcome == "accepted" and item.overrideReason is not None:
-            path = f"feedback[{index}].overrideReason"
-            issues.append(Issue("invalid", f"{path}: only allowed when overridden", (path,)))
-    if issues:
-        raise ProblemError(400, issues)
-    return request

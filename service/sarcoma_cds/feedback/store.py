@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from sarcoma_cds.web.models import FeedbackItem
+from sarcoma_cds.cds_hooks.feedback import FeedbackItem
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -1,0 +1,1 @@
+"""What clinicians did with the cards (CDS Hooks feedback), kept in a SQL database."""

@@ -1,0 +1,63 @@
+"""What the routes use, built once per app by `create_app` and reached through `Depends`.
+
+One typed object on `app.state` instead of a closure: routes live in their own modules
+(`cds_routes`, `ops_routes`) and tests can still pass a fake engine, authenticator or "today".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+
+from sarcoma_cds.feedback.store import FeedbackStore
+from sarcoma_cds.fhir.fetch import FhirFetcher
+from sarcoma_cds.pipeline import Evaluator
+from sarcoma_cds.security.base import Authenticator
+from sarcoma_cds.settings import Settings
+from sarcoma_cds.web.metrics import Metrics
+
+
+def _evaluation_limiter() -> anyio.CapacityLimiter:
+    # Evaluation is CPU-bound and holds the GIL: more than two at once per worker adds memory
+    # and latency, not throughput; the rest wait on the event loop.
+    return anyio.CapacityLimiter(2)
+
+
+def _body_limiter() -> anyio.CapacityLimiter:
+    # A parsed 1,000-resource chart takes megabytes: hold only a few at once per worker
+    # (fetches for missing prefetch wait inside).
+    return anyio.CapacityLimiter(4)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    evaluator: Evaluator
+    authenticator: Authenticator | None  # None only in development mode
+    feedback_store: FeedbackStore
+    fetcher: FhirFetcher
+    metrics: Metrics
+    today: Callable[[], date]
+    evaluations: anyio.CapacityLimiter = field(default_factory=_evaluation_limiter)
+    in_flight: anyio.CapacityLimiter = field(default_factory=_body_limiter)
+
+    @property
+    def public_url(self) -> str:
+        return (self.settings.public_url or "").rstrip("/")
+
+    def install(self, app: FastAPI) -> None:
+        app.state.services = self
+
+
+def get_services(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services), "create_app installs the services"
+    return services
+
+
+AppServices = Annotated[Services, Depends(get_services)]

@@ -17,7 +17,7 @@ from sarcoma_cds.cards.orders import service_request
 from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
 from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.clinical.dictionary import FactDictionary
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.logic import TV, evaluate
@@ -30,12 +30,24 @@ _RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 def scope_of(profile: MetastaticProfile) -> str | None:
-    """Which rules apply: `gist`, `sts-liver`, or none (no STS, or no liver metastasis ever)."""
-    if not profile["liver_metastasis_ever"].is_yes:
-        return None
-    if profile["gist"].is_yes:
+    """Which rules apply: `gist`, `sts-liver`, `data-quality` (the record suggests STS and liver
+    disease but cannot settle either: clinical-logic §3, never silence where there is something
+    to see), or none (no STS, or no liver metastasis ever)."""
+    ever, sts = profile["liver_metastasis_ever"], profile["sts"]
+    if ever.is_yes and profile["gist"].is_yes:
         return "gist"
-    return "sts-liver" if profile["sts"].is_yes else None
+    if ever.is_yes and sts.is_yes:
+        return "sts-liver"
+    if profile["gist"].is_yes:
+        return None
+    if _open(ever) and _open(sts):
+        return "data-quality"
+    return None
+
+
+def _open(fact: Fact) -> bool:
+    """Yes, or data that exist but could not be read."""
+    return fact.is_yes or fact.state is State.INDETERMINATE
 
 
 def build_cards(
@@ -129,7 +141,7 @@ def build_card(
         for st, text, missing in needs:
             why = "; ".join(f.reason or name for name, f in missing.items())
             detail.append(f"- {_cited(text, cite(st.recommendations, recs))} Missing: {why}.")
-    if rule.topic == "summary":
+    if rule.topic in ("summary", "data-quality"):
         if profile.unconfirmed:
             detail += ["", "**Unconfirmed diagnoses** (counted, but to be confirmed)"]
             detail += [f"- {u}" for u in profile.unconfirmed]

@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sarcoma_cds.values.dates import DateInterval, InvalidDate, parse_fhir_date
 from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import (
@@ -31,6 +30,7 @@ from sarcoma_cds.fhir.projection import (
     Period,
 )
 from sarcoma_cds.fhir.references import ReferenceIndex
+from sarcoma_cds.values.dates import DateInterval, InvalidDate, parse_fhir_date
 
 # Agent names, only to notice an uncoded or unrecognised drug (never to count one).
 _AGENT_TEXT = re.compile(

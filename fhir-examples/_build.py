@@ -97,6 +97,7 @@ from _fhir import (
     Json,
     PatientFiles,
 )
+from _real import REAL
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-06-01"
@@ -1507,6 +1508,16 @@ def build() -> list[Json]:
         (HERE / name).write_text(text, encoding="utf-8")
         manifest.append(
             {"file": name, "today": entry["today"], "encoding": patient.encoding}
+            | {k: entry[k] for k in ("shows", "expected", "rationale")}
+        )
+    # Real-world shapes (issue 12), written as the sending systems write them (_real.py).
+    for number, (slug, encoding, real_fn) in enumerate(REAL, start=len(BUILDERS) + 1):
+        body, entry = real_fn()
+        name = f"{number:02d}-{slug}.json"
+        text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        (HERE / name).write_text(text, encoding="utf-8")
+        manifest.append(
+            {"file": name, "today": entry["today"], "encoding": encoding}
             | {k: entry[k] for k in ("shows", "expected", "rationale")}
         )
     header = (

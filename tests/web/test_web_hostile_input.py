@@ -58,7 +58,7 @@ def test_the_example_itself(real_client: TestClient, request_01: dict[str, Any])
     ],
     ids=["invalid-date", "code-as-string", "value-wrong-type", "period-number", "nulls"],
 )
-def test_a_broken_resource_is_skipped_and_named(
+def test_a_broken_element_is_named_and_the_rest_used(
     real_client: TestClient, request_01: dict[str, Any], broken: dict[str, Any]
 ) -> None:
     key = {"Condition": "conditions", "Observation": "observations", "Procedure": "procedures"}
@@ -71,9 +71,9 @@ def test_a_broken_resource_is_skipped_and_named(
     body = response.json()
     assert topics(body) == TOPICS  # the good data still gives every card
     detail = summary_detail(body)
-    if broken["id"] != "nulls":
-        assert f"{broken['resourceType']}/{broken['id']}" in detail
-        assert "malformed resource(s) skipped" in detail
+    # clinical-logic 1.1: the broken element is unknown and named; the resource is kept.
+    assert f"{broken['resourceType']}/{broken['id']}:" in detail
+    assert "unreadable element(s) read as unknown" in detail
 
 
 def test_unknown_resource_types_are_ignored(

@@ -189,7 +189,14 @@ def derive_burden(
         )
         for name in _SITE_FACTS:
             f[name] = Fact.unknown(reason, staged_ev)
-    lesions = _lesion_count(rec, vs, current)
+    lesions = (
+        _lesion_count(rec, vs, current)
+        if current or not staged.metastatic
+        else Fact.unknown(
+            "metastatic disease is recorded by staging or history only, without its lesions",
+            staged_ev,
+        )
+    )
     f["lesion_count"] = lesions
     f["oligometastatic"] = _oligometastatic(f, lesions, p)
     f.update(_sizes(rec, vs, p))

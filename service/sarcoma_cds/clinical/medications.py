@@ -167,6 +167,8 @@ def read_medications(
                     drug_label=label,
                 )
             )
+        elif agents.excludes_any(codings):
+            continue  # a GIST-only agent (imatinib): read, and known not to count
         elif antineoplastic.matches_any(codings):
             doubts.append(f"{name}: antineoplastic not in the sarcoma agent value set ({label})")
         elif text and _AGENT_TEXT.search(text) and not codings:

@@ -160,6 +160,16 @@ class ValueSet:
             return False
         return any(e.matches(canon, norm) for e in self.include)
 
+    def excludes_any(self, codings: Iterable[CodingLike]) -> bool:
+        """Is any coding explicitly excluded (known, and known not to belong)?"""
+        for c in codings:
+            canon = canonical_system(c.system)
+            if canon and c.code:
+                norm = normalise_code(canon, c.code)
+                if any(e.matches(canon, norm) for e in self.exclude):
+                    return True
+        return False
+
     def matches_any(self, codings: Iterable[CodingLike]) -> bool:
         return any(self.contains(c.system, c.code) for c in codings)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
 from sarcoma_cds.fhir.projection import (
     BodyStructure,
     Condition,
@@ -114,6 +115,24 @@ def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[st
     return out
 
 
+def resource_types_in(prefetch: Mapping[str, Any]) -> frozenset[str]:
+    """The resourceTypes present in the prefetch values (resources, Bundles, lists), cheaply."""
+    found: set[str] = set()
+    for value in prefetch.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if item.get("resourceType") == "Bundle" and isinstance(item.get("entry"), list):
+                for e in item["entry"]:
+                    res = e.get("resource") if isinstance(e, dict) else None
+                    if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
+                        found.add(res["resourceType"])
+            elif isinstance(item.get("resourceType"), str):
+                found.add(item["resourceType"])
+    return frozenset(found)
+
+
 def _subject(res: Resource) -> str | bool | None:
     """The patient reference of a resource; True for resources that belong to no patient."""
     if isinstance(res, Medication):
@@ -170,8 +189,16 @@ class _Collector:
                 self.rec.refs.add_contained(container, res)
 
 
+def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
+    """The keys sent, plus the template key of every resource type that arrived under another
+    key: an EHR that sends one Bundle with everything has supplied its Conditions."""
+    types = resource_types_in(prefetch)
+    by_type = {resource_type_of(t): k for k, t in PREFETCH_TEMPLATES.items()}
+    return frozenset(prefetch) | {by_type[t] for t in types if t in by_type}
+
+
 def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
-    rec = PatientRecord(patient_id=patient_id, supplied_keys=frozenset(prefetch))
+    rec = PatientRecord(patient_id=patient_id, supplied_keys=supplied_keys(prefetch))
     c = _Collector(rec)
     for key, value in prefetch.items():
         for full_url, raw in _entries(key, value, rec.gaps):
@@ -207,9 +234,9 @@ def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
     if other_patient:
         rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
     for key in ("conditions", "observations", "procedures"):
-        if key not in prefetch:
+        if key not in rec.supplied_keys:
             rec.gaps.append(f"no '{key}' were supplied")
-    if not any(k in prefetch for k in MEDICATION_KEYS):
+    if not any(k in rec.supplied_keys for k in MEDICATION_KEYS):
         rec.gaps.append("no medication resources were supplied")
     return rec
 

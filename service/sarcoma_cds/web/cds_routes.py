@@ -19,6 +19,7 @@ from sarcoma_cds.cds_hooks.feedback import parse_feedback
 from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
 from sarcoma_cds.feedback.store import FeedbackRecord
 from sarcoma_cds.fhir.fetch import FetchError
+from sarcoma_cds.fhir.prefetch import resource_types_in
 from sarcoma_cds.fhir.prefetch_templates import (
     PREFETCH_TEMPLATES,
     InvalidContextError,
@@ -74,7 +75,14 @@ async def complete_prefetch(
 ) -> tuple[dict[str, Any], list[str]]:
     """Fetch the keys the client left out (CDS Hooks 2.0 "FHIR Resource Access"); 412 when
     the required data cannot be obtained, a named gap when optional data cannot."""
-    missing = [key for key in PREFETCH_TEMPLATES if key not in call.prefetch]
+    # A key whose resource type already came under another key (one Bundle with everything) is
+    # not fetched again: resources are read by type, whatever key holds them.
+    present = resource_types_in(call.prefetch)
+    missing = [
+        key
+        for key in PREFETCH_TEMPLATES
+        if key not in call.prefetch and resource_type_of(PREFETCH_TEMPLATES[key]) not in present
+    ]
     if not missing:
         return call.prefetch, []
     auth = call.request.fhirAuthorization

@@ -41,30 +41,40 @@ def run(argv: list[str]) -> int:
     return 0  # not reached
 
 
-def _ensure_postgres() -> None:
-    """The PostgreSQL tests start a throwaway server from Debian's binaries; install them if
-    missing (root only: otherwise say how, and let those tests fail with the same message)."""
-    if any(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+# What some tests drive on the machine itself, from Debian: (package, file that shows it is there).
+_DEBIAN_PACKAGES = (
+    ("postgresql", "/usr/lib/postgresql/*/bin/pg_ctl"),  # the PostgreSQL feedback-store tests
+    ("chromium", "/usr/bin/chromium"),  # the browser tests, through Playwright
+    ("libjs-marked", "/usr/share/javascript/marked/marked.min.js"),  # markdown, as EHRs render it
+)
+
+
+def _ensure_debian_packages() -> None:
+    """Install the Debian packages the tests need if missing (root only: otherwise say how, and
+    let those tests fail with the same message). Never `playwright install`, which downloads a
+    browser build."""
+    missing = [pkg for pkg, marker in _DEBIAN_PACKAGES if not list(Path("/").glob(marker[1:]))]
+    if not missing:
         return
     if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("apt-get"):
         print(
-            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin; the postgres "
-            "tests will fail. Install them with: sudo apt-get install postgresql",
+            f"Not installed: {', '.join(missing)}; the tests that use them will fail. Install "
+            f"them with: sudo apt-get install {' '.join(missing)}",
             file=sys.stderr,
         )
         return
-    print("PostgreSQL server binaries not found: installing Debian's postgresql", flush=True)
+    print(f"Installing Debian's {', '.join(missing)}", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (
         ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
+        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
     ):
         print("+", " ".join(command), flush=True)
         subprocess.run(command, check=True, env=env)
 
 
 def test(argv: list[str]) -> int:
-    _ensure_postgres()
+    _ensure_debian_packages()
     _ensure_venv("test")
     steps: list[list[str | os.PathLike[str]]] = [
         [PY, "-m", "pytest", "-n", "2", "-q", *argv],

@@ -24,6 +24,12 @@ def load_manifest() -> list[dict[str, Any]]:
     return entries
 
 
+def card_topics(card: dict[str, Any]) -> list[str]:
+    """The topics a card gathers (a card may hold the sections of several rules)."""
+    ext = card["extension"]["org.sarcoma-cds"]
+    return [s["topic"] for s in ext.get("sections", [])] or [ext["topic"]]
+
+
 def load_example(name: str) -> dict[str, Any]:
     request: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
     return request

@@ -20,15 +20,14 @@ def render(title: str, cards: list[dict[str, Any]], colour: bool = True, width: 
         out.append("   (no cards: the consensus does not apply to this patient)")
     for card in cards:
         ind = card["indicator"]
-        topic = card["extension"]["org.sarcoma-cds"]["topic"]
+        ext = card["extension"]["org.sarcoma-cds"]
+        topic = " + ".join(s["topic"] for s in ext.get("sections", [])) or ext["topic"]
         out.append("")
         out.append(
             _c(f"[{ind.upper():7}]", _COLOURS[ind], colour) + " " + _c(card["summary"], "1", colour)
         )
         out.append(_c(f"          {topic} · {card['source']['label']}", "2", colour))
         for line in card.get("detail", "").splitlines():
-            if line.startswith("**Derived facts**") or line.startswith("**Recommendations**"):
-                break  # the demo shows the statements; the EHR shows the full detail
             plain = _BOLD.sub(lambda m: _c(m[1], "1", colour), line)
             for wrapped in textwrap.wrap(plain, width - 10, subsequent_indent="    ") or [""]:
                 out.append("          " + wrapped)

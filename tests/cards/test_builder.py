@@ -65,7 +65,7 @@ def test_unknown_statement_says_what_is_missing(ruleset: RuleSet) -> None:
     )
     assert c is not None
     assert "**Needs data**" in c["detail"]
-    assert "Re-resection needs a TFI over 12 months (9.1)." in c["detail"]
+    assert "Re-resection needs a TFI over 12 months (9.1 · V-B · 100%)." in c["detail"]
     assert "Missing: no dated cancer-directed treatment before the recurrence." in c["detail"]
     assert "Re-resection may be considered" not in c["detail"]
     assert c["summary"] == "Default summary"

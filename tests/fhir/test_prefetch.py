@@ -88,8 +88,8 @@ def test_broken_elements_are_named_and_unrecognisable_resources_skipped() -> Non
     skipped = next(g for g in rec.gaps if "unreadable resource(s) skipped" in g)
     assert skipped.startswith("1 unreadable resource(s) skipped ('conditions' entry without")
     elements = next(g for g in rec.gaps if "unreadable element(s)" in g)
-    assert "Condition/bad: onsetDateTime '2024-02-30'" in elements
-    assert "Condition/worse: code 'C78.7'" in elements
+    assert "onsetDateTime '2024-02-30' (Condition/bad)" in elements
+    assert "code 'C78.7' (Condition/worse)" in elements
 
 
 def test_non_resource_entries_are_named() -> None:
@@ -185,5 +185,5 @@ def test_a_broken_element_is_named_and_the_resource_kept() -> None:
     primary = condition("prim", cm("C49.4"), onset="not-a-date")
     rec = collect(PID, {"conditions": bundle([primary])})
     assert [c.id for c in rec.conditions] == ["prim"]
-    assert rec.unreadable == ["Condition/prim: onsetDateTime 'not-a-date'"]
+    assert rec.unreadable == ["onsetDateTime 'not-a-date' (Condition/prim)"]
     assert any("1 unreadable element(s) read as unknown" in g for g in rec.gaps)

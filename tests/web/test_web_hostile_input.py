@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import load_example, load_manifest
+from tests.conftest import card_topics, load_example, load_manifest
 from web_fixtures import SERVICE_PATH
 
 from sarcoma_cds.settings import Settings
@@ -34,7 +34,7 @@ def request_01() -> dict[str, Any]:
 
 
 def topics(body: dict[str, Any]) -> list[str]:
-    return [c["extension"]["org.sarcoma-cds"]["topic"] for c in body["cards"]]
+    return [t for c in body["cards"] for t in card_topics(c)]
 
 
 def summary_detail(body: dict[str, Any]) -> str:
@@ -71,9 +71,12 @@ def test_a_broken_element_is_named_and_the_rest_used(
     body = response.json()
     assert topics(body) == TOPICS  # the good data still gives every card
     detail = summary_detail(body)
-    # clinical-logic 1.1: the broken element is unknown and named; the resource is kept.
-    assert f"{broken['resourceType']}/{broken['id']}:" in detail
-    assert "unreadable element(s) read as unknown" in detail
+    # clinical-logic 1.1: the broken element is unknown and named, in words for the clinician;
+    # the resource id is for the integrator (extension); the resource itself is kept.
+    assert "unreadable element read as unknown" in detail
+    assert f"{broken['resourceType']}/{broken['id']}" not in detail
+    gaps = body["cards"][0]["extension"]["org.sarcoma-cds"]["facts"]["data_gaps"]
+    assert any(f"{broken['resourceType']}/{broken['id']}" in g for g in gaps)
 
 
 def test_unknown_resource_types_are_ignored(
@@ -97,7 +100,7 @@ def test_other_patients_resources_are_ignored_and_counted(
     body = real_client.post(SERVICE_PATH, json=request_01).json()
 
     assert topics(body) == TOPICS  # C78.6 of another patient did not make OMD indeterminate
-    assert "1 resource(s) of another patient ignored" in summary_detail(body)
+    assert "1 resource of another patient ignored" in summary_detail(body)
 
 
 def test_operation_outcome_instead_of_a_bundle(

@@ -1,32 +1,47 @@
 """Rules × profile → CDS Hooks cards (clinical-logic §2).
 
-At most one card per topic. A card shows the statements whose conditions hold; a statement whose
-condition is unknown says what data would settle it (never a guess). Every card names the facts
-behind it and every recommendation it rests on.
+Each rule that fires gives a section (`cards.sections`); the layout (`cards.layout`) gathers the
+sections into at most four cards, most urgent first; this module writes each card as CDS Hooks
+JSON. The summary card carries the derived facts once, in words and dates, the data gaps, and the
+machine-readable facts in its extension; the other cards say what to do and why, citing each
+recommendation compactly.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
-from sarcoma_cds.cards.orders import service_request
-from sarcoma_cds.cards.render import cite, fact_line, fill, recommendation_line
+from sarcoma_cds.cards.layout import SUMMARY_TOPIC, arrange
+
+# Re-exported: the rule examples evaluate one rule the way the cards do.
+from sarcoma_cds.cards.sections import (
+    RANK,
+    RuleResult,
+    Section,
+    build_section,
+    evaluate_rule,
+    suggestion_uuid,
+)
+from sarcoma_cds.cards.summary_facts import facts_paragraph
+from sarcoma_cds.cards.wording import plurals, without_refs
 from sarcoma_cds.cds_hooks.cards import Card
-from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
-from sarcoma_cds.rules.logic import TV, evaluate
-from sarcoma_cds.rules.schema import Recommendation, RuleFile, Statement
+from sarcoma_cds.rules.schema import Recommendation, RuleFile
+
+__all__ = ["RuleResult", "build_card", "build_cards", "evaluate_rule", "scope_of"]
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
-_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+# Topics whose card carries the facts and the data gaps.
+_FACT_TOPICS = (SUMMARY_TOPIC, "data-quality")
 
 
 def scope_of(profile: MetastaticProfile) -> str | None:
@@ -59,51 +74,24 @@ def build_cards(
     scope = scope_of(profile)
     if scope is None:
         return []
-    cards = []
-    for rule in rules.rules:
-        if rule.scope != scope:
-            continue
-        card = build_card(rule, profile, rules.recommendations, patient_id, hook_instance)
-        if card is not None:
-            cards.append(card)
-    return cards
-
-
-def _card_uuid(hook_instance: str | None, topic: str) -> uuid.UUID:
-    # Deterministic per hook instance: a retried call gives the same uuids, so feedback matches.
-    if hook_instance:
-        return uuid.uuid5(_NAMESPACE, f"{hook_instance}/{topic}")
-    return uuid.uuid4()
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    shown: list[tuple[Statement, str]]  # statements that hold, with their text filled in
-    needs: list[tuple[Statement, str, dict[str, Fact]]]  # unknown ones, with the missing facts
-    used: list[str]  # facts the card should show
-
-
-def evaluate_rule(
-    rule: RuleFile, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None
-) -> RuleResult | None:
-    """What a rule says about these facts, or None when its card stays silent."""
-    gate = evaluate(rule.applies_when, facts)
-    if gate.value is not TV.TRUE:
-        return None
-    shown: list[tuple[Statement, str]] = []
-    needs: list[tuple[Statement, str, dict[str, Fact]]] = []
-    used: list[str] = list(rule.show_facts)
-    for st in rule.statements:
-        out = evaluate(st.when, facts)
-        if out.value is TV.TRUE:
-            shown.append((st, fill(st.text, facts, dictionary)))
-            used += out.used
-        elif out.value is TV.UNKNOWN and st.on_unknown:
-            needs.append((st, fill(st.on_unknown, facts, dictionary), out.missing))
-            used += list(out.missing)
-    if not shown and not needs:
-        return None
-    return RuleResult(shown, needs, used)
+    sections = [
+        s
+        for rule in rules.rules
+        if rule.scope == scope
+        and (
+            s := build_section(
+                rule, profile.facts, profile.dictionary, rules.recommendations, patient_id
+            )
+        )
+    ]
+    groups = arrange(sections)
+    # Each fact once: the summary lists the facts the cards rest on that no bullet names.
+    said = {name for g in groups for s in g for name in s.said}
+    summary_first = sorted(
+        (s for g in groups for s in g), key=lambda s: s.rule.topic not in _FACT_TOPICS
+    )
+    shown_facts = [n for s in summary_first for n in s.rule.show_facts if n not in said]
+    return [_card(g, profile, hook_instance, shown_facts) for g in groups]
 
 
 def build_card(
@@ -113,112 +101,95 @@ def build_card(
     patient_id: str,
     hook_instance: str | None = None,
 ) -> Card | None:
-    facts, dictionary = profile.facts, profile.dictionary
-    result = evaluate_rule(rule, facts, dictionary)
-    if result is None:
+    """One rule's own card (the rules' inline examples check it)."""
+    section = build_section(rule, profile.facts, profile.dictionary, recs, patient_id)
+    if section is None:
         return None
-    shown, needs, used = result.shown, result.needs, result.used
+    facts = [n for n in rule.show_facts if n not in section.said]
+    return _card([section], profile, hook_instance, facts)
 
-    cited: list[str] = []
-    for st in [s for s, _ in shown] + [s for s, _, _ in needs]:
-        cited += [r for r in st.recommendations if r not in cited]
-    cited = [r for r in rule.recommendations if r in cited]
 
-    indicator = rule.indicator
-    for st, _ in shown:
-        if st.indicator and _RANK[st.indicator] > _RANK[indicator]:
-            indicator = st.indicator
-    # The most urgent statement's summary leads (a warning must not hide behind an info line).
-    with_summary = [st for st, _ in shown if st.summary]
-    with_summary.sort(key=lambda st: -_RANK[st.indicator or "info"])
-    summary_tpl = (with_summary[0].summary if with_summary else None) or rule.summary
-    summary = _clip(fill(summary_tpl, facts, dictionary))
+def _card_uuid(hook_instance: str | None, topic: str) -> uuid.UUID:
+    # Deterministic per hook instance: a retried call gives the same uuids, so feedback matches.
+    if hook_instance:
+        return uuid.uuid5(_NAMESPACE, f"{hook_instance}/{topic}")
+    return uuid.uuid4()
 
-    lines = [_cited(text, cite(st.recommendations, recs)) for st, text in shown]
-    detail = [f"- {line}" for line in lines]
-    if needs:
-        detail += ["", "**Needs data**"]
-        for st, text, missing in needs:
-            why = "; ".join(f.reason or name for name, f in missing.items())
-            detail.append(f"- {_cited(text, cite(st.recommendations, recs))} Missing: {why}.")
-    if rule.topic in ("summary", "data-quality"):
-        if profile.unconfirmed:
-            detail += ["", "**Unconfirmed diagnoses** (counted, but to be confirmed)"]
-            detail += [f"- {u}" for u in profile.unconfirmed]
-        if profile.data_gaps:
-            detail += ["", "**Data gaps**"] + [f"- {g}" for g in profile.data_gaps]
-    names = [n for n in dictionary if n in set(used)]
-    if names:
-        detail += ["", "**Derived facts**"] + [fact_line(n, facts[n], dictionary) for n in names]
-    if cited:
-        detail += ["", "**Recommendations** (Ibero-American consensus, Cancers 2025;17:1295)"]
-        detail += [recommendation_line(recs[r]) for r in cited]
 
-    card_id = _card_uuid(hook_instance, rule.topic)
-    ext: dict[str, Any] = {
-        "topic": rule.topic,
-        "rule": f"{rule.id}@{rule.version}",
-    }
-    if cited:
-        ext["recommendations"] = cited
-    if rule.topic == "summary":
-        ext["facts"] = profile.compact()
+def _card(
+    sections: Sequence[Section],
+    profile: MetastaticProfile,
+    hook_instance: str | None,
+    shown_facts: Sequence[str],
+) -> Card:
+    lead = sections[0]  # the most urgent section names the card
+    card_id = _card_uuid(hook_instance, lead.rule.topic)
+    is_summary = any(s.rule.topic in _FACT_TOPICS for s in sections)
     card: dict[str, Any] = {
         "uuid": str(card_id),
-        "summary": summary,
-        "detail": "\n".join(detail),
-        "indicator": indicator,
+        "summary": lead.summary,
+        "detail": _detail(sections, profile, shown_facts if is_summary else ()),
+        "indicator": max((s.indicator for s in sections), key=RANK.__getitem__),
         "source": {
             "label": GUIDELINE_LABEL,
             "url": GUIDELINE_DOI_URL,
-            "topic": {"system": TOPIC_SYSTEM, "code": rule.topic, "display": rule.title},
+            "topic": {"system": TOPIC_SYSTEM, "code": lead.rule.topic, "display": lead.rule.title},
         },
-        "extension": {EXTENSION_KEY: ext},
+        "extension": {EXTENSION_KEY: _extension(sections, profile, is_summary)},
     }
-    suggestions = []
-    for s in rule.suggestions:
-        if evaluate(s.when, facts).value is not TV.TRUE:
-            continue
-        actions = [
-            {
-                "type": "create",
-                "description": f"{s.label}: {o.code.display}",
-                "resource": service_request(o, patient_id),
-            }
-            for o in s.orders
-        ]
-        sug: dict[str, Any] = {
-            "label": s.label,
-            "uuid": str(uuid.uuid5(card_id, s.id)),
-            "actions": actions,
-        }
-        if s.recommended:
-            sug["isRecommended"] = True
-        suggestions.append(sug)
+    suggestions = [
+        {"label": sug["label"], "uuid": suggestion_uuid(card_id, s, sug["id"])}
+        | {k: v for k, v in sug.items() if k not in ("id", "label")}
+        for s in sections
+        for sug in s.suggestions
+    ]
     if suggestions:
         card["suggestions"] = suggestions
         card["selectionBehavior"] = "any"
-    if rule.override_reasons:
-        card["overrideReasons"] = [
-            {"code": c.code, "system": c.system, "display": c.display}
-            for c in rule.override_reasons
-        ]
+    reasons = {
+        (c.system, c.code): {"code": c.code, "system": c.system, "display": c.display}
+        for s in sections
+        for c in s.rule.override_reasons
+    }
+    if reasons:
+        card["overrideReasons"] = list(reasons.values())
     # Built as JSON, checked once against the CDS Hooks card contract (a broken card raises).
     return Card.model_validate(card)
 
 
-def _cited(text: str, citation: str) -> str:
-    """Put the citation inside the sentence: "… resection (5.3, 8.1)." not "… resection. (5.3)".
-    A text that already cites each of its recommendations inline is left as written."""
-    ids = [
-        part.split(",")[0].strip() for part in citation.strip(" ()").replace(";", ",").split(",")
-    ]
-    if citation and all(f"({i})" in text for i in ids if i and i[0].isdigit()):
-        return text
-    if citation and text.endswith("."):
-        return f"{text[:-1]}{citation}."
-    return f"{text}{citation}"
+def _detail(
+    sections: Sequence[Section], profile: MetastaticProfile, shown_facts: Sequence[str]
+) -> str:
+    lines = [f"- {b}" for s in sections for b in s.bullets]
+    needs = [f"- {n}" for s in sections for n in s.needs]
+    if needs:
+        lines += ["", "**Needs data**", *needs]
+    if not shown_facts:
+        return "\n".join(lines)
+    if profile.unconfirmed:
+        named = "; ".join(plurals(without_refs(u)) for u in profile.unconfirmed)
+        lines += ["", f"**Unconfirmed diagnoses** (counted, to be confirmed): {named}"]
+    lines += ["", f"**Facts**: {facts_paragraph(shown_facts, profile.facts, profile.dictionary)}"]
+    if profile.data_gaps:
+        lines += [
+            "",
+            f"**Data gaps**: {'; '.join(plurals(without_refs(g)) for g in profile.data_gaps)}",
+        ]
+    return "\n".join(lines)
 
 
-def _clip(text: str, limit: int = 139) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _extension(
+    sections: Sequence[Section], profile: MetastaticProfile, is_summary: bool
+) -> dict[str, Any]:
+    lead = sections[0]
+    ext: dict[str, Any] = {"topic": lead.rule.topic, "rule": f"{lead.rule.id}@{lead.rule.version}"}
+    cited = list(dict.fromkeys(r for s in sections for r in s.cited))
+    if cited:
+        ext["recommendations"] = cited
+    if len(sections) > 1:
+        ext["sections"] = [
+            {"topic": s.rule.topic, "rule": f"{s.rule.id}@{s.rule.version}"} for s in sections
+        ]
+    if is_summary:
+        ext["facts"] = profile.compact()
+    return ext

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sarcoma_cds.cards.builder import build_card, evaluate_rule
+from sarcoma_cds.cards.builder import build_card
+from sarcoma_cds.cards.sections import evaluate_rule
 from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact, FactValue
 from sarcoma_cds.clinical.profile import MetastaticProfile

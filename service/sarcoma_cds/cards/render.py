@@ -1,8 +1,7 @@
-"""Card text: fact placeholders in templates, fact lines and recommendation lines in markdown.
+"""Card text: fact placeholders in rule templates, filled with the facts in words.
 
-Plain GitHub-flavoured markdown, no HTML. Every statement a card makes names its facts and its
-recommendations (id, level, strength, consensus), and the three recommendations that did not
-reach consensus are labelled so.
+Plain GitHub-flavoured markdown, no HTML. Citations are in `cards.wording`; the facts' own lines
+(once per patient) in `cards.summary_facts`.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections.abc import Mapping
 
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.rules.schema import PLACEHOLDER, Recommendation
+from sarcoma_cds.rules.schema import PLACEHOLDER
 
 
 def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
@@ -49,41 +48,3 @@ def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | 
         return text
 
     return PLACEHOLDER.sub(sub, template)
-
-
-def fact_line(name: str, fact: Fact, dictionary: FactDictionary | None = None) -> str:
-    """`- **Timing**: metachronous — DFI 14 months (…) [Condition/a 2023-01-10; …]`"""
-    definition = (dictionary or default_dictionary())[name]
-    value = value_text(fact, definition)
-    text = f"- **{definition.label}**: {value}"
-    if fact.known and fact.note and fact.note != value:
-        text += f" — {fact.note}"
-    if not fact.known and fact.reason:
-        text += f" — {fact.reason}"
-    if fact.unconfirmed:
-        text += " (rests on an unconfirmed diagnosis)"
-    if fact.evidence:
-        refs = [f"{e.ref}{' ' + e.date if e.date else ''}" for e in fact.evidence[:4]]
-        more = f" +{len(fact.evidence) - 4} more" if len(fact.evidence) > 4 else ""
-        text += f" [{'; '.join(refs)}{more}]"
-    return text
-
-
-def consensus_text(r: Recommendation) -> str:
-    if not r.consensus_reached:
-        return f"{r.consensus_percent}% — **no consensus**"
-    return f"{r.consensus_percent}% {r.consensus_class} consensus"
-
-
-def recommendation_line(r: Recommendation) -> str:
-    line = (
-        f"- **{r.id}** (evidence {r.level}, strength {r.strength}; {consensus_text(r)}): {r.text}"
-    )
-    return f"{line} _Note: {r.note}_" if r.note else line
-
-
-def cite(ids: tuple[str, ...], recs: Mapping[str, Recommendation]) -> str:
-    """`(5.3, 8.1)`, with non-consensus ids marked: `(5.5, no consensus)`."""
-    parts = [f"{i}, no consensus" if not recs[i].consensus_reached else i for i in ids]
-    separator = "; " if any("," in p for p in parts) else ", "
-    return f" ({separator.join(parts)})" if parts else ""

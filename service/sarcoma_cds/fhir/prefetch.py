@@ -166,7 +166,7 @@ class _Collector:
             return  # the same resource under two keys
         if res.id:
             self.seen.add((rtype, res.id))
-        self.rec.unreadable += [f"{name}: {u}" for u in res.unreadable]
+        self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
         self.rec.refs.add(res, full_url)
         self._contained(res, name, raw.get("contained"))
         self.projected.append((res, full_url))
@@ -185,7 +185,7 @@ class _Collector:
                 self.broken.append(f"{name}#{raw.get('id')}")
                 continue
             if res is not None:
-                self.rec.unreadable += [f"{name}#{res.id}: {u}" for u in res.unreadable]
+                self.rec.unreadable += [f"{u} ({name}#{res.id})" for u in res.unreadable]
                 self.rec.refs.add_contained(container, res)
 
 

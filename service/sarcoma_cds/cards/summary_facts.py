@@ -1,0 +1,40 @@
+"""The derived facts, once per patient, on the summary card: clinical words and dates.
+
+Each fact the cards rest on reads "label: value (date)" — the date of the data it comes from,
+or "first → last" when it rests on two dates (a disease-free interval) — without resource ids.
+The evidence itself stays in the tumour-board view and the `facts` command; the machine-readable
+values are in the summary card's extension.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from sarcoma_cds.cards.render import value_text
+from sarcoma_cds.cards.wording import plurals
+from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary
+from sarcoma_cds.clinical.facts import Fact
+
+_DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
+
+
+def fact_brief(definition: FactDefinition, fact: Fact) -> str:
+    """`Histology: leiomyosarcoma (2019-04-08)`; `Lesion size: unknown`."""
+    value = plurals(value_text(fact, definition))
+    text = f"{definition.label}: {value}"
+    if fact.unconfirmed:
+        text += " (unconfirmed)"
+    dates = sorted({e.date for e in fact.evidence if e.date})
+    # A date says "as of" for a value or a finding; "no" needs none.
+    if not fact.known or not dates or fact.value is False or _DATE.search(value):
+        return text
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} → {dates[-1]}"
+    return f"{text} ({when})"
+
+
+def facts_paragraph(
+    names: Iterable[str], facts: Mapping[str, Fact], dictionary: FactDictionary
+) -> str:
+    """One line, facts separated by " · ", each fact once in the order given."""
+    return " · ".join(fact_brief(dictionary[n], facts[n]) for n in dict.fromkeys(names))

@@ -69,6 +69,9 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
                     "unknown",
                 )
                 assert facts["oligometastatic"] in ("yes", "no", "indeterminate", "unknown")
+            elif ext["topic"] == "data-quality":
+                facts = ext["facts"]
+                assert "indeterminate" in (facts["sts"], facts["liver_metastasis_ever"]), name
             else:
                 assert "facts" not in ext
 

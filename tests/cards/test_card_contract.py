@@ -68,7 +68,13 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
                     "indeterminate",
                     "unknown",
                 )
-                assert facts["oligometastatic"] in ("yes", "no", "indeterminate", "unknown")
+                assert facts["oligometastatic"] in (
+                    "yes",
+                    "no",
+                    "indeterminate",
+                    "unknown",
+                    "not_applicable",  # no current metastasis
+                )
             elif ext["topic"] == "data-quality":
                 facts = ext["facts"]
                 assert "indeterminate" in (facts["sts"], facts["liver_metastasis_ever"]), name

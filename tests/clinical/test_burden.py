@@ -262,7 +262,7 @@ def test_no_conditions_supplied_is_unknown_never_no(derive: Derive) -> None:
     for name in ("metastatic", "liver_metastasis_ever", "liver_metastasis_current"):
         assert p[name].state is State.UNKNOWN
         assert p[name].reason == "no conditions were supplied"
-    assert "no 'conditions' were supplied" in p.data_gaps
+    assert "Conditions were not sent by the EHR" in p.data_gaps
 
 
 # --- lesion size and location findings --------------------------------------------------------
@@ -321,3 +321,21 @@ def test_location_findings_read_the_latest_boolean(derive: Derive, finding: str)
     missing = derive(lms_primary(), liver_met())
     assert missing[name].state is State.UNKNOWN
     assert "not recorded" in (missing[name].reason or "")
+
+
+def test_no_current_metastasis_makes_omd_and_confirmation_not_applicable(derive: Derive) -> None:
+    p = derive(lms_primary(), liver_met(clinical="resolved"))
+    assert p["liver_metastasis_ever"].is_yes
+    assert p["liver_metastasis_current"].is_no
+    assert p["site_count"].value == 0
+    assert p["oligometastatic"].state is State.NOT_APPLICABLE
+    assert p["oligometastatic"].reason == "no current metastasis recorded"
+    assert p["liver_metastasis_confirmed"].state is State.NOT_APPLICABLE
+    assert p["liver_metastasis_confirmed"].reason == "no current liver metastasis recorded"
+
+
+def test_without_conditions_confirmation_is_unknown_not_inapplicable(derive: Derive) -> None:
+    p = derive(omit=["conditions"])
+    assert p["liver_metastasis_confirmed"].state is State.UNKNOWN
+    assert p["liver_metastasis_confirmed"].reason == "no conditions were supplied"
+    assert p["oligometastatic"].state is not State.NOT_APPLICABLE

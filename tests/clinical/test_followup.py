@@ -77,9 +77,22 @@ def test_partial_ct_date_straddling_the_due_date_is_indeterminate(derive: Derive
 
 def test_no_metastasectomy_makes_follow_up_not_applicable(derive: Derive) -> None:
     p = derive(lms_primary(), liver_met())
-    for name in ("followup_interval", "followup_next_due", "followup_overdue"):
+    for name in (
+        "followup_interval",
+        "followup_next_due",
+        "followup_overdue",
+        "last_surveillance_ct_date",
+        "months_since_liver_metastasectomy",
+    ):
+        assert p[name].state is State.NOT_APPLICABLE
+        assert p[name].reason == "no liver metastasectomy recorded"
+
+
+def test_follow_up_is_unknown_when_procedures_were_not_supplied(derive: Derive) -> None:
+    p = derive(lms_primary(), liver_met(), omit=["procedures"])
+    for name in ("followup_interval", "followup_overdue", "months_since_liver_metastasectomy"):
         assert p[name].state is State.UNKNOWN
-        assert "no liver metastasectomy" in (p[name].reason or "")
+        assert p[name].reason == "no procedures were supplied"
 
 
 def test_partially_dated_metastasectomy_is_named(derive: Derive) -> None:

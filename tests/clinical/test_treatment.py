@@ -91,8 +91,20 @@ def test_no_recurrence_when_the_liver_metastasis_predates_treatment(derive: Deri
         procedure("abl", (CPT, "47382"), performed="2021-08-01"),
     )
     assert p["liver_recurrence"].is_no
-    assert p["tfi_months"].state is State.UNKNOWN
-    assert "not applicable" in (p["tfi_months"].reason or "")
+    for name in ("tfi_months", "tfi_favourable"):
+        assert p[name].state is State.NOT_APPLICABLE
+        assert p[name].reason == "no liver recurrence after local treatment"
+
+
+def test_tfi_is_unknown_not_inapplicable_when_procedures_were_not_supplied(
+    derive: Derive,
+) -> None:
+    p = derive(lms_primary("2020-01-10"), liver_met("m1", onset="2021-06-01"), omit=["procedures"])
+    assert p["liver_recurrence"].state is State.UNKNOWN
+    for name in ("tfi_months", "tfi_favourable", "adjuvant_after_first_liver_resection"):
+        assert p[name].state is State.UNKNOWN, name
+        assert p[name].reason == "no procedures were supplied"
+    assert p["last_liver_metastasectomy_date"].state is State.UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -163,7 +175,13 @@ def test_adjuvant_after_first_resection_absent_and_not_applicable(derive: Derive
     assert none_after["adjuvant_after_first_liver_resection"].is_no
 
     no_resection = derive(lms_primary("2020-01-10"))
-    assert no_resection["adjuvant_after_first_liver_resection"].state is State.UNKNOWN
+    for name in ("adjuvant_after_first_liver_resection", "last_liver_metastasectomy_date"):
+        assert no_resection[name].state is State.NOT_APPLICABLE
+        assert no_resection[name].reason == "no liver resection recorded"
+
+    undated = derive(lms_primary("2020-01-10"), procedure("hx", HEPATECTOMY))
+    assert undated["adjuvant_after_first_liver_resection"].state is State.UNKNOWN
+    assert "without a date" in (undated["adjuvant_after_first_liver_resection"].reason or "")
 
 
 def test_systemic_therapy_received_ongoing_planned(derive: Derive) -> None:

@@ -20,6 +20,7 @@ FACTS = {
     "n5": Fact.of(5),
     "cat": Fact.of("metachronous"),
     "sites": Fact.of(("liver", "lung")),
+    "na": Fact.not_applicable("no liver recurrence after local treatment"),
 }
 
 
@@ -49,6 +50,21 @@ def ev(raw: dict[str, Any]) -> TV:
         ({"fact": "cat", "equals": "metachronous"}, TV.TRUE),
         ({"fact": "cat", "in": ["synchronous"]}, TV.FALSE),
         ({"fact": "sites", "contains": "lung"}, TV.TRUE),
+        # not applicable is not missing data: every comparison on it is false
+        ({"fact": "na", "is": True}, TV.FALSE),
+        ({"fact": "na", "is": False}, TV.FALSE),
+        ({"fact": "na", "gt": 12}, TV.FALSE),
+        ({"fact": "na", "le": 12}, TV.FALSE),
+        ({"fact": "na", "equals": "metachronous"}, TV.FALSE),
+        ({"fact": "na", "in": ["synchronous"]}, TV.FALSE),
+        ({"fact": "na", "contains": "lung"}, TV.FALSE),
+        ({"not": {"fact": "na", "is": True}}, TV.TRUE),
+        ({"all": [{"fact": "na", "is": True}, {"fact": "unk", "is": True}]}, TV.FALSE),
+        ({"any": [{"fact": "na", "is": True}, {"fact": "unk", "is": True}]}, TV.UNKNOWN),
+        ({"fact": "na", "known": False}, TV.TRUE),
+        ({"fact": "na", "any_of": ["not_applicable"]}, TV.TRUE),
+        ({"fact": "na", "any_of": ["no", "unknown", "indeterminate"]}, TV.FALSE),
+        ({"fact": "unk", "any_of": ["not_applicable"]}, TV.FALSE),
     ],
 )
 def test_truth_table(raw: dict[str, Any], want: TV) -> None:
@@ -67,6 +83,13 @@ def test_unknown_outcome_names_the_missing_facts() -> None:
     assert out.value is TV.UNKNOWN
     assert set(out.missing) == {"unk", "ind"}
     assert out.missing["unk"].reason == "no lesion count recorded"
+
+
+def test_a_not_applicable_fact_is_never_named_as_missing() -> None:
+    raw = {"any": [{"fact": "na", "gt": 12}, {"fact": "unk", "is": True}]}
+    out = evaluate(COND.validate_python(raw), FACTS)
+    assert out.value is TV.UNKNOWN
+    assert set(out.missing) == {"unk"}
 
 
 def test_decided_outcome_names_nothing_missing() -> None:

@@ -10,13 +10,20 @@ from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Example, RuleFile, Scalar
 
+_NOT_KNOWN = {
+    "unknown": Fact.unknown,
+    "indeterminate": Fact.indeterminate,
+    "not_applicable": Fact.not_applicable,
+}
+
 
 def fact_from(name: str, value: Scalar | list[str], dictionary: FactDictionary) -> Fact:
-    """An example's fact: "yes"/"no" for booleans, "unknown"/"indeterminate", or a value."""
+    """An example's fact: "yes"/"no" for booleans, "unknown"/"indeterminate"/"not_applicable",
+    or a value."""
     kind = dictionary[name].kind
-    if value in ("unknown", "indeterminate") and kind != "text":
-        make = Fact.unknown if value == "unknown" else Fact.indeterminate
-        return make(f"{name} is {value} in this example")
+    make = _NOT_KNOWN.get(value) if isinstance(value, str) and kind != "text" else None
+    if make is not None:
+        return make(f"{name} is {value} in this example", ())
     if kind == "bool" and value in ("yes", "no"):
         return Fact.of(value == "yes")
     v: FactValue = tuple(value) if isinstance(value, list) else value

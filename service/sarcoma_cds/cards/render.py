@@ -17,7 +17,7 @@ from sarcoma_cds.rules.schema import PLACEHOLDER
 def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
     """A fact's value in words; a category value as the dictionary words it."""
     if fact.state is not State.KNOWN:
-        return fact.state.value
+        return fact.state.value.replace("_", " ")  # "not applicable"
     v = fact.value
     if definition is not None and definition.kind == "category" and isinstance(v, str):
         return definition.words(v)
@@ -39,12 +39,14 @@ def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | 
         text = value_text(fact, definition)
         if part == "note":
             return fact.note or text
+        if part in ("reason", "explain") and fact.state is State.NOT_APPLICABLE:
+            return f"{text}: {fact.reason}"  # "not applicable: no liver resection recorded"
         if part == "reason":
             return fact.reason or text
         if part == "explain":
             return (fact.note or text) if fact.known else (fact.reason or "unknown")
         if not fact.known and definition.kind == "category":
-            return f"{name.replace('_', ' ')} {fact.state.value}"  # "timing indeterminate"
+            return f"{name.replace('_', ' ')} {text}"  # "timing indeterminate"
         return text
 
     return PLACEHOLDER.sub(sub, template)

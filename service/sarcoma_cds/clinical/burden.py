@@ -177,7 +177,7 @@ def derive_burden(
             else "every current liver metastasis is unconfirmed, provisional or differential",
         )
         if liver_now
-        else Fact.unknown("not applicable: no current liver metastasis recorded")
+        else _without_current_liver(f["liver_metastasis_current"])
     )
     if rec.has("conditions") and not (staged.metastatic and not current):
         f.update(_sites(current))
@@ -232,6 +232,14 @@ def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | 
         "record it with its date",
         [*ev, last_local.evidence(last_local.label())],
     )
+
+
+def _without_current_liver(current: Fact) -> Fact:
+    """Whether the liver metastasis is confirmed, when none is current: the question does not
+    arise when "no current liver metastasis" is known; otherwise it is open for the same reason."""
+    if current.is_no:
+        return Fact.not_applicable("no current liver metastasis recorded")
+    return Fact.unknown(current.reason or "whether a liver metastasis is current is not known")
 
 
 def _label(m: Metastasis) -> str:
@@ -366,7 +374,7 @@ def _int_value(o: Obs) -> int:
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
     if sites.known and sites.value == 0:
-        return Fact.unknown("not applicable: no current metastasis recorded")
+        return Fact.not_applicable("no current metastasis recorded")
     ev = tuple(lesions.evidence) + tuple(sites.evidence)
     no_reasons = []
     if lesions.known and isinstance(lesions.value, int) and lesions.value > p.omd_max_lesions:

@@ -1,8 +1,11 @@
 """Three-valued, explained facts: the currency between the clinical core, the rules and the cards.
 
-A fact is `known` (with a value), `unknown` (the data to decide is missing) or `indeterminate`
-(data exist but are too coarse or ambiguous to classify). Unknown and indeterminate always carry a
-human-readable `reason` naming what is missing; no code path turns them into "no".
+A fact is `known` (with a value), `unknown` (the data to decide is missing), `indeterminate`
+(data exist but are too coarse or ambiguous to classify) or `not_applicable` (the question does
+not arise: no TFI without a liver recurrence, no follow-up schedule without a metastasectomy).
+Unknown and indeterminate always carry a human-readable `reason` naming what is missing; no code
+path turns them into "no". Not applicable carries the reason it does not arise; it is never
+missing data (see `rules/logic.py` for how conditions read it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class State(StrEnum):
     KNOWN = "known"
     UNKNOWN = "unknown"
     INDETERMINATE = "indeterminate"
+    NOT_APPLICABLE = "not_applicable"
 
 
 class Evidence(BaseModel):
@@ -37,7 +41,7 @@ class Fact(BaseModel):
     state: State
     value: FactValue | None = None
     evidence: tuple[Evidence, ...] = ()
-    reason: str | None = None  # why unknown / indeterminate
+    reason: str | None = None  # why unknown / indeterminate / not applicable
     note: str | None = None  # how a known value was derived, in words
     unconfirmed: bool = False  # rests on an unconfirmed / provisional / differential diagnosis
 
@@ -47,9 +51,9 @@ class Fact(BaseModel):
             raise ValueError("a known fact needs a value")
         if self.state is not State.KNOWN:
             if self.value is not None:
-                raise ValueError("an unknown or indeterminate fact has no value")
+                raise ValueError(f"a fact that is {self.state.value} has no value")
             if not self.reason:
-                raise ValueError("an unknown or indeterminate fact needs a reason")
+                raise ValueError(f"a fact that is {self.state.value} needs a reason")
         return self
 
     # --- constructors -------------------------------------------------------------------------
@@ -78,6 +82,13 @@ class Fact(BaseModel):
         cls, reason: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()
     ) -> Fact:
         return cls(state=State.INDETERMINATE, reason=reason, evidence=tuple(evidence))
+
+    @classmethod
+    def not_applicable(
+        cls, reason: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()
+    ) -> Fact:
+        """The question does not arise (`reason` says why); never missing data."""
+        return cls(state=State.NOT_APPLICABLE, reason=reason, evidence=tuple(evidence))
 
     # --- reading ------------------------------------------------------------------------------
     @property

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.facts import Evidence, Fact, State
 from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
     parse_fhir_date,
     whole_months_between,
+)
+
+_FOLLOWUP_FACTS = (
+    "followup_interval",
+    "followup_next_due",
+    "followup_overdue",
+    "last_surveillance_ct_date",
+    "months_since_liver_metastasectomy",
 )
 
 
@@ -26,11 +34,11 @@ def interval_due(surgery: date, today: date) -> tuple[int, str]:
 
 def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> dict[str, Fact]:
     if not last_resection.known or not isinstance(last_resection.value, str):
-        reason = (
-            "not applicable: no liver metastasectomy recorded"
-            if last_resection.reason == "no liver resection recorded"
-            else last_resection.reason or "the liver metastasectomy date is unknown"
-        )
+        # No metastasectomy: no schedule (not applicable); an undated one: the schedule is open.
+        if last_resection.state is State.NOT_APPLICABLE:
+            na = Fact.not_applicable("no liver metastasectomy recorded", last_resection.evidence)
+            return dict.fromkeys(_FOLLOWUP_FACTS, na)
+        reason = last_resection.reason or "the liver metastasectomy date is unknown"
         return {
             "followup_interval": Fact.unknown(reason, last_resection.evidence),
             "followup_next_due": Fact.unknown(reason, last_resection.evidence),

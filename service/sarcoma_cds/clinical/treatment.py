@@ -93,7 +93,7 @@ def derive_treatment(
             [x.evidence(x.label()) for x in undated_resections],
         )
     else:
-        f["last_liver_metastasectomy_date"] = Fact.unknown("no liver resection recorded")
+        f["last_liver_metastasectomy_date"] = _no_resection(f["prior_liver_resections"])
 
     primary_resections = rec.procs_in(vs["primary-resection"])
     f["primary_resected"] = (
@@ -114,14 +114,26 @@ def derive_treatment(
         else Fact.unknown("no procedures were supplied")
     )
 
-    f.update(_systemic_facts(rec, vs, resections))
+    f.update(_systemic_facts(rec, vs, resections, f["prior_liver_resections"]))
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
     f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
     return f
 
 
-def _systemic_facts(rec: Record, vs: ValueSets, resections: list[Proc]) -> dict[str, Fact]:
+def _no_resection(prior_resections: Fact) -> Fact:
+    """A fact about the (first or last) liver resection when none is dated: not applicable when
+    none is recorded, unknown when the procedures were not supplied or the resection is undated."""
+    if not prior_resections.known:
+        return Fact.unknown(prior_resections.reason or "no procedures were supplied")
+    if prior_resections.value == 0:
+        return Fact.not_applicable("no liver resection recorded", prior_resections.evidence)
+    return Fact.unknown("a liver resection is recorded without a date", prior_resections.evidence)
+
+
+def _systemic_facts(
+    rec: Record, vs: ValueSets, resections: list[Proc], prior_resections: Fact
+) -> dict[str, Fact]:
     f: dict[str, Fact] = {}
     received = _systemic(rec, vs, ("done", "ongoing"))
     dx_received = rec.dx_in(vs["systemic-therapy-condition"])
@@ -148,9 +160,7 @@ def _systemic_facts(rec: Record, vs: ValueSets, resections: list[Proc]) -> dict[
         else _no_systemic(rec, "no planned systemic therapy recorded")
     )
     if not resections:
-        f["adjuvant_after_first_liver_resection"] = Fact.unknown(
-            "not applicable: no dated liver resection recorded"
-        )
+        f["adjuvant_after_first_liver_resection"] = _no_resection(prior_resections)
     else:
         first = resections[0].start
         assert first is not None
@@ -189,10 +199,7 @@ def _recurrence(
         f["liver_recurrence"] = _none(
             rec, "procedures", "no liver-directed local treatment recorded"
         )
-        f["tfi_months"] = Fact.unknown("not applicable: no liver recurrence after local treatment")
-        f["tfi_favourable"] = Fact.unknown(
-            "not applicable: no liver recurrence after local treatment"
-        )
+        f["tfi_months"] = f["tfi_favourable"] = _without_recurrence(f["liver_recurrence"])
         return f
     if not dated_local:
         reason = "the liver-directed treatment has no date"
@@ -232,10 +239,16 @@ def _recurrence(
         f["liver_recurrence"] = Fact.of(
             False, ev_local, note=f"no liver metastasis recorded after {t.text}"
         )
-        reason = "not applicable: no liver recurrence after local treatment"
-    f["tfi_months"] = Fact.unknown(reason)
-    f["tfi_favourable"] = Fact.unknown(reason)
+    f["tfi_months"] = f["tfi_favourable"] = _without_recurrence(f["liver_recurrence"])
     return f
+
+
+def _without_recurrence(recurrence: Fact) -> Fact:
+    """The TFI when no recurrence is established: not applicable when "no recurrence" is known,
+    otherwise open for the same reason as the recurrence itself."""
+    if recurrence.is_no:
+        return Fact.not_applicable("no liver recurrence after local treatment")
+    return Fact.unknown(recurrence.reason or "whether the liver disease recurred is not known")
 
 
 def _cancer_treatments(rec: Record, vs: ValueSets) -> list[Proc]:

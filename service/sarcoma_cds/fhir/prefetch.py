@@ -4,7 +4,8 @@ A prefetch value may be a resource, a searchset Bundle, a list of resources, `nu
 Resources are routed by their own resourceType, whatever key they came under (an EHR that sends
 one Bundle with everything is understood). Anything unusable (an OperationOutcome instead of a
 Bundle, an unreadable element, a paged Bundle) becomes a data gap that the summary card names;
-it never fails the request.
+it never fails the request. A key counts as supplied (so that "none recorded" is a known no)
+only when its value holds everything its query asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sarcoma_cds.fhir import gaps as gap_text
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
 from sarcoma_cds.fhir.projection import (
     BodyStructure,
@@ -28,6 +30,7 @@ from sarcoma_cds.fhir.projection import (
     project,
 )
 from sarcoma_cds.fhir.references import ReferenceIndex
+from sarcoma_cds.fhir.searchset import resource_types_in, unreadable_reason
 
 # Keys whose absence is named as a gap (the fetch fallback fetches them when absent).
 EXPECTED_KEYS = (
@@ -72,15 +75,9 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[tuple[str | None, di
         return []
     rtype = value.get("resourceType")
     if rtype == "OperationOutcome":
-        gaps.append(f"prefetch '{key}': the EHR returned an OperationOutcome instead of data")
-        return []
+        return []  # named by `unreadable_reason`
     if rtype != "Bundle":
         return [(None, value)]
-    links = value.get("link")
-    if isinstance(links, list) and any(
-        isinstance(lk, dict) and lk.get("relation") == "next" for lk in links
-    ):
-        gaps.append(f"prefetch '{key}' is paged; only its first page was supplied and read")
     entries = value.get("entry")
     if entries is None:
         return []  # an empty searchset
@@ -113,24 +110,6 @@ def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[st
     if len(out) < len(items):
         gaps.append(f"prefetch '{key}': {len(items) - len(out)} entries are not FHIR resources")
     return out
-
-
-def resource_types_in(prefetch: Mapping[str, Any]) -> frozenset[str]:
-    """The resourceTypes present in the prefetch values (resources, Bundles, lists), cheaply."""
-    found: set[str] = set()
-    for value in prefetch.values():
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            if item.get("resourceType") == "Bundle" and isinstance(item.get("entry"), list):
-                for e in item["entry"]:
-                    res = e.get("resource") if isinstance(e, dict) else None
-                    if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
-                        found.add(res["resourceType"])
-            elif isinstance(item.get("resourceType"), str):
-                found.add(item["resourceType"])
-    return frozenset(found)
 
 
 def _subject(res: Resource) -> str | bool | None:
@@ -197,8 +176,19 @@ def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(prefetch) | {by_type[t] for t in types if t in by_type}
 
 
-def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
-    rec = PatientRecord(patient_id=patient_id, supplied_keys=supplied_keys(prefetch))
+def collect(
+    patient_id: str, prefetch: Mapping[str, Any], unreadable: Mapping[str, str] | None = None
+) -> PatientRecord:
+    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch."""
+    unread = dict(unreadable or {})
+    for key, value in prefetch.items():
+        reason = unreadable_reason(value)
+        if reason is not None:
+            unread.setdefault(key, reason)
+    rec = PatientRecord(
+        patient_id=patient_id,
+        supplied_keys=frozenset(k for k in supplied_keys(prefetch) if k not in unread),
+    )
     c = _Collector(rec)
     for key, value in prefetch.items():
         for full_url, raw in _entries(key, value, rec.gaps):
@@ -233,11 +223,12 @@ def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
         )
     if other_patient:
         rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
+    rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]
     for key in ("conditions", "observations", "procedures"):
-        if key not in rec.supplied_keys:
-            rec.gaps.append(f"no '{key}' were supplied")
-    if not any(k in rec.supplied_keys for k in MEDICATION_KEYS):
-        rec.gaps.append("no medication resources were supplied")
+        if key not in rec.supplied_keys and key not in unread:
+            rec.gaps.append(gap_text.not_sent(key))
+    if not any(k in rec.supplied_keys or k in unread for k in MEDICATION_KEYS):
+        rec.gaps.append(gap_text.not_sent("medications"))
     return rec
 
 

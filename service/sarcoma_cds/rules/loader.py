@@ -34,7 +34,8 @@ from sarcoma_cds.rules.schema import (
 )
 
 _BOOL_VALUES = {"yes", "no"}
-_STATE_LABELS = {"unknown", "indeterminate"}  # what `any_of` may name besides values
+# what `any_of` may name besides values: the fact states other than known
+_STATE_LABELS = {"unknown", "indeterminate", "not_applicable"}
 _OPERATOR_KINDS: dict[str, set[str]] = {
     "is_": {"bool"},
     "equals": {"category", "text", "date"},

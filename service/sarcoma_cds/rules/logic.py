@@ -2,6 +2,12 @@
 
 A test on an unknown or indeterminate fact is UNKNOWN, and the evaluation remembers which facts
 made it so, so that the card can say what data would settle it.
+
+A not-applicable fact is not missing data: every comparison on it (`is`, `equals`, `in`, `gt`…,
+`contains`) is FALSE — "TFI > 12 months" is false when there is no recurrence to time — so it
+never makes a statement "need data". `known` is false for it, and `any_of: [not_applicable]`
+tests for it by name. `not` flips FALSE to TRUE as usual: write `any_of` when "not applicable"
+must not count as "no".
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ class Outcome:
 
 
 def label(fact: Fact) -> str:
-    """The yes/no/unknown/indeterminate (or category) label `any_of` compares with."""
+    """The yes/no (or category value) or unknown/indeterminate/not_applicable label `any_of`
+    compares with."""
     if fact.state is not State.KNOWN:
         return fact.state.value
     if isinstance(fact.value, bool):
@@ -46,6 +53,8 @@ def _test(t: Test, facts: Mapping[str, Fact]) -> Outcome:
     if op == "any_of":
         assert t.any_of is not None
         return _tv(label(fact) in t.any_of, out)
+    if fact.state is State.NOT_APPLICABLE:
+        return _tv(False, out)
     if not fact.known:
         out.missing[t.fact] = fact
         return out

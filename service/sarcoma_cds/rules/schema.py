@@ -14,13 +14,13 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 Scalar = bool | int | float | str
 # A fact placeholder in card text: `{fact}` or `{fact.note|reason|explain|value}`.
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
-TruthLabel = Literal["yes", "no", "unknown", "indeterminate"]
 
 
 class Test(BaseModel):
     """One test on one fact. Exactly one operator. `is`, `equals`, `in`, `gt`… are unknown when
-    the fact is; `any_of` (over yes/no/unknown/indeterminate or category values) and `known`
-    always answer."""
+    the fact is unknown or indeterminate, and false when it is not applicable; `any_of` (over
+    yes/no or category values and unknown/indeterminate/not_applicable) and `known` always
+    answer."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -144,8 +144,8 @@ class ExampleExpect(BaseModel):
 
 
 class Example(BaseModel):
-    """An inline test case: facts in (yes/no/unknown/indeterminate or a value), card out. Facts
-    not listed are unknown."""
+    """An inline test case: facts in (yes/no/unknown/indeterminate/not_applicable or a value),
+    card out. Facts not listed are unknown."""
 
     model_config = _STRICT
     name: str

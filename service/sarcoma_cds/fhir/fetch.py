@@ -38,9 +38,9 @@ from sarcoma_cds.fhir.searchset import (
     failed_search_outcome,
     has_next_page,
     is_bundle,
+    resource_types_in,
 )
 from sarcoma_cds.fhir.searchset import has_failed_issue as _has_failed_issue
-from sarcoma_cds.fhir.searchset import resource_types_in
 from sarcoma_cds.fhir.searchset import is_operation_outcome as _is_operation_outcome
 from sarcoma_cds.fhir.searchset import issue_codes as _issue_codes
 from sarcoma_cds.settings import Settings

@@ -47,6 +47,7 @@ def test_missing_keys_are_named_and_none_means_supplied_but_empty() -> None:
     assert rec.gaps == [
         "Observations were not sent by the EHR",
         "Procedures were not sent by the EHR",
+        "Medications were not sent by the EHR",
     ]
 
 
@@ -87,7 +88,8 @@ def test_error_outcome_inside_a_searchset_is_a_named_gap() -> None:
     assert "conditions" not in rec.supplied_keys
     assert rec.gaps == [
         "Conditions could not be read from the EHR "
-        "(the EHR reported an error in the search (OperationOutcome: too-costly))"
+        "(the EHR reported an error in the search (OperationOutcome: too-costly))",
+        "Medications were not sent by the EHR",
     ]
 
 
@@ -95,7 +97,10 @@ def test_a_reason_from_the_caller_is_named_once_instead_of_not_sent() -> None:
     rec = collect(
         PID, {"conditions": None, "procedures": None}, {"observations": "no access token"}
     )
-    assert rec.gaps == ["Observations could not be read from the EHR (no access token)"]
+    assert rec.gaps == [
+        "Observations could not be read from the EHR (no access token)",
+        "Medications were not sent by the EHR",
+    ]
 
 
 def test_search_outcome_entries_are_not_patient_data() -> None:

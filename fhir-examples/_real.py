@@ -758,7 +758,7 @@ def _us_core() -> tuple[Json, Json]:
     return request(pid, "3b6c8d0f-2e4a-4c5b-9d9f-41a1b2c3d441", prefetch), expect(
         "US Core problem list: angiosarcoma with onsetPeriod (2 weeks) and assertedDate, liver "
         "metastasis as a health concern dated only by onsetString 'March 2026'",
-        ["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        ["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
         {
             "sts": "yes",
             "histology": "angiosarcoma",
@@ -767,9 +767,10 @@ def _us_core() -> tuple[Json, Json]:
             "oligometastatic": "yes",
         },
         "onsetPeriod is an interval and onsetString 'March 2026' a month (clinical-logic 1.2): "
-        "DFI 18-19 months whatever the day, metachronous with a long DFI -> 5.3 + 8.1, and the "
-        "biopsy card (3.1, DFI > 12 months); angiosarcoma -> brain MRI in staging.",
-        recommendations={"treatment-pathway": ["5.3", "8.1"], "biopsy": ["3.1"]},
+        "DFI 18-19 months whatever the day, metachronous with a long DFI -> 5.3 + 8.1; the "
+        "origin is not in doubt (a DFI below the 36-month setting of clinical-logic 1.3), so no "
+        "biopsy card; angiosarcoma -> brain MRI in staging.",
+        recommendations={"treatment-pathway": ["5.3", "8.1"]},
     )
 
 

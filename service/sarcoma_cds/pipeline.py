@@ -54,6 +54,8 @@ def parameters(settings: Settings) -> ClinicalParameters:
         long_dfi_months=settings.long_dfi_months,
         tfi_favourable_months=settings.tfi_favourable_months,
         imaging_recent_days=settings.imaging_recent_days,
+        origin_long_dfi_months=settings.origin_long_dfi_months,
+        staging_window_days=settings.staging_window_days,
     )
 
 

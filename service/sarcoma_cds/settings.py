@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     long_dfi_months: int = Field(default=12, ge=6, le=36)
     tfi_favourable_months: int = Field(default=12, ge=6, le=36)
     imaging_recent_days: int = Field(default=90, ge=1, le=365)
+    origin_long_dfi_months: int = Field(default=36, ge=12, le=120)
+    staging_window_days: int = Field(default=90, ge=14, le=365)
 
     # Fetching from the EHR's FHIR server when prefetch is absent.
     fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)

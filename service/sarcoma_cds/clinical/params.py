@@ -8,6 +8,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ClinicalParameters:
     long_dfi_months: int = 12  # §3.8 "longer DFI (i.e., >12–18 months)"
+    # 3.1 "long DFI" as a reason to doubt the origin: our reading, a separate and longer setting
+    # so that ordinary relapses after a year do not all get a biopsy card.
+    origin_long_dfi_months: int = 36
+    staging_window_days: int = 90  # a lesion count older than this needs restaging (1.1)
     tfi_favourable_months: int = 12  # 9.1 "TFI longer than 12–18 months"
     imaging_recent_days: int = 90  # a study within this window is not suggested again
     synchronous_months: int = 6  # 2.1 / 2.2 / §3.8: ≤ 6 months is synchronous

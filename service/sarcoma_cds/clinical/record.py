@@ -195,6 +195,22 @@ class Proc:
         return Evidence(ref=self.ref, date=d.text if d else None, what=what)
 
 
+@dataclass(frozen=True, eq=False)
+class Report:
+    res: DiagnosticReport
+    date: DateInterval | None
+
+    @property
+    def ref(self) -> str:
+        return f"DiagnosticReport/{self.res.id or '?'}"
+
+    def conclusions(self) -> tuple[Coding, ...]:
+        return tuple(c for cc in self.res.conclusionCode for c in cc.coding)
+
+    def evidence(self, what: str | None = None) -> Evidence:
+        return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
+
+
 class Record:
     """One patient's usable resources, ready for the fact modules."""
 
@@ -204,15 +220,14 @@ class Record:
         self.supplied = rec.supplied_keys
         self.gaps = list(rec.gaps)
         birth = rec.patient.birth() if rec.patient else None
+        self.birth = birth
         self.conditions = _mark_repeats(
             [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
         )
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
+        self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         self.refs: ReferenceIndex = rec.refs
-        self.reports: list[DiagnosticReport] = [
-            r for r in rec.diagnostic_reports if r.status not in _OBS_DROPPED
-        ]
         self.body_structures: list[BodyStructure] = rec.body_structures
         # Imported here: medications.py builds `Proc`s defined in this module.
         from sarcoma_cds.clinical.medications import read_medications
@@ -405,6 +420,17 @@ def _obs(o: Observation) -> Obs | None:
         or _interval(o.issued)
     )
     return Obs(res=o, date=d)
+
+
+def _report(r: DiagnosticReport) -> Report | None:
+    if r.status in _OBS_DROPPED:
+        return None
+    d = (
+        _interval(r.effectiveDateTime)
+        or (_interval(r.effectivePeriod.start) if r.effectivePeriod else None)
+        or _interval(r.issued)
+    )
+    return Report(res=r, date=d)
 
 
 def _proc(p: Procedure) -> Proc | None:

@@ -55,7 +55,7 @@ class PatientRecord:
     observations: list[Observation] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
     medications: list[MedicationUse] = field(default_factory=list)
-    diagnostic_reports: list[DiagnosticReport] = field(default_factory=list)
+    reports: list[DiagnosticReport] = field(default_factory=list)
     body_structures: list[BodyStructure] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     supplied_keys: frozenset[str] = frozenset()
@@ -240,7 +240,7 @@ def _route(rec: PatientRecord, res: Resource) -> None:
     elif isinstance(res, Procedure):
         rec.procedures.append(res)
     elif isinstance(res, DiagnosticReport):
-        rec.diagnostic_reports.append(res)
+        rec.reports.append(res)
     elif isinstance(res, BodyStructure):
         rec.body_structures.append(res)
     elif not isinstance(res, Patient | Medication):

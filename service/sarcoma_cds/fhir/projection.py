@@ -91,6 +91,19 @@ class Reference(_Element):
     display: FhirString = None
 
 
+class Identifier(_Element):
+    system: FhirString = None
+    value: FhirString = None
+
+
+class Contained(_Element):
+    """A contained resource, read only for its identity (an mCODE Tumor BodyStructure)."""
+
+    resourceType: str | None = None
+    id: str | None = None
+    identifier: tuple[Identifier, ...] = ()
+
+
 class Quantity(_Element):
     value: FhirDecimal = None
     unit: FhirString = None
@@ -111,11 +124,6 @@ class Extension(_Element):
     valueReference: Reference | None = None
 
 
-class Identifier(_Element):
-    system: FhirString = None
-    value: FhirString = None
-
-
 class _Resource(_Element):
     id: FhirString = None
     # Elements that were present but unreadable ("onsetDateTime 'not-a-date'"): unknown, named.
@@ -132,6 +140,10 @@ class Patient(_Resource):
 
     def birth(self) -> DateInterval | None:
         return parse_fhir_date(self.birthDate) if self.birthDate else None
+
+
+class ConditionEvidence(_Element):
+    detail: tuple[Reference, ...] = ()
 
 
 class Condition(_Resource):
@@ -153,6 +165,7 @@ class Condition(_Resource):
     abatementString: FhirString = None
     abatementBoolean: FhirBoolean = None
     extension: tuple[Extension, ...] = ()
+    evidence: tuple[ConditionEvidence, ...] = ()
 
 
 class Component(_Element):
@@ -184,6 +197,8 @@ class Observation(_Resource):
     valueBoolean: FhirBoolean = None
     component: tuple[Component, ...] = ()
     extension: tuple[Extension, ...] = ()
+    partOf: tuple[Reference, ...] = ()
+    contained: tuple[Contained, ...] = ()
 
 
 class Procedure(_Resource):
@@ -199,6 +214,7 @@ class Procedure(_Resource):
     reasonCode: tuple[CodeableConcept, ...] = ()
     partOf: tuple[Reference, ...] = ()
     extension: tuple[Extension, ...] = ()
+    report: tuple[Reference, ...] = ()
 
 
 class TimingRepeat(_Element):

@@ -19,7 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 Json = dict[str, Any]
 EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
 MANIFEST: list[Json] = yaml.safe_load((EXAMPLES / "manifest.yaml").read_text(encoding="utf-8"))
-REAL = [e["file"] for e in MANIFEST if e["encoding"] not in {"mcode", "ehr"}]
+REAL = [e["file"] for e in MANIFEST if e["encoding"] not in {"mcode", "ehr", "idea4rc", "registry"}]
 
 
 @cache

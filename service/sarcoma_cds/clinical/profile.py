@@ -11,6 +11,7 @@ from typing import Any
 
 from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
+from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
@@ -84,7 +85,7 @@ def derive_profile(
 ) -> MetastaticProfile:
     """The facts of `dictionary` (default: the one shipped with the code) for one patient."""
     facts = dictionary if dictionary is not None else default_dictionary()
-    rec = Record(patient, today, vs)
+    rec = Record(lift(patient, vs), today, vs)
     tumour = derive_tumour(rec, vs)
     liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
     classify_resections(rec, vs, tumour.primaries, liver_dx)
@@ -158,6 +159,7 @@ def required_valuesets() -> list[str]:
         "systemic-agent", "antineoplastic-any", "neoplasm-any", "tnm-distant-metastasis",
         "tnm-m1", "tnm-stage-group", "stage-iv", "history-metastatic-cancer",
         "history-metastatic-liver", "excision-generic", "bodysite-lymph-node",
+        "idea4rc-sarcoma-diagnosis",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}

@@ -15,6 +15,12 @@ from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
 
+VIEW_LINK = {
+    "label": "Open the tumour-board view",
+    "url": "https://cds.example.org/app/launch",
+    "type": "smart",
+}
+
 
 def test_real_engine_without_data_answers_empty_cards(
     client: TestClient, patient_view: dict[str, Any]
@@ -32,7 +38,8 @@ def test_card_contract_is_passed_through(
     body = fake_client.post(SERVICE_PATH, json=patient_view).json()
 
     [card] = body["cards"]
-    assert card == SAMPLE_CARD
+    # The service adds one thing to the engine's summary card: the tumour-board view's link.
+    assert card == {**SAMPLE_CARD, "links": [VIEW_LINK]}
     assert len(card["summary"]) < 140
     assert card["indicator"] in {"info", "warning", "critical"}
     assert card["source"]["url"] == GUIDELINE_DOI_URL

@@ -44,6 +44,8 @@ def test_real_shape_through_http_matches_the_golden_cards(
     name = entry["file"].removesuffix(".json")
     golden = json.loads((SNAPSHOTS / f"test_response_snapshot[{name}].json").read_text())
     request = load_example(entry["file"])
+    # Over HTTP the app adds the SMART link to the tumour-board view (not part of the engine).
+    body = {"cards": [{k: v for k, v in c.items() if k != "links"} for c in body["cards"]]}
     if set(PREFETCH_TEMPLATES) <= set(request["prefetch"]):
         assert body == golden
     else:

@@ -84,8 +84,15 @@ def test_absent_prefetch_keys_are_fetched_from_the_fhir_server(
         assert test_client.post(SERVICE_PATH, json=patient_view).status_code == 200
 
     assert seen == [
-        ("/fhir/Condition", "Bearer secret-token-123"),
-        ("/fhir/Procedure", "Bearer secret-token-123"),
+        (f"/fhir/{rtype}", "Bearer secret-token-123")
+        for rtype in (
+            "Condition",
+            "Procedure",
+            "MedicationRequest",
+            "MedicationAdministration",
+            "MedicationStatement",
+            "DiagnosticReport",
+        )
     ]
     prefetch = engine.calls[0].prefetch
     assert prefetch["conditions"]["resourceType"] == "Bundle"

@@ -388,7 +388,6 @@ def _06() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver, lung and bone metastases: three sites, not oligometastatic, summary only",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -420,7 +419,6 @@ def _07() -> tuple[PatientFiles, Json]:
             "C787 written without the dot"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -449,7 +447,6 @@ def _08() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastases with peritoneal sarcomatosis: diffuse involvement excludes OMD",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
         rationale=(
@@ -476,7 +473,6 @@ def _09() -> tuple[PatientFiles, Json]:
             "excludes OMD; SNOMED '94381002.0'"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
@@ -498,7 +494,6 @@ def _10() -> tuple[PatientFiles, Json]:
             "involvement excludes OMD"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
@@ -517,7 +512,6 @@ def _11() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastasis and malignant meningitis: leptomeningeal involvement excludes OMD",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={
             "oligometastatic": "no",
@@ -925,6 +919,7 @@ def _23() -> tuple[PatientFiles, Json]:
             "MRI, spine MRI instead of PET (poorly FDG-avid), biopsy for the provisional lesion"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         says={"staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"]},
         never_says=["FDG-PET/CT to exclude extrahepatic disease"],
         recommendations={
@@ -1020,6 +1015,7 @@ def _25() -> tuple[PatientFiles, Json]:
             "cirrhosis: origin uncertain"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
@@ -1062,6 +1058,7 @@ def _26() -> tuple[PatientFiles, Json]:
             "lesions of uncertain origin"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
@@ -1435,6 +1432,7 @@ def _34() -> tuple[PatientFiles, Json]:
             " unconfirmed; the origin is uncertain, so a biopsy could be considered"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1513,8 +1511,11 @@ a disagreement with the engine is a question for review, not automatically an en
   colorectal cancer history, the treatment-pathway card shows no surgical statement; it says to
   confirm the lesion's origin first (4.2, 3.1; paper §3.3: other histologies "should be considered
   before planning a metastasectomy"). Reviewed by a clinical reviewer.
-- **Indicators**: warnings for excluded OMD (summary, 06-11: issue 4), FLR < 25 %
-  (treatment-pathway) and an overdue surveillance CT (follow-up); everything else is info.
+- **Indicators** (issue 14): `warning` only for safety and timeliness — FLR < 25 % and a
+  performance status against surgery (treatment-pathway), progression and new disease, an
+  unsettled origin before surgery (treatment-pathway, 23, 25, 26, 34), stale staging (37),
+  conflicting data, an overdue surveillance CT (follow-up); everything else, excluded OMD
+  included (06-11, 35), is info.
 - **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are
   ambiguous), not unknown.
 """
@@ -1539,7 +1540,6 @@ def _35() -> tuple[PatientFiles, Json]:
             "Condition: seven lesions, not oligometastatic, no resection card"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         says={
             "summary": ["7 lesions"],
             "mdt-referral": ["Not oligometastatic", "systemic therapy"],
@@ -1628,6 +1628,11 @@ def _37() -> tuple[PatientFiles, Json]:
             "indeterminate, restage, no surgical statement"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        indicators={
+            "summary": "warning",
+            "staging-imaging": "warning",
+            "treatment-pathway": "warning",
+        },
         says={
             "summary": ["restage, lesion count from 2025-04-02"],
             "staging-imaging": ["CT of the chest", "2025-04-02"],
@@ -1828,7 +1833,7 @@ def _41() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
         says={
-            "liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]
+            "liver-recurrence": ["Recurrence after liver ablation", "no earlier liver resection"]
         },
         never_says=["first liver resection", "re-metastasectomy", "new resection", "new liver"],
         recommendations={

@@ -15,24 +15,13 @@ from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
 from sarcoma_cds.cards.layout import SUMMARY_TOPIC, arrange
-
-# Re-exported: the rule examples evaluate one rule the way the cards do.
-from sarcoma_cds.cards.sections import (
-    RANK,
-    RuleResult,
-    Section,
-    build_section,
-    evaluate_rule,
-    suggestion_uuid,
-)
+from sarcoma_cds.cards.sections import RANK, Section, build_section, suggestion_uuid
 from sarcoma_cds.cards.summary_facts import facts_paragraph
 from sarcoma_cds.cards.wording import plurals, without_refs
 from sarcoma_cds.cds_hooks.cards import Card
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Recommendation, RuleFile
-
-__all__ = ["RuleResult", "build_card", "build_cards", "evaluate_rule", "scope_of"]
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
@@ -151,8 +140,9 @@ def _detail(
         return "\n".join(lines)
     if profile.unconfirmed:
         named = "; ".join(plurals(without_refs(u)) for u in profile.unconfirmed)
-        lines += ["", f"**Unconfirmed diagnoses** (counted, to be confirmed): {named}"]
-    lines += ["", f"**Facts**: {facts_paragraph(shown_facts, profile.facts, profile.dictionary)}"]
+        lines += ["", f"**Unconfirmed** (counted, to be confirmed): {named}"]
+    if paragraph := facts_paragraph(shown_facts, profile.facts, profile.dictionary):
+        lines += ["", f"**Facts**: {paragraph}"]
     if profile.data_gaps:
         lines += [
             "",
@@ -169,6 +159,8 @@ def _extension(
     cited = list(dict.fromkeys(r for s in sections for r in s.cited))
     if cited:
         ext["recommendations"] = cited
+    if board := [b for s in sections for b in s.board]:
+        ext["board"] = board  # general guidance the tumour-board view shows with the card
     if len(sections) > 1:
         ext["sections"] = [
             {"topic": s.rule.topic, "rule": f"{s.rule.id}@{s.rule.version}"} for s in sections

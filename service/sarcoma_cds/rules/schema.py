@@ -130,6 +130,9 @@ class Statement(BaseModel):
     recommendations: tuple[str, ...] = ()
     summary: str | None = Field(default=None, max_length=139)
     indicator: Literal["info", "warning", "critical"] | None = None
+    # General guidance for the surgeon or the board (how to resect, how to biopsy) rather than what
+    # to do for this patient now: kept off the EHR card, in its extension for the tumour-board view.
+    board_only: bool = False
 
 
 class ExampleExpect(BaseModel):

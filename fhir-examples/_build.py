@@ -920,8 +920,11 @@ def _23() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
-        says={"staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"]},
-        never_says=["FDG-PET/CT to exclude extrahepatic disease"],
+        says={
+            "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
+            "biopsy": ["liver MRI first", "only if still indicated after it"],
+        },
+        never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2"],
@@ -941,7 +944,9 @@ def _23() -> tuple[PatientFiles, Json]:
             "Lesion < 1 cm -> hepatic MRI (4.2); myxoid liposarcoma -> whole-spine MRI (section "
             "3.4) and no FDG-PET/CT, which is of limited value in a poorly FDG-avid subtype "
             "(section 3.4); the provisional diagnosis leaves the origin uncertain -> biopsy could "
-            "be considered (3.1); it counts but is named as unconfirmed."
+            "be considered (3.1), but only after the liver MRI (4.2) for an 8 mm lesion: no biopsy"
+            " order until MRI is recorded (REVIEW finding 3); it counts but is named as "
+            "unconfirmed."
         ),
     )
 
@@ -1691,6 +1696,7 @@ def _38() -> tuple[PatientFiles, Json]:
                 "ablation, TAE/TACE/TARE, SBRT",
             ]
         },
+        never_says=["ASA 3"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1789,7 +1795,7 @@ def _40() -> tuple[PatientFiles, Json]:
             "follow-up": ["not routine surveillance"],
             "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
         },
-        never_says=["On schedule"],
+        never_says=["On schedule", "Schedule:"],
         recommendations={"follow-up": ["13.2"]},
         facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
         rationale=(

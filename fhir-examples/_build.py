@@ -103,6 +103,7 @@ from _fhir import (
     Json,
     PatientFiles,
 )
+from _real import REAL
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-06-01"
@@ -1463,7 +1464,8 @@ README_HEAD = """# Example patients (synthetic)
 
 Every file here is a complete CDS Hooks 2.0 `patient-view` request: context plus the prefetch
 the service asks for (`patient`, and searchset Bundles of `conditions`, `observations`,
-`procedures`). **All patients, names, identifiers and dates are synthetic**; no real person is
+`procedures`, the three medication searches and `diagnosticReports`).
+**All patients, names, identifiers and dates are synthetic**; no real person is
 described. Codes follow `docs/input-profile.md`; some SNOMED CT and CPT displays were not checked
 against a licensed release.
 
@@ -1477,6 +1479,18 @@ sarcoma-cds evaluate fhir-examples/01-metachronous-lms-liver-only.json --today 2
 expected topics, recommendation ids, key facts and non-info indicators, with a rationale. Those
 expectations were written from `docs/clinical-logic.md` section 2 and the paper (Table 5), not from
 the service code, so they act as an independent oracle for the golden tests.
+
+Examples 35 onwards (issue 12) are in the shapes real systems send, written by hand in
+`_real.py` from the public specifications' example shapes and not normalised: **mcode-stu4**
+(the IG's own instance shapes: post-coordinated primaries with SNOMED morphologies,
+SecondaryCancerCondition with body sites, TumorSize with a Tumor BodyStructure focus, TNM, history
+of metastatic cancer), **synthea** (a raw transaction Bundle with `urn:uuid:` references, under
+one key), **epic** and **oracle-health** (encounter diagnoses with proprietary codings, absolute
+references, abatement), **us-core** (problem list with `onsetPeriod` and `onsetString`),
+**text-only**, **medications** (systemic therapy only as medication resources) and **ehr-other**
+(a cancer code outside every value set). Their validity is checked by
+`tests/examples/test_real_shapes_valid.py`, and each goes through HTTP in
+`tests/web/test_web_real_shapes.py`.
 
 Encodings: **mcode** = problem-list Conditions with `onsetDateTime`, mCODE profiles and the
 histology extension, TumorSize and CancerDiseaseStatus Observations; **ehr** = encounter
@@ -1523,6 +1537,11 @@ a disagreement with the engine is a question for review, not automatically an en
   included (06-11, 35), is info.
 - **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are
   ambiguous), not unknown.
+- **Record that cannot be settled (36, 42, 44)**: TNM cM1 without sites, a text-only problem list
+  or a cancer code outside every value set gives one data-quality card (what to code) and no
+  consensus card: a guess would be a wrong card, silence a wrong "no".
+- **History of liver metastasis only (37)**: the summary card only, as after a metastasectomy
+  without current disease (32): whether liver disease remains is not recorded.
 """
 
 
@@ -1930,6 +1949,16 @@ def build() -> list[Json]:
         (HERE / name).write_text(text, encoding="utf-8")
         manifest.append(
             {"file": name, "today": entry["today"], "encoding": patient.encoding}
+            | {k: entry[k] for k in ("shows", "expected", "rationale")}
+        )
+    # Real-world shapes (issue 12), written as the sending systems write them (_real.py).
+    for number, (slug, encoding, real_fn) in enumerate(REAL, start=len(BUILDERS) + 1):
+        body, entry = real_fn()
+        name = f"{number:02d}-{slug}.json"
+        text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        (HERE / name).write_text(text, encoding="utf-8")
+        manifest.append(
+            {"file": name, "today": entry["today"], "encoding": encoding}
             | {k: entry[k] for k in ("shows", "expected", "rationale")}
         )
     header = (

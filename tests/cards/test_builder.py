@@ -100,6 +100,13 @@ def test_scope() -> None:
     assert scope_of(profile(liver_metastasis_ever=no, sts=yes, gist=no)) is None
     assert scope_of(profile(liver_metastasis_ever=yes, sts=no, gist=no)) is None
     assert scope_of(profile(liver_metastasis_ever=yes, sts=Fact.unknown("x"), gist=no)) is None
+    # Issue 12: something to see but nothing settled -> the data-quality card, never silence.
+    unread = Fact.indeterminate("uncoded diagnosis 'Leiomyosarcoma'")
+    assert scope_of(profile(liver_metastasis_ever=yes, sts=unread, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=yes, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=unread, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=no, gist=no)) is None
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=unread, gist=yes)) is None
 
 
 def test_no_cards_without_sts_or_liver_metastasis(ruleset: RuleSet) -> None:

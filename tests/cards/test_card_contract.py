@@ -75,6 +75,9 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
                     "unknown",
                     "not_applicable",  # no current metastasis
                 )
+            elif ext["topic"] == "data-quality":
+                facts = ext["facts"]
+                assert "indeterminate" in (facts["sts"], facts["liver_metastasis_ever"]), name
             else:
                 assert "facts" not in ext
 

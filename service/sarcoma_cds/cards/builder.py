@@ -19,6 +19,7 @@ from sarcoma_cds.cards.sections import RANK, Section, build_section, suggestion_
 from sarcoma_cds.cards.summary_facts import facts_paragraph
 from sarcoma_cds.cards.wording import plurals, without_refs
 from sarcoma_cds.cds_hooks.cards import Card
+from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Recommendation, RuleFile
@@ -28,13 +29,29 @@ TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
 
 
+# Topics whose card carries the facts and the data gaps.
+_FACT_TOPICS = (SUMMARY_TOPIC, "data-quality")
+
+
 def scope_of(profile: MetastaticProfile) -> str | None:
-    """Which rules apply: `gist`, `sts-liver`, or none (no STS, or no liver metastasis ever)."""
-    if not profile["liver_metastasis_ever"].is_yes:
-        return None
-    if profile["gist"].is_yes:
+    """Which rules apply: `gist`, `sts-liver`, `data-quality` (the record suggests STS and liver
+    disease but cannot settle either: clinical-logic §3, never silence where there is something
+    to see), or none (no STS, or no liver metastasis ever)."""
+    ever, sts = profile["liver_metastasis_ever"], profile["sts"]
+    if ever.is_yes and profile["gist"].is_yes:
         return "gist"
-    return "sts-liver" if profile["sts"].is_yes else None
+    if ever.is_yes and sts.is_yes:
+        return "sts-liver"
+    if profile["gist"].is_yes:
+        return None
+    if _open(ever) and _open(sts):
+        return "data-quality"
+    return None
+
+
+def _open(fact: Fact) -> bool:
+    """Yes, or data that exist but could not be read."""
+    return fact.is_yes or fact.state is State.INDETERMINATE
 
 
 def build_cards(
@@ -60,7 +77,7 @@ def build_cards(
     # Each fact once: the summary lists the facts the cards rest on that no bullet names.
     said = {name for g in groups for s in g for name in s.said}
     summary_first = sorted(
-        (s for g in groups for s in g), key=lambda s: s.rule.topic != SUMMARY_TOPIC
+        (s for g in groups for s in g), key=lambda s: s.rule.topic not in _FACT_TOPICS
     )
     shown_facts = [n for s in summary_first for n in s.rule.show_facts if n not in said]
     return [_card(g, profile, hook_instance, shown_facts) for g in groups]
@@ -96,7 +113,7 @@ def _card(
 ) -> Card:
     lead = sections[0]  # the most urgent section names the card
     card_id = _card_uuid(hook_instance, lead.rule.topic)
-    is_summary = any(s.rule.topic == SUMMARY_TOPIC for s in sections)
+    is_summary = any(s.rule.topic in _FACT_TOPICS for s in sections)
     card: dict[str, Any] = {
         "uuid": str(card_id),
         "summary": lead.summary,

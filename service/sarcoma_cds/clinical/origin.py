@@ -12,7 +12,7 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import Coding, Reference
+from sarcoma_cds.fhir.projection import Coding, Procedure, Reference
 from sarcoma_cds.values.dates import DateInterval, within_months
 
 # A conclusion or morphology "shows sarcoma" when it is in one of these (GIST excluded).
@@ -44,7 +44,9 @@ def liver_histology(
         x for vs_id in LIVER_SPECIMEN_PROCEDURES for x in rec.procs_in(vs[vs_id])
     ]
     proc_refs = {x.ref for x in specimen_procs}
-    report_refs = {r for x in specimen_procs for r in _refs(x.res.report)}
+    report_refs = {
+        r for x in specimen_procs if isinstance(x.res, Procedure) for r in _refs(x.res.report)
+    }
     met_refs = {d.ref for d in liver_mets}
     cited = {
         r for d in liver_mets if not d.unconfirmed for e in d.res.evidence for r in _refs(e.detail)

@@ -161,7 +161,7 @@ class RuleFile(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     version: str
     topic: str = Field(pattern=r"^[a-z0-9-]+$")
-    scope: Literal["sts-liver", "gist"] = "sts-liver"
+    scope: Literal["sts-liver", "gist", "data-quality"] = "sts-liver"
     order: int = Field(ge=0, le=100)  # card order in the response
     title: str
     recommendations: tuple[str, ...] = ()

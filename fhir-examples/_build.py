@@ -921,8 +921,11 @@ def _23() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
-        says={"staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"]},
-        never_says=["FDG-PET/CT to exclude extrahepatic disease"],
+        says={
+            "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
+            "biopsy": ["liver MRI first", "only if still indicated after it"],
+        },
+        never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2"],
@@ -942,7 +945,9 @@ def _23() -> tuple[PatientFiles, Json]:
             "Lesion < 1 cm -> hepatic MRI (4.2); myxoid liposarcoma -> whole-spine MRI (section "
             "3.4) and no FDG-PET/CT, which is of limited value in a poorly FDG-avid subtype "
             "(section 3.4); the provisional diagnosis leaves the origin uncertain -> biopsy could "
-            "be considered (3.1); it counts but is named as unconfirmed."
+            "be considered (3.1), but only after the liver MRI (4.2) for an 8 mm lesion: no biopsy"
+            " order until MRI is recorded (REVIEW finding 3); it counts but is named as "
+            "unconfirmed."
         ),
     )
 
@@ -1182,19 +1187,17 @@ def _29() -> tuple[PatientFiles, Json]:
             "Liver recurrence 41 months after hepatectomy, no adjuvant therapy, ECOG 0: re-"
             "resection may be considered"
         ),
-        topics=[
-            "summary",
-            "staging-imaging",
-            "biopsy",
-            "liver-recurrence",
-            "mdt-referral",
-            "follow-up",
+        topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
+        says={"liver-recurrence": ["new resection may be considered", "biopsy"]},
+        never_says=[
+            "origin is uncertain",
+            "long interval to the liver lesion",
+            "sarcoma metastasis",
         ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "biopsy": ["3.1", "3.3"],
-            "liver-recurrence": ["9.1", "9.2"],
+            "liver-recurrence": ["9.1", "9.2", "3.1"],
             "mdt-referral": MDT,
             "follow-up": ["13.1"],
         },
@@ -1209,9 +1212,11 @@ def _29() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "OMD, TFI 41 > 12 months, ECOG 0 -> new resection may be considered (9.1); no adjuvant"
-            " after the first resection -> preoperative systemic therapy (9.2), which with the "
-            "long DFI also makes a biopsy reasonable (3.1). The liver-recurrence card takes the "
-            "place of 5.3/8.1. CT 2026-04-15 is within the 6-monthly interval of years 2-5 (13.1)."
+            " after the first resection -> preoperative systemic therapy (9.2), which makes a "
+            "biopsy reasonable (3.1). The 41-month TFI favours 9.1 and is not 3.1's long DFI (that "
+            "ended with the first metastasis, 2022): the origin is not in doubt (REVIEW finding "
+            "1). The liver-recurrence card takes the place of 5.3/8.1. CT 2026-04-15 is within "
+            "the 6-monthly interval of years 2-5 (13.1)."
         ),
     )
 
@@ -1245,7 +1250,12 @@ def _30() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver recurrence 6 months after adjuvant chemotherapy ended: TFI too short for 9.1",
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
-        never_says=["preoperative systemic treatment should be given", "Any liver resection"],
+        says={"summary": ["2025-08-20 → 2026-03-02"]},
+        never_says=[
+            "preoperative systemic treatment should be given",
+            "Any liver resection",
+            "2025-04-14 → 2026-03-02",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1705,6 +1715,7 @@ def _38() -> tuple[PatientFiles, Json]:
                 "ablation, TAE/TACE/TARE, SBRT",
             ]
         },
+        never_says=["ASA 3"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1803,7 +1814,7 @@ def _40() -> tuple[PatientFiles, Json]:
             "follow-up": ["not routine surveillance"],
             "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
         },
-        never_says=["On schedule"],
+        never_says=["On schedule", "Schedule:"],
         recommendations={"follow-up": ["13.2"]},
         facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
         rationale=(
@@ -1843,24 +1854,25 @@ def _41() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows=(
             "Liver recurrence 27 months after radiofrequency ablation, no liver resection ever: "
-            "worded as recurrence after ablation, no 'first liver resection' advice"
+            "worded as recurrence after ablation (5.3, 8.1, 10.1), no re-resection (9.1/9.2) advice"
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
         says={
-            "liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]
+            "liver-recurrence": ["Recurrence after liver ablation", "no earlier liver resection"]
         },
-        never_says=["first liver resection", "re-metastasectomy"],
+        never_says=["first liver resection", "re-metastasectomy", "new resection", "new liver"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "liver-recurrence": ["9.1", "9.2"],
+            "liver-recurrence": ["5.3", "8.1", "10.1", "11.1", "11.2"],
             "mdt-referral": MDT,
         },
         facts={"liver_recurrence": "yes", "last_local_treatment": "ablation", "tfi_months": 27},
         rationale=(
             "Section 3.9: after a long TFI with good performance status, surgery or ablation can be"
-            " considered; 9.2's test (adjuvant after the first resection) does not apply when no "
-            "resection was done."
+            " considered. 9.1/9.2 are about remetastasectomy; with no liver resection ever, "
+            "metachronous liver-only OMD follows 5.3/8.1, repeat non-surgical options 10.1, and "
+            "preoperative chemotherapy 11.1/11.2 (REVIEW finding 2)."
         ),
     )
 

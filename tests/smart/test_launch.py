@@ -21,7 +21,12 @@ from sarcoma_cds.web.app import create_app
 
 APP = "http://testserver"
 REDIRECT = f"{APP}/app/callback"
-SCOPE_READS = "patient/Condition.rs patient/Observation.rs patient/Patient.rs patient/Procedure.rs"
+# Exactly the resource types the service reads (the prefetch keys' types), in v2 syntax.
+SCOPE_READS = (
+    "patient/Condition.rs patient/DiagnosticReport.rs patient/MedicationAdministration.rs "
+    "patient/MedicationRequest.rs patient/MedicationStatement.rs patient/Observation.rs "
+    "patient/Patient.rs patient/Procedure.rs"
+)
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def derive_profile(
     f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
     f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
-    f.update(derive_origin(rec, vs, params, tumour.primaries, current_liver, f, last_local))
+    f.update(derive_origin(rec, vs, params, tumour.primaries, mets, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
         derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)

@@ -366,7 +366,9 @@ def _tfi(
     last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
     end = last.end or last.start
     assert end is not None
-    ev = [last.evidence(f"last treatment: {last.label()}"), *rec_ev]
+    # Dated at its end: the summary shows "end → recurrence", the interval the TFI measures.
+    ended = Evidence(ref=last.ref, date=end.text, what=f"last treatment: {last.label()}")
+    ev = [ended, *rec_ev]
     if last.status == "ongoing" or last.open_ended:
         note = f"treatment ongoing at recurrence ({last.label()})"
         return {

@@ -206,8 +206,7 @@ def _histology(
             note="soft tissue sarcoma of a subtype without subtype-specific advice",
         )
     return Fact.unknown(
-        "no histology recorded (ICD-O-3 morphology in the mCODE histology extension or a "
-        "LOINC 31206-6 observation)",
+        "histology not recorded",
         [d.evidence(d.label()) for d in primaries],
     )
 

@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from tests.conftest import load_example
 from tests.smart.conftest import EXAMPLE, example_resources, example_today
-from tests.support.smart_ehr import SmartEhr, free_port, serve_in_thread
+from tests.support.serve import free_port, serve_in_thread
+from tests.support.smart_ehr import SmartEhr
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.settings import Settings

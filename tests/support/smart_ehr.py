@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +24,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
@@ -39,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tests.support.fhir_server import FhirServer
+from tests.support.serve import free_port, serve_in_thread
 
 
 @dataclass
@@ -333,32 +331,6 @@ def _app(ehr: SmartEhr) -> Starlette:
 
 def _outcome(code: str) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code}]}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Any, port: int) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1:port in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextlib.contextmanager

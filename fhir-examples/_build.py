@@ -1480,7 +1480,14 @@ expected topics, recommendation ids, key facts and non-info indicators, with a r
 expectations were written from `docs/clinical-logic.md` section 2 and the paper (Table 5), not from
 the service code, so they act as an independent oracle for the golden tests.
 
-Examples 35 onwards (issue 12) are in the shapes real systems send, written by hand in
+Examples 43–47 (issue 21, `_european.py`) are European records: **registry** (a Dutch registry
+record in ICD-10-NL with the morphology as its own Condition) and **idea4rc** (one IDEA4RC
+`collection` Bundle per patient with `urn:uuid` references and Athena concepts: histology-of-site
+primaries, the diagnosis Observation, a `partOf` liver metastasectomy, a progression episode, a
+regimen with its outcome). Each has a US-coded twin built by
+`tests/examples/test_european_twins.py`, which must give the same facts and cards.
+
+Examples 48 onwards (issue 12) are in the shapes real systems send, written by hand in
 `_real.py` from the public specifications' example shapes and not normalised: **mcode-stu4**
 (the IG's own instance shapes: post-coordinated primaries with SNOMED morphologies,
 SecondaryCancerCondition with body sites, TumorSize with a Tumor BodyStructure focus, TNM, history

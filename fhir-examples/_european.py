@@ -81,10 +81,12 @@ ECOG_GRADE = {
     1: (ATHENA, "4173614", "ECOG performance status - grade 1"),
 }
 SCT_SURGERY: Coding = (SCT, "387713003", "Surgical procedure")
-# RxNorm ingredients (the twin's administrations)
+ATC = "http://www.whocc.no/atc"
+# The twin's administrations, one per drug: RxNorm where systemic-agent lists the ingredient
+# (doxorubicin 3639), otherwise the WHO ATC code it lists (its RxNorm ids are not verified here).
 RX_DOXORUBICIN: Coding = (RXNORM, "3639", "doxorubicin")
-RX_IFOSFAMIDE: Coding = (RXNORM, "5657", "ifosfamide")
-RX_DACARBAZINE: Coding = (RXNORM, "3015", "dacarbazine")
+ATC_IFOSFAMIDE: Coding = (ATC, "L01AA06", "ifosfamide")
+ATC_DACARBAZINE: Coding = (ATC, "L01AX04", "dacarbazine")
 STATUS_IMPROVED: Coding = (SCT, "268910001", "Patient's condition improved (finding)")
 
 
@@ -375,7 +377,61 @@ def _twin(pid: str, birth: str, family: str, given: str, gender: str) -> Patient
     return PatientFiles(pid, "mcode", family=family, given=given, gender=gender, birth_date=birth)
 
 
-# @european("idea4rc-synovial-synchronous-liver")  (needs the record reading of issue 12)
+@european("registry-icd10-nl-lms")
+def _registry() -> tuple[European, Twin, dict[str, Any]]:
+    who = {"family": "de Vries", "given": "Pieter", "gender": "male"}
+    pid = "nl-registry-0042"
+    p = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
+    p.condition("site", [(ICD10NL, "C49.4", "Maligne neoplasma van bindweefsel en weke delen "
+                          "van buik")], "2025-01-15")  # fmt: skip
+    p.condition("morphology", [(ICDO3, "M8890/3", "Leiomyosarcoom, NAO")], "2025-01-15")
+    p.condition("liver-met", [(ICD10NL, "C78.7", "Secundair maligne neoplasma van lever")],
+                "2025-11-03")  # fmt: skip
+    p.lesion_count("lesion-count", "2026-05-02", 1)
+    p.encoding = "registry"  # type: ignore[assignment]  # dated like mCODE (incidence date)
+
+    def twin() -> PatientFiles:
+        t = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
+        t.condition("site", [C49_ABDOMEN], "2025-01-15", kind="primary", histology=M_LMS)
+        t.condition("liver-met", [C78_LIVER], "2025-11-03", kind="secondary")
+        t.lesion_count("lesion-count", "2026-05-02", 1)
+        return t
+
+    return (
+        p,
+        twin,
+        {
+            "shows": (
+                "Dutch registry record: ICD-10-NL C49.4 and C78.7, the morphology sent as its own "
+                "Condition (ICD-O-3 'M8890/3'): metachronous leiomyosarcoma, liver only"
+            ),
+            "topics": ["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+            "recommendations": {
+                "summary": ["1.1", "2.2"],
+                "staging-imaging": ["4.1", "4.3"],
+                "treatment-pathway": ["5.3", "8.1"],
+                "mdt-referral": ["5.1"],
+            },
+            "facts": {
+                "sts": "yes",
+                "timing": "metachronous",
+                "dfi_months": 9,
+                "long_dfi": "no",
+                "oligometastatic": "yes",
+                "liver_only": "yes",
+                "histology": "leiomyosarcoma",
+                "intra_abdominal_primary": "yes",
+            },
+            "rationale": (
+                "National ICD-10 editions are the ICD-10 family; 'M8890/3' is read as the ICD-O-3 "
+                "morphology of the sarcoma. DFI 9 months > 6: metachronous liver-only OMD -> 5.3 + "
+                "8.1 (2.2). Same facts and cards as the ICD-10-CM/mCODE twin."
+            ),
+        },
+    )
+
+
+@european("idea4rc-synovial-synchronous-liver")
 def _synovial() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Jansen", "given": "Eva", "gender": "female"}
     p = Idea4rcPatient("idea4rc-synovial", birth="1975-03-02", **who)
@@ -434,7 +490,7 @@ def _synovial() -> tuple[European, Twin, dict[str, Any]]:
     )
 
 
-# @european("idea4rc-rps-lms-liver-metastasectomy")  (needs the record reading of issue 12)
+@european("idea4rc-rps-lms-liver-metastasectomy")
 def _rps() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Ferrari", "given": "Marco", "gender": "male"}
     p = Idea4rcPatient("idea4rc-rps", birth="1962-07-19", **who)
@@ -481,8 +537,9 @@ def _rps() -> tuple[European, Twin, dict[str, Any]]:
                 "operation, the liver part a partOf child Procedure with body site 'Metastasis to "
                 "liver'"
             ),
-            "topics": [],
-            "recommendations": {},
+            "topics": ["summary", "follow-up"],
+            "recommendations": {"summary": ["2.1"], "follow-up": ["13.1", "13.2"]},
+            "indicators": {"follow-up": "warning"},
             "facts": {
                 "sts": "yes",
                 "timing": "synchronous",
@@ -490,14 +547,23 @@ def _rps() -> tuple[European, Twin, dict[str, Any]]:
                 "primary_site_retroperitoneal": "yes",
                 "primary_resected": "yes",
                 "prior_liver_resections": 1,
+                "prior_abdominal_surgeries": 2,
                 "liver_metastasis_current": "no",
+                "followup_overdue": "yes",
             },
-            "rationale": "",
+            "rationale": (
+                "The main surgery (Athena 'Surgical procedure', reason the primary) resects the "
+                "retroperitoneal primary; its partOf child on 'Metastasis to liver' is a liver "
+                "metastasectomy, not a second resection of the primary. The metastasis is "
+                "resolved: no current disease (2.1 in the summary); no CT since the 2025-05-20 "
+                "operation, so surveillance is overdue (13.1). Same facts and cards as the "
+                "ICD-10-CM twin."
+            ),
         },
     )
 
 
-# @european("idea4rc-uterine-lms-progression-episode")  (needs the record reading of issue 12)
+@european("idea4rc-uterine-lms-progression-episode")
 def _episode() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Dubois", "given": "Claire", "gender": "female"}
     p = Idea4rcPatient("idea4rc-uterine", birth="1958-01-30", **who)
@@ -518,7 +584,7 @@ def _episode() -> tuple[European, Twin, dict[str, Any]]:
                     category=SCT_SURGERY, body_site=UTERUS, reason="primary")  # fmt: skip
         t.condition("liver-met", [C78_LIVER, SCT_LIVER_MET], "2025-02-10", kind="secondary",
                     body_site=LIVER)  # fmt: skip
-        _administration(t, "dacarbazine-doxorubicin", [RX_DACARBAZINE, RX_DOXORUBICIN],
+        _administration(t, "dacarbazine-doxorubicin", [ATC_DACARBAZINE, RX_DOXORUBICIN],
                         "2025-03-01", "2025-08-01", "primary")  # fmt: skip
         t.disease_status("progression", "2025-09-15", STATUS_WORSENED, "primary")
         t.lesion_count("lesion-count", "2026-05-10", 3)
@@ -536,23 +602,34 @@ def _episode() -> tuple[European, Twin, dict[str, Any]]:
                 "regimen-coded "
                 "administration: one primary, dated by the baseline; progressed after therapy"
             ),
-            "topics": [],
-            "recommendations": {},
+            "topics": ["summary", "treatment-pathway", "mdt-referral"],
+            "recommendations": {"summary": ["1.1", "2.2"]},
+            "indicators": {"treatment-pathway": "warning", "mdt-referral": "warning"},
             "facts": {
                 "sts": "yes",
                 "timing": "metachronous",
                 "dfi_months": 23,
                 "long_dfi": "yes",
                 "histology": "leiomyosarcoma",
+                "primary_resected": "yes",
                 "systemic_therapy_received": "yes",
+                "systemic_therapy_lines": 1,
                 "response_to_systemic_therapy": "progressed",
+                "systemic_progression": "yes",
             },
-            "rationale": "",
+            "rationale": (
+                "The progression episode (same Athena code, occurredFollowing the baseline) is an "
+                "event, not a second primary: the diagnosis stays 2023-03-01 (DFI 23 months, "
+                "metachronous, 2.2) and the episode's status is a progression after the "
+                "dacarbazine-doxorubicin regimen: no liver surgery now, MDT for the next line "
+                "(§3.10). Same facts and cards as the twin (two RxNorm/ATC administrations, a "
+                "97509-4 'worsened' assessment)."
+            ),
         },
     )
 
 
-# @european("idea4rc-regimen-partial-response")  (needs the record reading of issue 12)
+@european("idea4rc-regimen-partial-response")
 def _regimen() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "García", "given": "Lucía", "gender": "female"}
     p = Idea4rcPatient("idea4rc-regimen", birth="1980-05-05", **who)
@@ -569,7 +646,7 @@ def _regimen() -> tuple[European, Twin, dict[str, Any]]:
                     histology=M_SYNOVIAL)  # fmt: skip
         t.condition("liver-met", [C78_LIVER, SCT_LIVER_MET], "2025-12-01", kind="secondary",
                     body_site=LIVER)  # fmt: skip
-        _administration(t, "doxorubicin-ifosfamide", [RX_DOXORUBICIN, RX_IFOSFAMIDE],
+        _administration(t, "doxorubicin-ifosfamide", [RX_DOXORUBICIN, ATC_IFOSFAMIDE],
                         "2025-12-15", "2026-04-10", "primary")  # fmt: skip
         t.disease_status("response", "2026-04-10", STATUS_IMPROVED, "primary")
         t.lesion_count("lesion-count", "2026-04-20", 2)
@@ -585,70 +662,30 @@ def _regimen() -> tuple[European, Twin, dict[str, Any]]:
                 "'Doxorubicin and Ifosfamide'; the response ('Partial Remission') is the "
                 "administration's outcome extension, with no 97509-4 Observation"
             ),
-            "topics": [],
-            "recommendations": {},
-            "facts": {
-                "sts": "yes",
-                "timing": "synchronous",
-                "systemic_therapy_received": "yes",
-                "response_to_systemic_therapy": "improved",
-                "response_at_least_stable": "yes",
-                "ecog": 0,
-            },
-            "rationale": "",
-        },
-    )
-
-
-@european("registry-icd10-nl-lms")
-def _registry() -> tuple[European, Twin, dict[str, Any]]:
-    who = {"family": "de Vries", "given": "Pieter", "gender": "male"}
-    pid = "nl-registry-0042"
-    p = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
-    p.condition("site", [(ICD10NL, "C49.4", "Maligne neoplasma van bindweefsel en weke delen "
-                          "van buik")], "2025-01-15")  # fmt: skip
-    p.condition("morphology", [(ICDO3, "M8890/3", "Leiomyosarcoom, NAO")], "2025-01-15")
-    p.condition("liver-met", [(ICD10NL, "C78.7", "Secundair maligne neoplasma van lever")],
-                "2025-11-03")  # fmt: skip
-    p.lesion_count("lesion-count", "2026-05-02", 1)
-    p.encoding = "registry"  # type: ignore[assignment]  # dated like mCODE (incidence date)
-
-    def twin() -> PatientFiles:
-        t = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
-        t.condition("site", [C49_ABDOMEN], "2025-01-15", kind="primary", histology=M_LMS)
-        t.condition("liver-met", [C78_LIVER], "2025-11-03", kind="secondary")
-        t.lesion_count("lesion-count", "2026-05-02", 1)
-        return t
-
-    return (
-        p,
-        twin,
-        {
-            "shows": (
-                "Dutch registry record: ICD-10-NL C49.4 and C78.7, the morphology sent as its own "
-                "Condition (ICD-O-3 'M8890/3'): metachronous leiomyosarcoma, liver only"
-            ),
             "topics": ["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
             "recommendations": {
-                "summary": ["1.1", "2.2"],
+                "summary": ["1.1", "2.1"],
                 "staging-imaging": ["4.1", "4.3"],
-                "treatment-pathway": ["5.3", "8.1"],
+                "treatment-pathway": ["8.2", "8.3"],
                 "mdt-referral": ["5.1"],
             },
             "facts": {
                 "sts": "yes",
-                "timing": "metachronous",
-                "dfi_months": 9,
-                "long_dfi": "no",
-                "oligometastatic": "yes",
-                "liver_only": "yes",
-                "histology": "leiomyosarcoma",
-                "intra_abdominal_primary": "yes",
+                "timing": "synchronous",
+                "systemic_therapy_received": "yes",
+                "systemic_therapy_lines": 1,
+                "response_to_systemic_therapy": "improved",
+                "response_at_least_stable": "yes",
+                "primary_in_place": "yes",
+                "ecog": 0,
             },
             "rationale": (
-                "National ICD-10 editions are the ICD-10 family; 'M8890/3' is read as the ICD-O-3 "
-                "morphology of the sarcoma. DFI 9 months > 6: metachronous liver-only OMD -> 5.3 + "
-                "8.1 (2.2). Same facts and cards as the ICD-10-CM/mCODE twin."
+                "The regimen 'Doxorubicin and Ifosfamide' is one line of sarcoma systemic therapy "
+                "(its agents are in systemic-agent); its outcome 'Partial Remission' is an "
+                "improvement at the end of the administration. Synchronous OMD at least stable on "
+                "therapy: surgery for residual liver disease may be considered (8.3), the primary "
+                "still in place (§3.1). Same facts and cards as the twin (one administration per "
+                "drug, a 97509-4 'improved' assessment)."
             ),
         },
     )

@@ -165,9 +165,43 @@ def derive_treatment(
     return f
 
 
+# A regimen's agents are one line: an agent started within the line's first cycle joins it
+# (doxorubicin + ifosfamide on day 1; gemcitabine day 1 + docetaxel day 8), and so does the next
+# cycle of a drug of the line (a medication event at most two cycles after its previous one).
+# 21 days is the cycle of the anthracycline and gemcitabine-docetaxel regimens.
+_CYCLE_DAYS = 21
+
+
+def _same_drug(a: Proc, b: Proc) -> bool:
+    """Both medication events of one drug (a chemotherapy Procedure names none: not joined)."""
+    return bool({(c.system, c.code) for c in a.drug} & {(c.system, c.code) for c in b.drug})
+
+
+def _joins(line: list[Proc], x: Proc) -> bool:
+    first, start = line[0].start, x.start
+    if first is None or start is None:
+        return False
+    if (start.latest - first.earliest).days < _CYCLE_DAYS:
+        return True
+    previous = [d for y in line if _same_drug(x, y) and (d := y.end or y.start) is not None]
+    return any((start.latest - d.earliest).days <= 2 * _CYCLE_DAYS for d in previous)
+
+
+def _regimens(courses: list[Proc]) -> list[list[Proc]]:
+    """Dated courses (sorted by start) grouped into lines: an IDEA4RC regimen is one resource,
+    the same regimen recorded the US way one resource per drug and cycle (issue 21)."""
+    lines: list[list[Proc]] = []
+    for x in courses:
+        if lines and _joins(lines[-1], x):
+            lines[-1].append(x)
+        else:
+            lines.append([x])
+    return lines
+
+
 def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
-    """Lines of systemic therapy (one per recorded course), the latest with its dates, and
-    whether the disease progressed on or after them."""
+    """Lines of systemic therapy (one per regimen), the latest with its dates, and whether the
+    disease progressed on or after them."""
     courses = sorted(
         (x for x in _systemic(rec, vs, ("done", "ongoing")) if x.start),
         key=lambda x: x.start.earliest if x.start else rec.today,
@@ -186,24 +220,26 @@ def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
         f["systemic_progression"] = Fact.unknown(reason)
         return f
     ev = [x.evidence(x.label()) for x in courses]
-    f["systemic_therapy_lines"] = Fact.of(len(courses), ev)
-    last = courses[-1]
-    ongoing = last.status == "ongoing" or last.open_ended
-    start = last.start
+    lines = _regimens(courses)
+    f["systemic_therapy_lines"] = Fact.of(len(lines), ev)
+    last = lines[-1]
+    last_ev = [x.evidence(x.label()) for x in last]
+    label = " + ".join(dict.fromkeys(x.label() for x in last))
+    ongoing = any(x.status == "ongoing" or x.open_ended for x in last)
+    start = last[0].start
     assert start is not None
-    end = None if ongoing else last.end
+    ends = [x.end for x in last if x.end is not None]
+    end = None if ongoing or not ends else max(ends, key=lambda d: d.latest)
     span = f"{start.text} – {end.text if end else 'ongoing'}"
     lo, _ = months_range(start, end or DateInterval.on(rec.today))
-    f["latest_systemic_line"] = Fact.of(
-        f"{last.label()} ({span}, {months_text(max(lo, 0))})", [ev[-1]]
-    )
+    f["latest_systemic_line"] = Fact.of(f"{label} ({span}, {months_text(max(lo, 0))})", last_ev)
     if response.known:
         progressed = response.value == "progressed"
         when = "on" if ongoing else "after"
         f["systemic_progression"] = Fact.of(
             progressed,
-            [*response.evidence, ev[-1]],
-            note=f"{response.value} {when} {last.label().lower()} (line {len(courses)})",
+            [*response.evidence, *last_ev],
+            note=f"{response.value} {when} {label.lower()} (line {len(lines)})",
         )
     else:
         f["systemic_progression"] = Fact(

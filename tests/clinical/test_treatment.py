@@ -300,12 +300,16 @@ def test_undetermined_response_is_indeterminate_and_no_assessment_is_unknown(
     assert "97509-4" in (missing["response_to_systemic_therapy"].reason or "")
 
 
+ATC_NAMES = {"L01BC05": "gemcitabine", "L01CD02": "docetaxel", "L01XX58": "trabectedin"}
+
+
 def _administration(rid: str, atc: str, start: str, end: str | None = None) -> Json:
+    coding = {"system": "http://www.whocc.no/atc", "code": atc, "display": ATC_NAMES[atc]}
     return {
         "resourceType": "MedicationAdministration",
         "id": rid,
         "status": "completed",
-        "medicationCodeableConcept": concept(("http://www.whocc.no/atc", atc)),
+        "medicationCodeableConcept": {"coding": [coding]},
         "subject": {"reference": "Patient/p1"},
         "effectivePeriod": {"start": start, "end": end or start},
     }
@@ -322,9 +326,9 @@ def test_a_regimen_recorded_per_drug_and_cycle_is_one_line(derive: Derive) -> No
     ]
     p = derive(lms_primary(), liver_met(), *gem_doc)
     assert p["systemic_therapy_lines"].value == 1
-    line = str(p["latest_systemic_line"].value)
-    assert line.startswith("L01BC05 + L01CD02 (2025-01-06 – 2025-02-17")
+    line = str(p["latest_systemic_line"].value).lower()
+    assert line.startswith("gemcitabine + docetaxel (2025-01-06 – 2025-02-17")
     trabectedin = _administration("t1", "L01XX58", "2025-05-20", "2025-08-20")
     p = derive(lms_primary(), liver_met(), *gem_doc, trabectedin)
     assert p["systemic_therapy_lines"].value == 2
-    assert str(p["latest_systemic_line"].value).startswith("L01XX58 (2025-05-20")
+    assert str(p["latest_systemic_line"].value).lower().startswith("trabectedin (2025-05-20")

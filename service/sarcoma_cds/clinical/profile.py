@@ -95,7 +95,9 @@ def derive_profile(
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
     f.update(derive_imaging(rec, vs, params))
     f.update(
-        derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)
+        derive_followup(
+            f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today, params
+        )
     )
     check_against_dictionary(f, facts)
     unconfirmed = tuple(

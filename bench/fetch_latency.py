@@ -43,8 +43,8 @@ async def measure(base_url: str, token: str, calls: int, warmup: int) -> list[fl
                 {}, list(PREFETCH_TEMPLATES), {"patientId": "lms-001"}, base_url, token
             )
             elapsed_ms = (time.perf_counter() - started) * 1000
-            if outcome.gaps or len(outcome.fetched) != len(PREFETCH_TEMPLATES):
-                raise RuntimeError(f"incomplete fetch: {outcome.gaps}")
+            if outcome.unavailable or len(outcome.fetched) != len(PREFETCH_TEMPLATES):
+                raise RuntimeError(f"incomplete fetch: {outcome.unavailable}")
             if i >= warmup:
                 samples.append(elapsed_ms)
     finally:

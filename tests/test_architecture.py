@@ -36,7 +36,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "feedback": frozenset({"cds_hooks"}),
     "security": frozenset({"settings"}),
     "web": frozenset({"pipeline", "feedback", "security"}),
-    "cli": frozenset({"pipeline", "demo"}),  # never `web`: `serve` names it only as a string
+    "cli": frozenset({"pipeline", "demo", "feedback"}),  # never `web`: `serve` names it as a string
 }
 ROOT_MODULE = "sarcoma_cds"
 

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,7 +41,7 @@ class RecordingEngine:
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation:
         self.seen.append((patient_id, today))
         card = Card(uuid="u", summary="s", indicator="info", source=Source(label="l"), detail="")

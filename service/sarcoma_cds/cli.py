@@ -19,6 +19,7 @@ import orjson
 from sarcoma_cds.cards.examples import run_examples
 from sarcoma_cds.cds_hooks.problems import ProblemError
 from sarcoma_cds.cds_hooks.request import parse_service_request
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
@@ -87,7 +88,7 @@ def evaluate_file(path: Path, today: date | None) -> Evaluation:
     except orjson.JSONDecodeError as exc:
         raise CliError(f"{path}: not valid JSON ({exc})", EXIT_BAD_INPUT) from None
     try:
-        call = parse_service_request(body)
+        call = parse_service_request(body, PREFETCH_TEMPLATES)
     except ProblemError as exc:
         raise CliError(f"{path}: {exc}", EXIT_BAD_INPUT) from None
     engine = _engine()
@@ -191,12 +192,46 @@ def add_demo(commands: Subcommands) -> None:
     parser.set_defaults(handler=_demo)
 
 
+# --- feedback report ----------------------------------------------------------------------------
+def _feedback_report(args: argparse.Namespace) -> int:
+    from sarcoma_cds.feedback.report import build_report, render_text, report_json
+    from sarcoma_cds.feedback.store import FeedbackStore, FeedbackStoreError
+
+    url = args.db or Settings().feedback_db_url
+    try:
+        store = FeedbackStore.open(url)
+    except FeedbackStoreError as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+    try:
+        report = build_report(store.issued(), store.records(), top_reasons=args.top)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report_json(report))
+    else:
+        sys.stdout.write(render_text(report))
+    return 0
+
+
+def add_feedback(commands: Subcommands) -> None:
+    parser = commands.add_parser("feedback", help="summarise the stored card feedback")
+    sub = parser.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    report = sub.add_parser(
+        "report", help="accept and override rates per rule and suggestion, top override reasons"
+    )
+    report.add_argument("--db", help="SQLAlchemy URL (default: SARCOMA_CDS_FEEDBACK_DB_URL)")
+    report.add_argument("--top", type=int, default=5, help="override reasons listed (default 5)")
+    report.add_argument("--json", action="store_true", help="JSON instead of tables")
+    report.set_defaults(handler=_feedback_report)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     add_serve,
     add_evaluate,
     add_facts,
     add_rules,
     add_demo,
+    add_feedback,
 ]
 
 

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from sarcoma_cds.cards.builder import build_cards
 from sarcoma_cds.cards.examples import run_examples
+from sarcoma_cds.cards.identity import assign_uuids
 from sarcoma_cds.cards.orders import OrderTemplateError, validate_orders
 from sarcoma_cds.cds_hooks.cards import Card, CdsResponse
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -76,7 +77,7 @@ class Evaluator(Protocol):
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation: ...
 
 
@@ -108,10 +109,9 @@ class Engine:
         patient_id: str,
         prefetch: Mapping[str, Any],
         today: date,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> MetastaticProfile:
-        record = collect(patient_id, prefetch)
-        record.gaps[:0] = list(gaps)
+        record = collect(patient_id, prefetch, unreadable)
         return derive_profile(record, self.rules.valuesets, self.params, today, self.rules.facts)
 
     def evaluate(
@@ -121,12 +121,15 @@ class Engine:
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation:
         """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent).
-        `gaps`: data the caller could not obtain (e.g. a failed fetch), named on the summary
-        card. `user_id` is accepted for the CDS Hooks context but does not change the cards;
-        `hook_instance` makes card uuids stable for retries of the same call."""
-        profile = self.profile(patient_id, prefetch, today, gaps)
-        cards = build_cards(self.rules, profile, patient_id, hook_instance)
+        `unreadable`: key → why the caller could not obtain it (e.g. a failed fetch), named on
+        the summary card. `user_id` is accepted for the CDS Hooks context but does not change
+        the cards; `hook_instance` and the patient make card uuids unique, and stable for
+        retries of the same call."""
+        profile = self.profile(patient_id, prefetch, today, unreadable)
+        cards = assign_uuids(
+            build_cards(self.rules, profile, patient_id, hook_instance), hook_instance, patient_id
+        )
         return Evaluation(cards=cards, data_gaps=list(profile.data_gaps), profile=profile)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     fetch_max_pages: int = Field(default=10, ge=1, le=100)
     fetch_page_size: int = Field(default=200, ge=1, le=1000)
     allow_unauthenticated_fetch: bool = False
+    # What to answer when required data can be neither prefetched nor fetched: `412` (the
+    # spec) or `card` (200 with one warning card saying so, for EHRs that show 412 as nothing).
+    prefetch_failure: Literal["412", "card"] = "412"
 
     @field_validator("jwt_algorithms")
     @classmethod

@@ -262,7 +262,7 @@ def test_no_conditions_supplied_is_unknown_never_no(derive: Derive) -> None:
     for name in ("metastatic", "liver_metastasis_ever", "liver_metastasis_current"):
         assert p[name].state is State.UNKNOWN
         assert p[name].reason == "no conditions were supplied"
-    assert "no 'conditions' were supplied" in p.data_gaps
+    assert "Conditions were not sent by the EHR" in p.data_gaps
 
 
 # --- lesion size and location findings --------------------------------------------------------

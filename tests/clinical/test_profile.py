@@ -76,7 +76,7 @@ def test_a_missing_prefetch_key_never_gives_no(derive: Derive, omit: tuple[str, 
             assert fact.value == supplied_empty[name].value, name
     for key in omit:
         if key != "patient":
-            assert f"no '{key}' were supplied" in missing.data_gaps
+            assert f"{key.capitalize()} were not sent by the EHR" in missing.data_gaps
 
 
 def test_nothing_supplied_gives_no_known_fact(derive: Derive) -> None:

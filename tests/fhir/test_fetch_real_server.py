@@ -100,7 +100,7 @@ def test_fetches_all_four_keys_as_loaded(loaded: FhirServer) -> None:
     recorder = Recorder()
     outcome = run(fetch(Settings(), recorder, server=loaded.base_url, token=loaded.token))
 
-    assert outcome.gaps == []
+    assert outcome.unavailable == {}
     assert sorted(outcome.fetched) == sorted(ALL_KEYS)
     assert outcome.prefetch["patient"]["resourceType"] == "Patient"
     assert outcome.prefetch["patient"]["id"] == PID
@@ -167,7 +167,9 @@ def test_page_cap_makes_the_key_a_gap_rather_than_truncating(loaded: FhirServer)
     )
 
     assert "observations" not in outcome.prefetch
-    assert outcome.gaps == ["observations: more than 2 pages of 2; the data would be incomplete"]
+    assert outcome.unavailable == {
+        "observations": "more than 2 pages; the data would be incomplete"
+    }
     assert len(recorder.to("Observation")) == 2
 
 
@@ -186,7 +188,7 @@ def test_null_key_and_empty_bundle_are_never_fetched(loaded: FhirServer) -> None
 
     assert recorder.requests == []
     assert outcome.prefetch == prefetch
-    assert outcome.gaps == []
+    assert outcome.unavailable == {}
     assert outcome.fetched == []
 
 
@@ -254,7 +256,9 @@ def test_unknown_patient_leaves_a_gap_for_the_optional_patient_key(loaded: FhirS
         )
     )
 
-    assert outcome.gaps == ["patient: FHIR server answered 404 (OperationOutcome: not-found)"]
+    assert outcome.unavailable == {
+        "patient": "FHIR server answered 404 (OperationOutcome: not-found)"
+    }
     assert "patient" not in outcome.prefetch
     assert outcome.prefetch["conditions"]["entry"] == []  # a real "no data" answer
 
@@ -287,7 +291,7 @@ def test_failing_optional_key_is_a_gap_and_the_rest_is_returned(loaded: FhirServ
         )
     )
 
-    assert outcome.gaps == ["observations: FHIR server answered 503"]
+    assert outcome.unavailable == {"observations": "FHIR server answered 503"}
     assert "observations" not in outcome.prefetch
     assert sorted(outcome.fetched) == ["conditions", "patient", "procedures"]
     assert ids(outcome.prefetch["conditions"]) == loaded_ids("Condition")
@@ -345,7 +349,9 @@ def test_next_link_to_another_host_is_not_followed(loaded_foreign: FhirServer) -
     # Two conditions fit on one page (no next link); observations need a second page whose
     # link names http://localhost:<port>, not the fhirServer http://127.0.0.1:<port>.
     assert ids(outcome.prefetch["conditions"]) == loaded_ids("Condition")
-    assert outcome.gaps == ["observations: next-page link points outside fhirServer; not followed"]
+    assert outcome.unavailable == {
+        "observations": "next-page link points outside fhirServer; not followed"
+    }
     assert len(recorder.to("Observation")) == 1
     assert {r.url.host for r in recorder.requests} == {"127.0.0.1"}
 
@@ -385,7 +391,7 @@ def test_missing_token_is_refused_without_a_request(loaded: FhirServer) -> None:
     recorder = Recorder()
     with pytest.raises(FetchError) as caught:
         run(fetch(Settings(), recorder, server=loaded.base_url, token=None))
-    assert caught.value.reason == "the request has no fhirAuthorization access token"
+    assert caught.value.reason == "no access token"
     assert recorder.requests == []
 
 
@@ -408,7 +414,7 @@ def test_unauthenticated_fetch_setting_is_ignored_in_production(loaded: FhirServ
     https_server = loaded.base_url.replace("http://", "https://")
     with pytest.raises(FetchError) as caught:
         run(fetch(settings, recorder, server=https_server, token=None))
-    assert caught.value.reason == "the request has no fhirAuthorization access token"
+    assert caught.value.reason == "no access token"
     assert recorder.requests == []
 
 

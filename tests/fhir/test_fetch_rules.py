@@ -46,6 +46,7 @@ def run_fetch(
     settings: Settings | None = None,
     context: dict[str, str] | None = None,
     token: str | None = TOKEN,
+    prefetch: dict[str, Any] | None = None,
 ) -> tuple[FetchOutcome, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
@@ -56,12 +57,15 @@ def run_fetch(
     async def go() -> FetchOutcome:
         async with httpx.AsyncClient(transport=httpx.MockTransport(recording)) as client:
             fetcher = FhirFetcher(settings or Settings(mode="production"), client)
-            return await fetcher.complete({}, missing, context or {"patientId": "p1"}, BASE, token)
+            return await fetcher.complete(
+                prefetch or {}, missing, context or {"patientId": "p1"}, BASE, token
+            )
 
     return asyncio.run(go()), seen
 
 
 def fetch_error(handler: Handler, **kwargs: Any) -> tuple[FetchError, list[httpx.Request]]:
+    """Run a fetch of `conditions` that must fail; the error and the requests sent."""
     seen: list[httpx.Request] = []
 
     def recording(request: httpx.Request) -> httpx.Response:
@@ -210,7 +214,9 @@ def test_read_returning_another_patient_is_a_gap() -> None:
     outcome, _ = run_fetch(
         lambda r: fhir_json({"resourceType": "Patient", "id": "someone-else"}), ["patient"]
     )
-    assert outcome.gaps == ["patient: FHIR server returned a different Patient than asked for"]
+    assert outcome.unavailable == {
+        "patient": "FHIR server returned a different Patient than asked for"
+    }
     assert "patient" not in outcome.prefetch
 
 
@@ -218,7 +224,7 @@ def test_read_returning_another_resource_type_is_a_gap() -> None:
     outcome, _ = run_fetch(
         lambda r: fhir_json({"resourceType": "Observation", "id": "p1"}), ["patient"]
     )
-    assert outcome.gaps == ["patient: FHIR server returned something other than a Patient"]
+    assert outcome.unavailable == {"patient": "FHIR server returned something other than a Patient"}
 
 
 def test_search_answered_with_a_non_bundle_is_refused() -> None:
@@ -229,7 +235,7 @@ def test_search_answered_with_a_non_bundle_is_refused() -> None:
 @pytest.mark.parametrize("token", ["abc\r\nX-Evil: 1", "abc def", "tok;en"])
 def test_malformed_token_is_refused_without_a_request(token: str) -> None:
     error, seen = fetch_error(lambda r: fhir_json(searchset()), token=token)
-    assert error.reason == "fhirAuthorization.access_token is not a valid bearer token"
+    assert error.reason == "the access token is not a valid bearer token"
     assert token not in str(error)
     assert seen == []
 
@@ -237,7 +243,7 @@ def test_malformed_token_is_refused_without_a_request(token: str) -> None:
 @pytest.mark.parametrize(
     ("server", "reason"),
     [
-        (None, "the request has no fhirServer to fetch from"),
+        (None, "no FHIR server address in the request"),
         ("ftp://ehr.example.org/fhir", "fhirServer must be an absolute https URL"),
         ("https://ehr.example.org/fhir?x=1", "fhirServer must be a plain base URL"),
         ("https://user:pw@ehr.example.org/fhir", "fhirServer must be a plain base URL"),
@@ -273,7 +279,7 @@ def test_optional_keys_without_fhir_server_become_gaps() -> None:
             await fetcher.aclose()
 
     outcome = asyncio.run(go())
-    assert outcome.gaps == ["procedures: the request has no fhirServer to fetch from"]
+    assert outcome.unavailable == {"procedures": "no FHIR server address in the request"}
     assert outcome.prefetch == {"conditions": searchset()}
 
 
@@ -282,3 +288,90 @@ def test_oversized_page_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     big = searchset(*({"resourceType": "Condition", "id": f"c{i}"} for i in range(100)))
     error, _ = fetch_error(lambda r: fhir_json(big))
     assert error.reason == "FHIR server sent more than 1000 bytes in one page"
+
+
+# --- a prefetched searchset with a next link (CDS Hooks 2.0 req. 34) -------------------------
+
+
+def _paged_prefetch(next_url: str) -> dict[str, Any]:
+    return {"conditions": searchset({"resourceType": "Condition", "id": "c1"}, next_url=next_url)}
+
+
+@pytest.mark.cds_hooks(34, 61)
+def test_later_pages_of_a_prefetched_searchset_are_read_with_the_token() -> None:
+    pages = {
+        "2": searchset({"resourceType": "Condition", "id": "c2"}, next_url="Condition?page=3"),
+        "3": searchset({"resourceType": "Condition", "id": "c3"}),
+    }
+    outcome, seen = run_fetch(
+        lambda r: fhir_json(pages[r.url.params["page"]]),
+        ["conditions"],
+        prefetch=_paged_prefetch(f"{BASE}/Condition?page=2"),
+    )
+    bundle = outcome.prefetch["conditions"]
+    assert [e["resource"]["id"] for e in bundle["entry"]] == ["c1", "c2", "c3"]
+    assert "link" not in bundle
+    assert outcome.fetched == ["conditions"]
+    assert [r.url.params["page"] for r in seen] == ["2", "3"]
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in seen)
+
+
+def test_the_prefetched_page_counts_towards_the_page_cap() -> None:
+    page = searchset({"resourceType": "Condition", "id": "c2"}, next_url="Condition?page=3")
+    error, seen = fetch_error(
+        lambda r: fhir_json(page),
+        settings=Settings(mode="production", fetch_max_pages=2),
+        prefetch=_paged_prefetch(f"{BASE}/Condition?page=2"),
+    )
+    assert error.reason == (
+        "only the first of several pages was sent, and the rest could not be fetched: "
+        "more than 2 pages; the data would be incomplete"
+    )
+    assert len(seen) == 1
+
+
+def test_a_prefetched_next_link_off_the_fhir_server_is_never_followed() -> None:
+    error, seen = fetch_error(
+        lambda r: fhir_json(searchset()),
+        prefetch=_paged_prefetch("https://attacker.example.com/fhir/Condition?page=2"),
+    )
+    assert "next-page link points outside fhirServer; not followed" in error.reason
+    assert seen == []
+
+
+def test_paged_optional_key_that_cannot_be_completed_keeps_the_first_page_as_sent() -> None:
+    observations = searchset(
+        {"resourceType": "Observation", "id": "o1"}, next_url=f"{BASE}/Observation?page=2"
+    )
+    outcome, seen = run_fetch(
+        lambda r: fhir_json(searchset()),
+        ["observations"],
+        token=None,
+        prefetch={"observations": observations},
+    )
+    assert seen == []
+    assert outcome.prefetch["observations"] == observations
+    assert outcome.unavailable == {
+        "observations": "only the first of several pages was sent, and the rest could not be "
+        "fetched: no access token"
+    }
+
+
+def test_token_problem_named_by_the_caller_stops_every_request() -> None:
+    async def go() -> FetchOutcome:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(fail_on_request)) as client:
+            fetcher = FhirFetcher(Settings(mode="production"), client)
+            return await fetcher.complete(
+                {"conditions": None},
+                ["conditions", "observations"],
+                {"patientId": "p1"},
+                BASE,
+                TOKEN,
+                token_problem="token type 'MAC' is not Bearer",
+            )
+
+    def fail_on_request(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request may be sent")
+
+    outcome = asyncio.run(go())
+    assert outcome.unavailable == {"observations": "token type 'MAC' is not Bearer"}

@@ -37,25 +37,58 @@ def test_resources_are_routed_by_their_own_type_and_deduplicated() -> None:
 def test_missing_keys_are_named_and_none_means_supplied_but_empty() -> None:
     rec = collect(PID, {"patient": patient(), "conditions": None})
     assert rec.conditions == []
-    assert "no 'observations' were supplied" in rec.gaps
-    assert "no 'procedures' were supplied" in rec.gaps
-    assert not any("'conditions'" in g for g in rec.gaps)
+    assert rec.gaps == [
+        "Observations were not sent by the EHR",
+        "Procedures were not sent by the EHR",
+    ]
 
 
-def test_operation_outcome_and_paged_bundles_are_gaps() -> None:
+def test_operation_outcome_and_paged_bundles_are_gaps_and_not_supplied() -> None:
     paged = bundle([liver_met()]) | {"link": [{"relation": "next", "url": "https://x/p2"}]}
+    failed = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}],
+    }
     rec = collect(
         PID,
-        {
-            "conditions": paged,
-            "observations": {"resourceType": "OperationOutcome", "issue": []},
-            "procedures": "not a resource",
-        },
+        {"conditions": paged, "observations": failed, "procedures": "not a resource"},
     )
+    # The first page is read, but "none recorded" must not follow from a partial answer.
     assert len(rec.conditions) == 1
-    assert any("paged" in g and "'conditions'" in g for g in rec.gaps)
-    assert any("OperationOutcome" in g for g in rec.gaps)
+    assert rec.supplied_keys == {"procedures"}
+    assert rec.gaps[:2] == [
+        "Conditions could not be read from the EHR (only the first of several pages was sent)",
+        "Observations could not be read from the EHR "
+        "(the EHR sent an error instead of the data (OperationOutcome: timeout))",
+    ]
     assert any("'procedures' is not a FHIR resource" in g for g in rec.gaps)
+
+
+def test_error_outcome_inside_a_searchset_is_a_named_gap() -> None:
+    b = bundle([liver_met()])
+    b["entry"].append(
+        {
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "too-costly"}],
+            },
+            "search": {"mode": "outcome"},
+        }
+    )
+    rec = collect(PID, {"conditions": b, "observations": None, "procedures": None})
+    assert len(rec.conditions) == 1
+    assert "conditions" not in rec.supplied_keys
+    assert rec.gaps == [
+        "Conditions could not be read from the EHR "
+        "(the EHR reported an error in the search (OperationOutcome: too-costly))"
+    ]
+
+
+def test_a_reason_from_the_caller_is_named_once_instead_of_not_sent() -> None:
+    rec = collect(
+        PID, {"conditions": None, "procedures": None}, {"observations": "no access token"}
+    )
+    assert rec.gaps == ["Observations could not be read from the EHR (no access token)"]
 
 
 def test_search_outcome_entries_are_not_patient_data() -> None:

@@ -78,6 +78,7 @@ def rejected(authenticator: JwtAuthenticator, token: str, reason: str) -> None:
 # Accepted ------------------------------------------------------------------------------------
 
 
+@pytest.mark.cds_hooks(176, 199)
 def test_es384_token_from_inline_jwks_is_accepted(
     ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
@@ -86,6 +87,7 @@ def test_es384_token_from_inline_jwks_is_accepted(
     assert verified == payload
 
 
+@pytest.mark.cds_hooks(176, 199)
 def test_rs384_token_from_jwks_file_is_accepted(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     jwks_file = tmp_path / "ehr-jwks.json"
     jwks_file.write_text(json.dumps(jwk_set(public_jwk(rsa_key, "rsa-1", alg="RS384"))))
@@ -125,6 +127,7 @@ def test_matching_tenant_is_accepted(ec_key: ec.EllipticCurvePrivateKey) -> None
     assert authenticator.verify(bearer(token), AUDIENCE)["tenant"] == "hospital-a"
 
 
+@pytest.mark.cds_hooks(195)
 def test_jku_on_the_allowlist_is_fetched_and_accepted(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
@@ -137,6 +140,7 @@ def test_jku_on_the_allowlist_is_fetched_and_accepted(
     assert jwks_server.fetches[EHR_JWKS_URL] == 1
 
 
+@pytest.mark.cds_hooks(176, 205)
 def test_request_signed_like_the_public_cds_hooks_sandbox_is_accepted(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
@@ -204,12 +208,14 @@ def test_wrong_algorithm_is_rejected(rsa_key: rsa.RSAPrivateKey) -> None:
     rejected(authenticator, sign(rsa_key, claims(), alg="RS256"), "alg 'RS256' not allowed")
 
 
+@pytest.mark.cds_hooks(201)
 def test_alg_none_is_rejected(ehr: JwtAuthenticator) -> None:
     header = b64url(json.dumps({"alg": "none", "typ": "JWT", "kid": KID}).encode())
     token = f"{header}.{b64url(json.dumps(claims()).encode())}."
     rejected(ehr, token, "alg 'none' not allowed")
 
 
+@pytest.mark.cds_hooks(203)
 def test_hs256_signed_with_the_public_key_as_secret_is_rejected(
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
@@ -356,6 +362,7 @@ def test_tenant_mismatch_is_rejected(
 # Key sources: jku allowlist, remote JWKS cache ---------------------------------------------------
 
 
+@pytest.mark.cds_hooks(195)
 def test_jku_not_on_the_allowlist_is_rejected_without_fetching(
     ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
 ) -> None:
@@ -370,10 +377,41 @@ def test_jku_not_on_the_allowlist_is_rejected_without_fetching(
     assert sum(jwks_server.fetches.values()) == 0
 
 
-def test_jku_is_rejected_for_a_client_with_configured_keys(
-    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+def test_off_allowlist_jku_is_ignored_when_the_clients_keys_are_configured(
+    ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer, tmp_path: Path
 ) -> None:
-    rejected(ehr, sign(ec_key, claims(), jku=EHR_JWKS_URL), "not on the allowlist")
+    """Issue 14: the CDS Hooks sandbox always sends its public jku; an operator who configured
+    the sandbox's key (jwks or jwks_file) verifies with that key, by kid, and fetches nothing."""
+    sandbox_jku = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    jwks_file = tmp_path / "sandbox-jwks.json"
+    jwks_file.write_text(json.dumps(jwk_set(public_jwk(ec_key, KID, alg="ES384"))))
+    for client in (
+        TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(ec_key, KID))),
+        TrustedClient(iss=EHR_ISS, jwks_file=jwks_file),
+    ):
+        authenticator = make_authenticator(client, server=jwks_server)
+        token = sign(ec_key, claims(), jku=sandbox_jku)
+        assert authenticator.verify(bearer(token), AUDIENCE)["iss"] == EHR_ISS
+        # The configured key decides: a token signed by another key is still refused.
+        other = ec.generate_private_key(ec.SECP384R1())
+        rejected(authenticator, sign(other, claims(), jku=sandbox_jku), "signature")
+    assert sum(jwks_server.fetches.values()) == 0
+
+
+def test_off_allowlist_jku_without_configured_keys_is_refused(
+    ec_key: ec.EllipticCurvePrivateKey, jwks_server: JwksServer
+) -> None:
+    attacker_jku = "https://attacker.example/jwks.json"
+    jwks_server.sets[attacker_jku] = jwk_set(public_jwk(ec_key, KID))
+    authenticator = make_authenticator(
+        TrustedClient(iss=EHR_ISS, jku_allowlist=(EHR_JWKS_URL,)), server=jwks_server
+    )
+    rejected(
+        authenticator,
+        sign(ec_key, claims(), jku=attacker_jku),
+        "not on the allowlist of 'https://ehr.example.org' and no keys are configured",
+    )
+    assert sum(jwks_server.fetches.values()) == 0
 
 
 @pytest.fixture

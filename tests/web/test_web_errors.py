@@ -37,24 +37,24 @@ def test_missing_field_is_400_naming_it(client: TestClient, patient_view: dict[s
 def test_wrong_type_is_400_naming_the_nested_field(
     client: TestClient, patient_view: dict[str, Any]
 ) -> None:
-    patient_view["fhirAuthorization"]["expires_in"] = "soon"
+    patient_view["context"]["encounterId"] = {"id": "enc-1"}
 
     response = client.post(SERVICE_PATH, json=patient_view)
 
     assert response.status_code == 400
     [issue] = outcome(response)
-    assert issue["expression"] == ["fhirAuthorization.expires_in"]
+    assert issue["expression"] == ["context.encounterId"]
 
 
 def test_errors_never_echo_the_input(client: TestClient, patient_view: dict[str, Any]) -> None:
-    patient_view["fhirAuthorization"]["token_type"] = "secret-token-123"
+    patient_view["context"]["userId"] = {"token": "secret-token-123"}
     patient_view["context"]["patientId"] = ["pat-1234"]
 
     response = client.post(SERVICE_PATH, json=patient_view)
 
     assert response.status_code == 400
     assert {i["expression"][0] for i in outcome(response)} == {
-        "fhirAuthorization.token_type",
+        "context.userId",
         "context.patientId",
     }
     assert "secret-token-123" not in response.text

@@ -72,13 +72,17 @@ def test_repeated_feedback_is_stored_once(client: TestClient, settings: Settings
     assert len(stored(settings)) == 1
 
 
-def test_a_later_outcome_for_the_same_card_is_a_new_event(
+def test_a_later_click_on_the_same_suggestion_is_the_same_event(
     client: TestClient, settings: Settings
 ) -> None:
     client.post(FEEDBACK_PATH, json={"feedback": [feedback_item()]})
     later = feedback_item(outcomeTimestamp="2025-06-01T10:05:00Z")
+    other = feedback_item(
+        outcomeTimestamp="2025-06-01T10:06:00Z", acceptedSuggestions=[{"id": "s2"}]
+    )
 
-    assert client.post(FEEDBACK_PATH, json={"feedback": [later]}).json()["stored"] == 1
+    assert client.post(FEEDBACK_PATH, json={"feedback": [later]}).json()["stored"] == 0
+    assert client.post(FEEDBACK_PATH, json={"feedback": [other]}).json()["stored"] == 1
     assert len(stored(settings)) == 2
 
 

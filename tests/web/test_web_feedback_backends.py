@@ -34,7 +34,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(url)
     with engine.begin() as conn:  # each test starts from an empty database
-        conn.execute(text("DROP TABLE IF EXISTS cds_feedback, cds_schema_version"))
+        conn.execute(text("DROP TABLE IF EXISTS cds_feedback, cds_schema_version, cds_card_issued"))
     engine.dispose()
     yield url
 
@@ -61,9 +61,15 @@ def test_repeat_is_stored_once_and_new_events_are_kept(store_url: str) -> None:
         first = client.post(FEEDBACK_PATH, json=body).json()
         again = client.post(FEEDBACK_PATH, json=body).json()
         later = {"feedback": [feedback_item("card-1", outcomeTimestamp="2025-06-01T11:00:00Z")]}
-        third = client.post(FEEDBACK_PATH, json=later).json()
+        third = client.post(FEEDBACK_PATH, json=later).json()  # the same click, a new stamp
+        other = feedback_item(
+            "card-1",
+            acceptedSuggestions=[{"id": "sugg-2"}],
+            outcomeTimestamp="2025-06-01T12:00:00Z",
+        )
+        fourth = client.post(FEEDBACK_PATH, json={"feedback": [other]}).json()
 
-    assert (first["stored"], again["stored"], third["stored"]) == (1, 0, 1)
+    assert (first["stored"], again["stored"], third["stored"], fourth["stored"]) == (1, 0, 0, 1)
     store = FeedbackStore.open(store_url)
     assert [r.card_uuid for r in store.records()] == ["card-1", "card-1"]
     store.close()

@@ -4,7 +4,7 @@ imported reliably when several test folders have one)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -55,7 +55,7 @@ class FakeEngine:
         today: date,
         user_id: str | None = None,
         hook_instance: str | None = None,
-        gaps: Sequence[str] = (),
+        unreadable: Mapping[str, str] | None = None,
     ) -> Evaluation:
         name = threading.current_thread().name
         self.calls.append(EngineCall(patient_id, dict(prefetch), today, user_id, name))

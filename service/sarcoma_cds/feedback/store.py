@@ -2,14 +2,21 @@
 
 Only what the clinician did with a card is kept: card uuid, outcome, accepted suggestion ids,
 override reason and comment, timestamps. No hookInstance, patient id or FHIR data: there is none
-in a feedback call, and none is added here. A repeated call stores nothing new (UNIQUE key).
+in a feedback call, and none is added here. One event per card, outcome and accepted
+suggestions (or one override per card): a repeated click, which the CDS Hooks sandbox sends with
+a new `outcomeTimestamp`, stores nothing new (UNIQUE key on `event_key`).
+
+Beside it, `cds_card_issued` remembers which rule issued each card uuid and its suggestions and
+override reasons (no patient data), so that feedback can be counted per rule and an override's
+missing `display` filled in from the card's own reasons.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +25,7 @@ import orjson
 from sqlalchemy import (
     Column,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -28,6 +36,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -37,6 +46,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 from sqlalchemy.pool import StaticPool
 
 from sarcoma_cds.cds_hooks.feedback import FeedbackItem
+
+# The key under which the service's cards carry their rule and topic (cards.builder).
+EXTENSION_KEY = "org.sarcoma-cds"
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -56,12 +68,32 @@ feedback_table = Table(
     Column("override_reason_display", Text, nullable=True),
     Column("user_comment", Text, nullable=True),
     Column("received_at", String(40), nullable=False),
+    # "accepted:<sorted suggestion ids>" or "overridden"; NULL on rows stored before version 2.
+    Column("event_key", String(2048), nullable=True),
     UniqueConstraint(
         "service_id", "card_uuid", "outcome", "outcome_timestamp", name="uq_cds_feedback_event"
     ),
 )
+# NULLs are distinct in a unique index (SQLite and PostgreSQL): rows from before version 2 stay.
+once_index = Index(
+    "uq_cds_feedback_once",
+    feedback_table.c.service_id,
+    feedback_table.c.card_uuid,
+    feedback_table.c.event_key,
+    unique=True,
+)
 
-_KEY = ["service_id", "card_uuid", "outcome", "outcome_timestamp"]
+issued_table = Table(
+    "cds_card_issued",
+    metadata,
+    Column("card_uuid", String(128), primary_key=True),
+    Column("service_id", String(128), nullable=False),
+    Column("topic", String(128), nullable=False),
+    Column("rule", String(256), nullable=True),
+    Column("suggestions", Text, nullable=True),  # JSON object: suggestion uuid -> label
+    Column("override_reasons", Text, nullable=True),  # JSON array of {code, system, display}
+    Column("issued_at", String(40), nullable=False),
+)
 
 # Explicit, versioned migrations, applied in order at start-up and recorded in schema_version.
 # Append new steps; never edit an applied one.
@@ -72,8 +104,18 @@ schema_version_table = Table(
     Column("description", Text, nullable=False),
     Column("applied_at", String(40), nullable=False),
 )
+
+
+def _add_event_key(conn: Connection) -> None:
+    if "event_key" not in {c["name"] for c in inspect(conn).get_columns("cds_feedback")}:
+        conn.execute(text("ALTER TABLE cds_feedback ADD COLUMN event_key VARCHAR(2048)"))
+    once_index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create cds_feedback", lambda conn: feedback_table.create(conn, checkfirst=True)),
+    (2, "cds_feedback.event_key: one row per card, outcome and suggestions", _add_event_key),
+    (3, "create cds_card_issued", lambda conn: issued_table.create(conn, checkfirst=True)),
 )
 
 
@@ -108,6 +150,18 @@ class FeedbackRecord:
             user_comment=item.overrideReason.userComment if item.overrideReason else None,
         )
 
+    @property
+    def event_key(self) -> str:
+        """What makes two feedback items the same event, whatever their timestamps."""
+        if self.outcome != "accepted":
+            return self.outcome
+        key = "accepted:" + ",".join(sorted(set(self.accepted_suggestions)))
+        return (
+            key
+            if len(key) <= 256
+            else "accepted:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        )
+
     def row(self, received_at: str) -> dict[str, Any]:
         ids = self.accepted_suggestions
         suggestions = orjson.dumps(ids).decode() if ids else None  # JSON array of ids
@@ -122,6 +176,7 @@ class FeedbackRecord:
             "override_reason_display": self.override_reason_display,
             "user_comment": self.user_comment,
             "received_at": received_at,
+            "event_key": self.event_key,
         }
 
 
@@ -205,36 +260,34 @@ class FeedbackStore:
         return cls(engine)
 
     def add(self, records: Sequence[FeedbackRecord], received_at: datetime) -> int:
-        """Store the records in one transaction; return how many were new (repeats are skipped)."""
+        """Store the records in one transaction; return how many were new (repeats are skipped).
+        An override reason sent without `display` gets the display of the card's own reason."""
         stamp = received_at.isoformat(timespec="microseconds")
-        rows = [record.row(stamp) for record in records]
-        dialect = self._engine.dialect.name
         new = 0
         with self._engine.begin() as conn:
-            for row in rows:
-                if dialect == "sqlite":
-                    stmt: Any = sqlite.insert(feedback_table).on_conflict_do_nothing(
-                        index_elements=_KEY
-                    )
-                elif dialect == "postgresql":
-                    # psycopg reports rowcount 0 for this statement: count the returned ids.
-                    pg = postgresql.insert(feedback_table).on_conflict_do_nothing(
-                        index_elements=_KEY
-                    )
-                    new += len(conn.execute(pg.returning(feedback_table.c.id), row).all())
-                    continue
-                else:
-                    stmt = None
-                if stmt is not None:
-                    new += max(conn.execute(stmt, row).rowcount, 0)
-                    continue
-                try:  # other databases: a savepoint per row keeps the batch going
-                    with conn.begin_nested():
-                        conn.execute(insert(feedback_table), row)
-                    new += 1
-                except IntegrityError:
-                    pass
+            for record in records:
+                if record.override_reason_code and not record.override_reason_display:
+                    record = _with_display(conn, record)
+                new += _insert_new(conn, feedback_table, record.row(stamp))
         return new
+
+    def issue(
+        self, service_id: str, cards: Sequence[Mapping[str, Any]], issued_at: datetime
+    ) -> int:
+        """Remember which rule issued each card (by uuid), with its suggestions and override
+        reasons; a card already known is left as it is. Returns how many were new."""
+        stamp = issued_at.isoformat(timespec="seconds")
+        rows = [row for card in cards if (row := _issued_row(service_id, card, stamp))]
+        try:
+            with self._engine.begin() as conn:
+                return sum(_insert_new(conn, issued_table, row) for row in rows)
+        except SQLAlchemyError as exc:
+            raise FeedbackStoreError(f"cannot record issued cards: {type(exc).__name__}") from None
+
+    def issued(self) -> list[IssuedCard]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(issued_table).order_by(issued_table.c.issued_at))
+            return [_issued(row._mapping) for row in rows]
 
     def records(self, service_id: str | None = None) -> list[FeedbackRecord]:
         query = select(feedback_table).order_by(feedback_table.c.id)
@@ -253,6 +306,87 @@ class FeedbackStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card_uuid: str
+    service_id: str
+    topic: str
+    rule: str | None
+    suggestions: Mapping[str, str]  # suggestion uuid -> label
+    override_reasons: tuple[Mapping[str, str], ...]
+
+
+def _insert_new(conn: Connection, table: Table, row: Mapping[str, Any]) -> int:
+    """Insert `row` unless it repeats a unique key; 1 when it was new."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # psycopg reports rowcount 0 for this statement: count the returned rows.
+        pg = postgresql.insert(table).on_conflict_do_nothing()
+        key = next(iter(table.primary_key.columns))
+        return len(conn.execute(pg.returning(key), row).all())
+    if dialect == "sqlite":
+        return max(conn.execute(sqlite.insert(table).on_conflict_do_nothing(), row).rowcount, 0)
+    try:  # other databases: a savepoint per row keeps the batch going
+        with conn.begin_nested():
+            conn.execute(insert(table), row)
+    except IntegrityError:
+        return 0
+    return 1
+
+
+def _with_display(conn: Connection, record: FeedbackRecord) -> FeedbackRecord:
+    found = conn.execute(
+        select(issued_table.c.override_reasons).where(issued_table.c.card_uuid == record.card_uuid)
+    ).scalar()
+    for reason in orjson.loads(found) if found else ():
+        same_system = record.override_reason_system in (None, reason.get("system"))
+        if reason.get("code") == record.override_reason_code and same_system:
+            return replace(
+                record,
+                override_reason_system=reason.get("system"),
+                override_reason_display=reason.get("display"),
+            )
+    return record
+
+
+def _issued_row(service_id: str, card: Mapping[str, Any], stamp: str) -> dict[str, Any] | None:
+    ext = card.get("extension")
+    ours = ext.get(EXTENSION_KEY) if isinstance(ext, Mapping) else None
+    if not isinstance(card.get("uuid"), str) or not isinstance(ours, Mapping):
+        return None
+    offered, given = card.get("suggestions"), card.get("overrideReasons")
+    suggestions = {
+        s["uuid"]: str(s.get("label", ""))
+        for s in (offered if isinstance(offered, list) else ())
+        if isinstance(s, Mapping) and isinstance(s.get("uuid"), str)
+    }
+    reasons = [r for r in (given if isinstance(given, list) else ()) if isinstance(r, Mapping)]
+    # A card gathering the sections of several rules is counted under all of them, joined.
+    sections = [x for x in ours.get("sections", ()) if isinstance(x, Mapping)] or [ours]
+    topics = "+".join(str(x.get("topic", "unknown")) for x in sections)
+    rules = "+".join(str(x["rule"]) for x in sections if isinstance(x.get("rule"), str))
+    return {
+        "card_uuid": card["uuid"],
+        "service_id": service_id,
+        "topic": topics[:128],
+        "rule": rules[:256] or None,
+        "suggestions": orjson.dumps(suggestions).decode() if suggestions else None,
+        "override_reasons": orjson.dumps(reasons).decode() if reasons else None,
+        "issued_at": stamp,
+    }
+
+
+def _issued(row: Any) -> IssuedCard:
+    return IssuedCard(
+        card_uuid=row["card_uuid"],
+        service_id=row["service_id"],
+        topic=row["topic"],
+        rule=row["rule"],
+        suggestions=orjson.loads(row["suggestions"]) if row["suggestions"] else {},
+        override_reasons=tuple(orjson.loads(row["override_reasons"] or "[]")),
+    )
 
 
 def _record(row: Any) -> FeedbackRecord:

@@ -1,9 +1,12 @@
-"""Fetch the prefetch data a CDS client did not send from its FHIR server.
+"""Fetch the prefetch data a CDS client did not send, or sent only in part, from its FHIR server.
 
 CDS Hooks 2.0 ("FHIR Resource Access"): a key the client leaves out is fetched from `fhirServer`
 with the `fhirAuthorization` bearer token, using the discovery template; a key sent as `null`
-(or an empty Bundle) means "no data" and is never fetched. When required data cannot be obtained
-the web layer answers 412 (FetchError); missing optional data becomes a named gap.
+(or an empty Bundle) means "no data" and is never fetched. A key sent as an OperationOutcome, or
+as a searchset holding an error outcome, counts as not prefetched (the spec's way of saying the
+client's query failed). A prefetched searchset with a `next` link has its later pages read from
+the same server. When required data cannot be obtained the web layer answers 412 (FetchError);
+missing optional data becomes a named gap.
 
 The token goes only to URLs under `fhirServer`, lives only for the call and is never logged; log
 lines and error reasons carry neither URLs (they hold the patient id) nor response bodies.
@@ -15,7 +18,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal
@@ -31,6 +34,14 @@ from sarcoma_cds.fhir.prefetch_templates import (
     render_template,
     resource_type_of,
 )
+from sarcoma_cds.fhir.searchset import (
+    failed_search_outcome,
+    has_next_page,
+    is_bundle,
+)
+from sarcoma_cds.fhir.searchset import has_failed_issue as _has_failed_issue
+from sarcoma_cds.fhir.searchset import is_operation_outcome as _is_operation_outcome
+from sarcoma_cds.fhir.searchset import issue_codes as _issue_codes
 from sarcoma_cds.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +51,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 # A page bigger than this is refused rather than held in memory (a 200-entry page is ~1 MB).
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
-_FAILED_SEVERITIES = frozenset({"error", "fatal"})
 
 
 # Why a fetch failed, for metrics: a fixed set, so label values stay bounded.
@@ -64,9 +74,10 @@ class FetchError(Exception):
 class FetchOutcome:
     # key -> resource or searchset Bundle (all pages merged into one Bundle)
     prefetch: dict[str, Any]
-    # human-readable, e.g. "observations: FHIR server answered 503"; never a token or patient data
-    gaps: list[str]
-    # keys whose data came from the FHIR server rather than from the request
+    # optional key -> why it could not be obtained (in full), e.g. "FHIR server answered 503";
+    # never a token or patient data. The value in `prefetch`, if any, is what the client sent.
+    unavailable: dict[str, str] = field(default_factory=dict)
+    # keys whose data came (at least in part) from the FHIR server rather than from the request
     fetched: list[str] = field(default_factory=list)
 
 
@@ -100,38 +111,51 @@ class FhirFetcher:
     async def complete(
         self,
         prefetch: Mapping[str, Any],
-        missing_keys: Iterable[str],
+        keys: Iterable[str],
         context: Mapping[str, str],
         fhir_server: str | None,
         access_token: str | None,
+        token_problem: str | None = None,
     ) -> FetchOutcome:
-        """Return `prefetch` completed with the absent keys among `missing_keys`.
+        """Return `prefetch` completed for `keys` (advertised keys): absent or failed ones are
+        fetched with their template, paged searchsets have their later pages read.
 
+        `token_problem`: why the request's token cannot be used (then no request is made).
         Raises FetchError when a required key cannot be obtained, InvalidContextError (a
         ValueError: answer 400) when a context value cannot be placed into a template, and
         ValueError for a key this service does not advertise.
         """
         result = dict(prefetch)
-        wanted = _keys_to_fetch(prefetch, missing_keys)
-        if not wanted:
-            return FetchOutcome(prefetch=result, gaps=[])
+        wanted, paged = _keys_to_fetch(prefetch, keys)
+        if not wanted and not paged:
+            return FetchOutcome(prefetch=result)
         queries = {key: render_template(PREFETCH_TEMPLATES[key], context) for key in wanted}
         try:
-            target = self._target(fhir_server, access_token)
+            target = self._target(fhir_server, access_token, token_problem)
         except _Unavailable as exc:
-            outcomes: dict[str, dict[str, Any] | _Unavailable] = dict.fromkeys(wanted, exc)
+            outcomes: dict[str, dict[str, Any] | _Unavailable] = dict.fromkeys(wanted + paged, exc)
         else:
             deadline = asyncio.get_running_loop().time() + self._settings.fetch_timeout_seconds
-            fetched = await asyncio.gather(
-                *(self._fetch_key(key, queries[key], target, deadline) for key in wanted)
-            )
-            outcomes = dict(zip(wanted, fetched, strict=True))
+            jobs = [self._fetch_key(key, queries[key], target, deadline) for key in wanted]
+            jobs += [self._rest_of(key, prefetch[key], target, deadline) for key in paged]
+            fetched = await asyncio.gather(*jobs)
+            outcomes = dict(zip(wanted + paged, fetched, strict=True))
+        for key in paged:
+            outcome = outcomes[key]
+            if isinstance(outcome, _Unavailable):
+                outcomes[key] = _Unavailable(
+                    "only the first of several pages was sent, and the rest could not be "
+                    f"fetched: {outcome.reason}",
+                    outcome.kind,
+                )
         return _settle(result, outcomes)
 
-    def _target(self, fhir_server: str | None, access_token: str | None) -> _Target:
+    def _target(
+        self, fhir_server: str | None, access_token: str | None, token_problem: str | None = None
+    ) -> _Target:
         development = self._settings.mode == "development"
         if not fhir_server:
-            raise _Unavailable("the request has no fhirServer to fetch from", "other")
+            raise _Unavailable("no FHIR server address in the request", "other")
         try:
             base = httpx.URL(fhir_server.rstrip("/"))
         except httpx.InvalidURL:
@@ -145,27 +169,50 @@ class FhirFetcher:
                 "fhirServer must be a plain base URL (no query, fragment or user)", "other"
             )
         headers = {"Accept": "application/fhir+json"}
+        if token_problem:
+            raise _Unavailable(token_problem, "other")
         if access_token:
             if not _BEARER_TOKEN.fullmatch(access_token):
-                raise _Unavailable(
-                    "fhirAuthorization.access_token is not a valid bearer token", "other"
-                )
+                raise _Unavailable("the access token is not a valid bearer token", "other")
             headers["Authorization"] = f"Bearer {access_token}"
         elif not (self._settings.allow_unauthenticated_fetch and development):
-            raise _Unavailable("the request has no fhirAuthorization access token", "other")
+            raise _Unavailable("no access token", "other")
         return _Target(base=base, headers=headers)
 
     async def _fetch_key(
         self, key: str, query: str, target: _Target, deadline: float
     ) -> dict[str, Any] | _Unavailable:
+        if is_search(query):
+            return await self._guarded(key, self._search(query, target, deadline), deadline)
+        return await self._guarded(key, self._read(query, target, deadline), deadline)
+
+    async def _rest_of(
+        self, key: str, first_page: Mapping[str, Any], target: _Target, deadline: float
+    ) -> dict[str, Any] | _Unavailable:
+        """The prefetched first page and the pages after it, as one searchset."""
+
+        async def pages() -> dict[str, Any]:
+            entries = first_page.get("entry")
+            return await self._pages(
+                _next_link(first_page, target.base),
+                target,
+                deadline,
+                resource_type_of(PREFETCH_TEMPLATES[key]),
+                list(entries) if isinstance(entries, list) else [],
+                pages_read=1,
+            )
+
+        return await self._guarded(key, pages(), deadline)
+
+    async def _guarded(
+        self, key: str, job: Coroutine[Any, Any, dict[str, Any]], deadline: float
+    ) -> dict[str, Any] | _Unavailable:
+        """Run one key's requests within the deadline; a failure becomes an _Unavailable."""
         started = time.perf_counter()
         budget = self._settings.fetch_timeout_seconds
         try:
             async with asyncio.timeout_at(deadline):
-                if is_search(query):
-                    data = await self._search(query, target, deadline)
-                else:
-                    data = await self._read(query, target, deadline)
+                data = await job
         except (TimeoutError, httpx.TimeoutException):
             failure = _Unavailable(f"no answer within the {budget:g} s budget", "timeout")
         except httpx.TransportError as exc:
@@ -192,26 +239,36 @@ class FhirFetcher:
         return resource
 
     async def _search(self, query: str, target: _Target, deadline: float) -> dict[str, Any]:
-        resource_type = resource_type_of(query)
         url = _url(target.base, f"{query}&_count={self._settings.fetch_page_size}")
-        entries: list[dict[str, Any]] = []
-        for _ in range(self._settings.fetch_max_pages):
+        return await self._pages(url, target, deadline, resource_type_of(query), [], 0)
+
+    async def _pages(
+        self,
+        url: httpx.URL | None,
+        target: _Target,
+        deadline: float,
+        resource_type: str,
+        entries: list[Any],
+        pages_read: int,
+    ) -> dict[str, Any]:
+        """Read `url` and the pages it links to, appending to `entries`, within the page cap."""
+        while url is not None:
+            if pages_read >= self._settings.fetch_max_pages:
+                # Partial data could hide the one resource that changes the answer.
+                raise _Unavailable(
+                    f"more than {self._settings.fetch_max_pages} pages; "
+                    "the data would be incomplete"
+                )
             bundle = await self._get_json(url, target, deadline)
             entries.extend(_searchset_entries(bundle, resource_type))
-            next_url = _next_link(bundle, target.base)
-            if next_url is None:
-                return {
-                    "resourceType": "Bundle",
-                    "type": "searchset",
-                    "total": len(entries),
-                    "entry": entries,
-                }
-            url = next_url
-        # Partial data could hide the one resource that changes the answer.
-        raise _Unavailable(
-            f"more than {self._settings.fetch_max_pages} pages of "
-            f"{self._settings.fetch_page_size}; the data would be incomplete"
-        )
+            url = _next_link(bundle, target.base)
+            pages_read += 1
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(entries),
+            "entry": entries,
+        }
 
     async def _get_json(self, url: httpx.URL, target: _Target, deadline: float) -> dict[str, Any]:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -248,17 +305,28 @@ def _new_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-def _keys_to_fetch(prefetch: Mapping[str, Any], missing_keys: Iterable[str]) -> list[str]:
+def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(keys to fetch with their template, keys whose later pages are to be read)."""
     wanted: list[str] = []
-    for key in missing_keys:
+    paged: list[str] = []
+    for key in keys:
         if key not in PREFETCH_TEMPLATES:
             raise ValueError(f"prefetch key {key!r} is not one this service advertises")
+        if key in wanted or key in paged:
+            continue
         # Present (even null or an empty Bundle) means the client answered; an
-        # OperationOutcome in its place is how a client reports it could not prefetch.
-        absent = key not in prefetch or _is_operation_outcome(prefetch[key])
-        if absent and key not in wanted:
+        # OperationOutcome in its place, or inside the searchset as an error, is how a client
+        # reports that its query failed.
+        value = prefetch.get(key)
+        if (
+            key not in prefetch
+            or _is_operation_outcome(value)
+            or (is_bundle(value) and failed_search_outcome(value) is not None)
+        ):
             wanted.append(key)
-    return wanted
+        elif is_bundle(value) and has_next_page(value):
+            paged.append(key)  # later pages of a search the client began
+    return wanted, paged
 
 
 def _settle(
@@ -270,16 +338,15 @@ def _settle(
             raise FetchError(
                 key, resource_type_of(PREFETCH_TEMPLATES[key]), outcome.reason, outcome.kind
             )
-    gaps: list[str] = []
+    unavailable: dict[str, str] = {}
     fetched: list[str] = []
     for key, outcome in outcomes.items():
         if isinstance(outcome, _Unavailable):
-            result.pop(key, None)
-            gaps.append(f"{key}: {outcome.reason}")
+            unavailable[key] = outcome.reason
         else:
             result[key] = outcome
             fetched.append(key)
-    return FetchOutcome(prefetch=result, gaps=gaps, fetched=fetched)
+    return FetchOutcome(prefetch=result, unavailable=unavailable, fetched=fetched)
 
 
 def _url(base: httpx.URL, relative: str) -> httpx.URL:
@@ -355,32 +422,3 @@ def _parse_json(body: bytes) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def _is_operation_outcome(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
-
-
-def _has_failed_issue(outcome: Mapping[str, Any]) -> bool:
-    issues = outcome.get("issue")
-    return isinstance(issues, list) and any(
-        isinstance(issue, dict) and issue.get("severity") in _FAILED_SEVERITIES for issue in issues
-    )
-
-
-def _issue_codes(data: Mapping[str, Any] | None) -> str:
-    """` (OperationOutcome: login)`: issue codes are a fixed vocabulary, unlike diagnostics
-    text, which may echo the request."""
-    if not _is_operation_outcome(data) or data is None:
-        return ""
-    issues = data.get("issue")
-    codes = sorted(
-        {
-            issue["code"]
-            for issue in (issues if isinstance(issues, list) else [])
-            if isinstance(issue, dict)
-            and isinstance(issue.get("code"), str)
-            and re.fullmatch(r"[a-z-]{1,40}", issue["code"])
-        }
-    )
-    return f" (OperationOutcome: {', '.join(codes)})" if codes else ""

@@ -3,7 +3,8 @@
 A prefetch value may be a resource, a searchset Bundle, a list of resources, `null` or absent.
 Resources are routed by their own resourceType, whatever key they came under. Anything unusable
 (an OperationOutcome instead of a Bundle, a broken resource, a paged Bundle) becomes a data gap
-that the summary card names; it never fails the request.
+that the summary card names; it never fails the request. A key counts as supplied (so that "none
+recorded" is a known no) only when its value holds everything its query asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sarcoma_cds.fhir import gaps as gap_text
 from sarcoma_cds.fhir.projection import Condition, Observation, Patient, Procedure, project
+from sarcoma_cds.fhir.searchset import unreadable_reason
 
 # Keys whose absence means nothing can be said (the fetch fallback treats them as required).
 EXPECTED_KEYS = ("patient", "conditions", "observations", "procedures")
@@ -51,15 +54,9 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[dict[str, Any]]:
         return []
     rtype = value.get("resourceType")
     if rtype == "OperationOutcome":
-        gaps.append(f"prefetch '{key}': the EHR returned an OperationOutcome instead of data")
-        return []
+        return []  # named by `unreadable_reason`
     if rtype != "Bundle":
         return [value]
-    links = value.get("link")
-    if isinstance(links, list) and any(
-        isinstance(lk, dict) and lk.get("relation") == "next" for lk in links
-    ):
-        gaps.append(f"prefetch '{key}' is paged; only its first page was supplied and read")
     entries = value.get("entry")
     if entries is None:
         return []  # an empty searchset
@@ -83,8 +80,19 @@ def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[st
     return out
 
 
-def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
-    rec = PatientRecord(patient_id=patient_id, supplied_keys=frozenset(prefetch))
+def collect(
+    patient_id: str, prefetch: Mapping[str, Any], unreadable: Mapping[str, str] | None = None
+) -> PatientRecord:
+    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch."""
+    unread = dict(unreadable or {})
+    for key, value in prefetch.items():
+        reason = unreadable_reason(value)
+        if reason is not None:
+            unread.setdefault(key, reason)
+    rec = PatientRecord(
+        patient_id=patient_id,
+        supplied_keys=frozenset(key for key in prefetch if key not in unread),
+    )
     other_patient = broken = 0
     broken_refs: list[str] = []
     seen: set[tuple[str, str]] = set()
@@ -124,7 +132,8 @@ def collect(patient_id: str, prefetch: Mapping[str, Any]) -> PatientRecord:
         rec.gaps.append(f"{broken} malformed resource(s) skipped ({shown})")
     if other_patient:
         rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
+    rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]
     for key in ("conditions", "observations", "procedures"):
-        if key not in prefetch:
-            rec.gaps.append(f"no '{key}' were supplied")
+        if key not in prefetch and key not in unread:
+            rec.gaps.append(gap_text.not_sent(key))
     return rec

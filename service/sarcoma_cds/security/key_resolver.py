@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from sarcoma_cds.security.base import AuthenticationError
 from sarcoma_cds.security.jwks import Jwk, RemoteJwksCache, parse_jwk_set
 from sarcoma_cds.security.trusted_clients import TrustedClient, load_jwks_file
+
+logger = logging.getLogger(__name__)
 
 
 class KeyResolver:
@@ -23,17 +26,27 @@ class KeyResolver:
                 self._static[client.iss] = load_jwks_file(client.jwks_file)
 
     def resolve(self, client: TrustedClient, kid: str, jku: str | None) -> Jwk:
-        """The client's key `kid`; a `jku` is followed only when exactly on its allowlist."""
-        if jku is not None:
-            if jku not in client.jku_allowlist:
-                raise AuthenticationError(
-                    f"jku {jku[:200]!r} is not on the allowlist of {client.iss!r}"
-                )
+        """The client's key `kid`. A `jku` is fetched only when exactly on the client's
+        allowlist; any other `jku` is ignored when the client's keys are configured (`jwks`,
+        `jwks_file`, `jwks_uri`: the CDS Hooks sandbox always sends its public jku), and
+        refused when they are not."""
+        if jku is not None and jku in client.jku_allowlist:
             jwk = self._remote.find(jku, kid)
-        elif client.iss in self._static:
-            jwk = self._static[client.iss].get(kid)
-        elif client.jwks_uri is not None:
-            jwk = self._remote.find(client.jwks_uri, kid)
+        elif client.iss in self._static or client.jwks_uri is not None:
+            if jku is not None:
+                logger.info(
+                    "jku not on the allowlist ignored; verifying with the configured keys",
+                    extra={"iss": client.iss[:200]},
+                )
+            if client.jwks_uri is not None:
+                jwk = self._remote.find(client.jwks_uri, kid)
+            else:
+                jwk = self._static[client.iss].get(kid)
+        elif jku is not None:
+            raise AuthenticationError(
+                f"jku {jku[:200]!r} is not on the allowlist of {client.iss!r} "
+                "and no keys are configured for it"
+            )
         else:
             raise AuthenticationError(f"no jku header and no configured keys for {client.iss!r}")
         if jwk is None:

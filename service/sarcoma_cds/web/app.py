@@ -26,6 +26,7 @@ from sarcoma_cds.security.base import Authenticator
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 from sarcoma_cds.web import cds_routes, ops_routes
+from sarcoma_cds.web.edges import PreflightLog, TrailingSlash
 from sarcoma_cds.web.errors import install_error_handlers
 from sarcoma_cds.web.logs import configure_logging
 from sarcoma_cds.web.metrics import Metrics, route_template
@@ -79,6 +80,7 @@ def create_app(
     services.install(app)
     install_openapi(app)
     install_error_handlers(app)
+    app.router.redirect_slashes = False  # TrailingSlash serves `/x/` as `/x`, no redirect
     app.include_router(cds_routes.router)
     app.include_router(ops_routes.router)
     install_middleware(app, services)
@@ -111,6 +113,8 @@ def install_middleware(app: FastAPI, services: Services) -> None:
         expose_headers=["X-Request-Id"],
         max_age=600,
     )
+    app.add_middleware(PreflightLog)  # outside CORS: sees how each preflight was answered
+    app.add_middleware(TrailingSlash)  # outermost: routes and CORS see one spelling of a path
 
 
 def serve_app() -> FastAPI:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sarcoma_cds.security.base import AuthenticationError
+from sarcoma_cds.web.edges import called_path
 from sarcoma_cds.web.errors import Issue, ProblemError
 from sarcoma_cds.web.metrics import route_template
 from sarcoma_cds.web.services import AppServices
@@ -33,7 +34,7 @@ async def authenticate(request: Request, services: AppServices) -> Mapping[str, 
     if authenticator is None:
         return {}
     base = services.public_url or str(request.base_url).rstrip("/")
-    audience = base + request.url.path
+    audience = base + called_path(request.scope)  # the URL the client called and signed
     try:
         return await run_in_threadpool(
             authenticator.verify, request.headers.get("authorization"), audience

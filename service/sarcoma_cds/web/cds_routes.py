@@ -6,6 +6,7 @@ a service id exists.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,15 +16,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sarcoma_cds import SERVICE_ID
+from sarcoma_cds.cards.unavailable import data_unavailable_card
 from sarcoma_cds.cds_hooks.feedback import parse_feedback
 from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
-from sarcoma_cds.feedback.store import FeedbackRecord
+from sarcoma_cds.feedback.store import FeedbackRecord, FeedbackStoreError
 from sarcoma_cds.fhir.fetch import FetchError
 from sarcoma_cds.fhir.prefetch_templates import (
     PREFETCH_TEMPLATES,
     InvalidContextError,
     resource_type_of,
 )
+from sarcoma_cds.pipeline import Evaluation
 from sarcoma_cds.web.auth import protected_router
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import ProblemError
@@ -31,6 +34,7 @@ from sarcoma_cds.web.request_body import read_json
 from sarcoma_cds.web.responses import json_response
 from sarcoma_cds.web.services import AppServices, Services
 
+logger = logging.getLogger("sarcoma_cds.web")
 router = protected_router()
 
 
@@ -50,9 +54,18 @@ async def discovery() -> Response:
 async def call_service(service_id: str, request: Request, services: AppServices) -> Response:
     check_service(service_id)
     async with services.in_flight:
-        call = parse_service_request(await read_json(request, services.settings.max_body_bytes))
+        body = await read_json(request, services.settings.max_body_bytes)
+        call = parse_service_request(body, PREFETCH_TEMPLATES)
         request.state.hook_instance = call.request.hookInstance
-        prefetch, gaps = await complete_prefetch(call, services)
+        try:
+            prefetch, unreadable = await complete_prefetch(call, services)
+        except FetchError as exc:
+            if services.settings.prefetch_failure != "card":
+                raise _precondition_failed(exc) from None
+            card = data_unavailable_card(
+                exc.key, exc.reason, call.request.hookInstance, call.patient_id
+            )
+            return await _answer(Evaluation(cards=[card]), services)
         evaluation = await anyio.to_thread.run_sync(
             lambda: services.evaluator.evaluate(
                 call.patient_id,
@@ -60,47 +73,66 @@ async def call_service(service_id: str, request: Request, services: AppServices)
                 services.today(),
                 call.user_id,
                 hook_instance=call.request.hookInstance,
-                gaps=gaps,
+                unreadable=unreadable,
             ),
             limiter=services.evaluations,
         )
+    return await _answer(evaluation, services)
+
+
+async def _answer(evaluation: Evaluation, services: Services) -> Response:
     document = evaluation.response().to_json()  # serialised once, under the JSON rule
     services.metrics.record_cards(document["cards"])
+    await _remember_issued(document["cards"], services)
     return json_response(document)
+
+
+async def _remember_issued(cards: list[dict[str, Any]], services: Services) -> None:
+    """Record which rule issued each card, for the feedback report; best effort: a store that
+    is down must not cost the clinician the cards."""
+    if not cards:
+        return
+    try:
+        await run_in_threadpool(services.feedback_store.issue, SERVICE_ID, cards, datetime.now(UTC))
+    except FeedbackStoreError as exc:
+        logger.warning("could not record issued cards", extra={"error": type(exc).__name__})
+
+
+def _precondition_failed(exc: FetchError) -> ProblemError:
+    return ProblemError.single(
+        412,
+        "incomplete",
+        f"{exc.resource_type}: not in the prefetch and not obtainable from the FHIR "
+        f"server ({exc.reason})",
+        f"prefetch.{exc.key}",
+    )
 
 
 async def complete_prefetch(
     call: PatientViewCall, services: Services
-) -> tuple[dict[str, Any], list[str]]:
-    """Fetch the keys the client left out (CDS Hooks 2.0 "FHIR Resource Access"); 412 when
-    the required data cannot be obtained, a named gap when optional data cannot."""
-    missing = [key for key in PREFETCH_TEMPLATES if key not in call.prefetch]
-    if not missing:
-        return call.prefetch, []
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fetch the keys the client left out, sent as failed, or sent in part (CDS Hooks 2.0
+    "FHIR Resource Access"). Raises FetchError when the required data cannot be obtained;
+    optional data that cannot be is returned as key -> reason, named on the summary card."""
     auth = call.request.fhirAuthorization
     context = {k: v for k, v in call.request.context.model_dump().items() if isinstance(v, str)}
     try:
         outcome = await services.fetcher.complete(
             call.prefetch,
-            missing,
+            PREFETCH_TEMPLATES,
             context,
             call.request.fhirServer,
-            auth.access_token if auth else None,
+            auth.token() if auth else None,
+            token_problem=auth.token_problem() if auth else None,
         )
     except InvalidContextError as exc:
         raise ProblemError.single(400, "invalid", f"context: {exc}", "context") from None
     except FetchError as exc:
         services.metrics.record_fallback_failure(exc.resource_type, exc.kind)
-        raise ProblemError.single(
-            412,
-            "incomplete",
-            f"{exc.resource_type}: not in the prefetch and not obtainable from the FHIR "
-            f"server ({exc.reason})",
-            f"prefetch.{exc.key}",
-        ) from None
+        raise
     for key in outcome.fetched:
         services.metrics.record_fallback_fetch(resource_type_of(PREFETCH_TEMPLATES[key]))
-    return outcome.prefetch, outcome.gaps
+    return outcome.prefetch, outcome.unavailable
 
 
 @router.post("/cds-services/{service_id}/feedback")

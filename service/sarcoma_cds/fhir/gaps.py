@@ -1,0 +1,27 @@
+"""How a data gap reads on the summary card: in a clinician's words, once per kind of data.
+
+"Observations could not be read from the EHR (no access token)", not the prefetch key and the
+protocol field that was missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LABELS = {"patient": "Patient details"}
+
+
+def label(key: str) -> str:
+    """`observations` -> `Observations`; `medicationRequests` -> `Medication requests`."""
+    if key in _LABELS:
+        return _LABELS[key]
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).lower()
+    return words[:1].upper() + words[1:]
+
+
+def unreadable(key: str, reason: str) -> str:
+    return f"{label(key)} could not be read from the EHR ({reason})"
+
+
+def not_sent(key: str) -> str:
+    return f"{label(key)} were not sent by the EHR"

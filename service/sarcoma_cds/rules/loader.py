@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from sarcoma_cds.clinical.params import (
     ParameterError,
     ParameterTable,
     default_parameters,
+    default_table,
     load_parameters,
 )
 from sarcoma_cds.clinical.profile import required_valuesets
@@ -72,8 +73,9 @@ class RuleSet:
     valuesets: ValueSets
     folder: Path
     facts: FactDictionary
-    params: ClinicalParameters  # the values in force, already written into rules and facts
-    parameters: ParameterTable  # parameters.yaml: defaults, ranges, passages
+    # the values in force, already written into rules and facts; parameters.yaml itself
+    params: ClinicalParameters = field(default_factory=default_parameters)
+    parameters: ParameterTable = field(default_factory=default_table)
 
 
 def _read_yaml(path: Path) -> Any:

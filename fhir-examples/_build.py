@@ -39,6 +39,7 @@ from _codes import (
     C79_BONE,
     CAT_SURGICAL,
     CAT_THERAPEUTIC,
+    CPT_LIVER_RFA,
     CPT_PARTIAL_LOBECTOMY,
     CPT_TRISEGMENTECTOMY,
     D18_HEMANGIOMA,
@@ -53,11 +54,14 @@ from _codes import (
     M_DEDIFF_LPS,
     M_GIST,
     M_LMS,
+    M_LMS_METASTATIC,
     M_LMS_QUIRK,
     M_MYXOID_LPS,
     M_SYNOVIAL,
     M_UPS,
     NOT_SURGICAL_CANDIDATE,
+    SCT_ASA,
+    SCT_ASA_III,
     SCT_BONE_MET,
     SCT_CHEMOTHERAPY,
     SCT_CIRRHOSIS,
@@ -66,6 +70,7 @@ from _codes import (
     SCT_HEP_B,
     SCT_HEPATECTOMY,
     SCT_HYPERTENSION,
+    SCT_LIVER_BIOPSY,
     SCT_LIVER_MET,
     SCT_LIVER_MET_QUIRK,
     SCT_LMS,
@@ -76,6 +81,7 @@ from _codes import (
     SCT_SARCOMA,
     SCT_SYNOVIAL,
     SCT_TUMOUR_RESECTION,
+    STATUS_IMPROVED,
     STATUS_STABLE,
     STATUS_WORSENED,
     Z85_COLORECTAL,
@@ -129,10 +135,17 @@ def expect(
     rationale: str,
     indicators: dict[str, str] | None = None,
     today: str = TODAY,
+    says: dict[str, list[str]] | None = None,
+    never_says: list[str] | None = None,
 ) -> Json:
+    """`says`: per topic, phrases the card must contain; `never_says`: phrases no card may."""
     expected: Json = {"topics": topics, "recommendations": recommendations, "facts": facts}
     if indicators:
         expected["indicators"] = indicators
+    if says:
+        expected["says"] = says
+    if never_says:
+        expected["never_says"] = never_says
     return {"today": today, "shows": shows, "expected": expected, "rationale": rationale}
 
 
@@ -328,14 +341,15 @@ def _05() -> tuple[PatientFiles, Json]:
     p.ecog("ecog", "2026-03-12", 1)
     return p, expect(
         shows=(
-            "Metachronous UPS, liver + lung (3 lesions, 2 sites), DFI 25 months: 5.4 and a biopsy "
-            "to confirm origin"
+            "Metachronous UPS, liver + lung (3 lesions, 2 sites), DFI 25 months: 5.4; an ordinary "
+            "relapse after two years gets no biopsy card"
         ),
-        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        says={"staging-imaging": ["CT of the chest"]},
+        never_says=["biopsy could be considered", "another origin"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "biopsy": ["3.1", "3.3"],
             "treatment-pathway": ["5.4"],
             "mdt-referral": MDT,
         },
@@ -352,8 +366,8 @@ def _05() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "3 lesions in 2 sites = OMD (1.1); metachronous liver + lung only -> 5.4 (highly "
-            "selected). DFI > 12 months makes origin uncertain -> biopsy may be considered (3.1) "
-            "with >= 4 cores 14-16 G (3.3)."
+            "selected). DFI 25 months is favourable (section 3.8) but below the 36-month origin "
+            "setting: origin not in doubt, no biopsy card (3.1 reading in design.md)."
         ),
     )
 
@@ -373,7 +387,7 @@ def _06() -> tuple[PatientFiles, Json]:
         p.lesion_count(f"lesion-count-{site}", "2026-02-10", 1, site=coding)
     return p, expect(
         shows="Liver, lung and bone metastases: three sites, not oligometastatic, summary only",
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
@@ -405,7 +419,7 @@ def _07() -> tuple[PatientFiles, Json]:
             "Seven liver lesions (lesion-count Observation): liver-only but not oligometastatic; "
             "C787 written without the dot"
         ),
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
@@ -434,7 +448,7 @@ def _08() -> tuple[PatientFiles, Json]:
     p.lesion_count("lesion-count-liver", "2026-03-01", 2)
     return p, expect(
         shows="Liver metastases with peritoneal sarcomatosis: diffuse involvement excludes OMD",
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
@@ -461,7 +475,7 @@ def _09() -> tuple[PatientFiles, Json]:
             "Liver metastasis with malignant pleural effusion (J91.0): pleural involvement "
             "excludes OMD; SNOMED '94381002.0'"
         ),
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
@@ -483,7 +497,7 @@ def _10() -> tuple[PatientFiles, Json]:
             "Liver metastasis with malignant pericardial effusion (I31.31): pericardial "
             "involvement excludes OMD"
         ),
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
@@ -502,7 +516,7 @@ def _11() -> tuple[PatientFiles, Json]:
     p.lesion_count("lesion-count-liver", "2026-02-02", 1)
     return p, expect(
         shows="Liver metastasis and malignant meningitis: leptomeningeal involvement excludes OMD",
-        topics=["summary"],
+        topics=["summary", "mdt-referral"],
         indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={
@@ -754,11 +768,11 @@ def _20() -> tuple[PatientFiles, Json]:
             "Uterine leiomyosarcoma (C55 + mCODE histology 8890/3), single 12 cm liver metastasis "
             "after 26 months"
         ),
-        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        says={"treatment-pathway": ["larger than 10 cm", "leiomyosarcoma is named chemosensitive"]},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "biopsy": ["3.1", "3.3"],
             "treatment-pathway": ["5.3", "8.1"],
             "mdt-referral": MDT,
         },
@@ -773,8 +787,8 @@ def _20() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "C55 with an STS morphology is STS. Metachronous liver-only OMD -> 5.3 + 8.1, with "
-            "caution for a > 10 cm lesion (section 3.5); long DFI -> biopsy could be considered "
-            "(3.1)."
+            "caution for a > 10 cm lesion (section 3.5); DFI 26 months is below the 36-month "
+            "origin setting, so no biopsy card."
         ),
     )
 
@@ -868,23 +882,30 @@ def _22() -> tuple[PatientFiles, Json]:
             "Synchronous leiomyosarcoma (histology Observation ICD-O-3 '88903') progressing after "
             "chemotherapy: no 8.3"
         ),
-        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        topics=["summary", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
+        says={
+            "treatment-pathway": ["progressed after chemotherapy", "not supported"],
+            "mdt-referral": ["next-line systemic therapy", "no liver surgery now"],
+        },
+        never_says=["front-line", "Any liver resection should first be discussed"],
         recommendations={
             "summary": SUMMARY_SYNC,
-            "staging-imaging": STAGING,
-            "treatment-pathway": ["8.2"],
-            "mdt-referral": MDT,
+            "treatment-pathway": ["8.3"],
         },
         facts={
             "timing": "synchronous",
             "dfi_months": 0,
+            "systemic_progression": "yes",
             "oligometastatic": "yes",
             "liver_only": "yes",
             "histology": "leiomyosarcoma",
         },
         rationale=(
-            "Synchronous OMD -> 8.2; progression is not 'at least stable disease', so 8.3 must not"
-            " be offered. Chemotherapy ended, so 10.2 (on systemic therapy) does not apply."
+            "Progression after first-line chemotherapy: not 'at least stable disease', so 8.3 "
+            "surgery must not be offered and 8.2 'front-line' must not be repeated; the MDT card "
+            "names next-line therapy (clinical-logic section 2). No staging card: no local "
+            "treatment is on the table. Chemotherapy ended, so 10.2 does not apply."
         ),
     )
 
@@ -901,12 +922,14 @@ def _23() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows=(
             "Myxoid liposarcoma with a single 8 mm liver lesion 30 months after diagnosis: liver "
-            "MRI, spine MRI, biopsy"
+            "MRI, spine MRI instead of PET (poorly FDG-avid), biopsy for the provisional lesion"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        says={"staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"]},
+        never_says=["FDG-PET/CT to exclude extrahepatic disease"],
         recommendations={
             "summary": SUMMARY_META,
-            "staging-imaging": ["4.1", "4.2", "4.3"],
+            "staging-imaging": ["4.1", "4.2"],
             "biopsy": ["3.1", "3.3"],
             "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
@@ -921,8 +944,9 @@ def _23() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "Lesion < 1 cm -> hepatic MRI (4.2); myxoid liposarcoma -> whole-spine MRI (section "
-            "3.4); long DFI -> biopsy could be considered (3.1); provisional diagnosis counts but "
-            "is named as unconfirmed."
+            "3.4) and no FDG-PET/CT, which is of limited value in a poorly FDG-avid subtype "
+            "(section 3.4); the provisional diagnosis leaves the origin uncertain -> biopsy could "
+            "be considered (3.1); it counts but is named as unconfirmed."
         ),
     )
 
@@ -934,7 +958,7 @@ def _24() -> tuple[PatientFiles, Json]:
     )
     sts_mcode(p, "primary-angiosarcoma", C49_UPPER_LIMB, UPPER_ARM, M_ANGIO, "2025-02-17")
     liver_met_mcode(p, "liver-met", "2025-11-20")
-    p.lesion_count("lesion-count-liver", "2025-11-20", 3)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 3)
     p.finding("bilobar", "2025-11-20", "bilobar", "Bilobar liver metastases", True)
     p.finding("vascular", "2025-11-20", "vascular-involvement", "Major vascular involvement", True)
     p.observation(
@@ -1031,7 +1055,7 @@ def _26() -> tuple[PatientFiles, Json]:
     )
     p.condition("dx-sarcoma", [C49_THORAX, SCT_SARCOMA], "2025-04-07")
     liver_met_ehr(p, "dx-liver-met", "2026-02-09")
-    p.lesion_count("lesion-count-liver", "2026-02-09", 2)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     return p, expect(
         shows=(
             "Soft-tissue sarcoma of the chest wall and a history of colon cancer (Z85.038): liver "
@@ -1075,7 +1099,7 @@ def _27() -> tuple[PatientFiles, Json]:
         category="problem-list-item",
         note="Tumour board 2026-03-03: severe COPD and heart failure, unfit for hepatectomy",
     )
-    p.lesion_count("lesion-count-liver", "2026-02-10", 2)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     return p, expect(
         shows=(
             "Metachronous liver-only OMD in a patient flagged not a surgical candidate: local non-"
@@ -1108,7 +1132,7 @@ def _28() -> tuple[PatientFiles, Json]:
     )
     sts_mcode(p, "primary-lms", C49_PELVIS, PELVIS, M_LMS, "2025-01-20")
     liver_met_mcode(p, "liver-met", "2025-12-01")
-    p.lesion_count("lesion-count-liver", "2025-12-01", 1)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 1)
     p.ecog("ecog-at-diagnosis", "2025-01-25", 1)
     p.ecog("ecog-latest", "2026-05-15", 3)
     return p, expect(
@@ -1218,16 +1242,17 @@ def _30() -> tuple[PatientFiles, Json]:
     )
     liver_met_ehr(p, "dx-liver-met-recurrence", "2026-03-02")
     p.contrast_ct("ct", "2026-03-02")
-    p.lesion_count("lesion-count-liver", "2026-03-02", 2)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     p.ecog("ecog", "2026-03-05", 1)
     return p, expect(
         shows="Liver recurrence 6 months after adjuvant chemotherapy ended: TFI too short for 9.1",
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
+        never_says=["preoperative systemic treatment should be given", "Any liver resection"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
             "liver-recurrence": ["9.1"],
-            "mdt-referral": MDT,
+            "mdt-referral": ["10.1"],
             "follow-up": ["13.1"],
         },
         facts={
@@ -1353,7 +1378,7 @@ def _33() -> tuple[PatientFiles, Json]:
         body_site=LIVER,
         status="entered-in-error",
     )
-    p.lesion_count("lesion-count-liver", "2026-02-16", 1)
+    p.lesion_count("lesion-count-liver", "2026-05-12", 1)
     return p, expect(
         shows=(
             "Entered-in-error liver metastasis, refuted peritoneal metastasis and entered-in-error"
@@ -1402,12 +1427,13 @@ def _34() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows=(
             "Liver metastasis imported from outside records as 'unconfirmed': counted but named as"
-            " unconfirmed"
+            " unconfirmed; the origin is uncertain, so a biopsy could be considered"
         ),
-        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
+            "biopsy": ["3.1", "3.3"],
             "treatment-pathway": ["3.1", "4.2"],
             "mdt-referral": MDT,
         },
@@ -1419,7 +1445,8 @@ def _34() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "Unconfirmed diagnoses count but are marked (clinical-logic 1.1, section 3 'never hide"
-            " uncertainty'); otherwise as example 01."
+            " uncertainty'); an unconfirmed metastasis leaves the origin uncertain (3.1: biopsy "
+            "could be considered), and no surgical statement is made until it is confirmed."
         ),
     )
 
@@ -1486,6 +1513,385 @@ a disagreement with the engine is a question for review, not automatically an en
 - **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are
   ambiguous), not unknown.
 """
+
+
+# ---------------------------------------------------------------- tumour-board reasoning (issue 13)
+
+
+@example("seven-measured-lesions-one-condition")
+def _35() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-35", "mcode", family="Lindqvist", given="Erik", gender="male", birth_date="1966-04-21"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2024-06-10")
+    liver_met_mcode(p, "liver-met", "2026-05-06")
+    for i, mm in enumerate((34, 21, 18, 15, 12, 11, 9), start=1):
+        p.tumor_size(f"size-liver-{i}", "2026-05-06", mm, "liver-met")
+    p.ecog("ecog", "2026-05-08", 1)
+    return p, expect(
+        shows=(
+            "Seven TumorSize measurements of one date, all pointing at the single liver-metastasis "
+            "Condition: seven lesions, not oligometastatic, no resection card"
+        ),
+        topics=["summary", "mdt-referral"],
+        indicators={"summary": "warning"},
+        says={
+            "summary": ["7 lesions"],
+            "mdt-referral": ["Not oligometastatic", "systemic therapy"],
+        },
+        never_says=["consider liver resection", "1 lesion(s)", "Any liver resection"],
+        recommendations={"summary": ["1.1"]},
+        facts={"lesion_count": 7, "oligometastatic": "no", "liver_only": "yes"},
+        rationale=(
+            "1.1: <= 5 lesions. Each measurement is a lesion unless a BodyStructure focus says two "
+            "measurements are one lesion (clinical-logic 1.4); 7 > 5, so not OMD and the MDT card "
+            "names systemic therapy as the mainstay (paper section 1)."
+        ),
+    )
+
+
+@example("biopsy-proven-hepatitis-b")
+def _36() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-36", "mcode", family="Wong", given="Mei", gender="female", birth_date="1968-02-02"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2025-03-10")
+    p.condition("hep-b", [B18_HEP_B, SCT_HEP_B], "2011-05-04")
+    liver_met_mcode(p, "liver-met", "2026-03-20")
+    p.procedure(
+        "liver-biopsy",
+        [SCT_LIVER_BIOPSY],
+        performed="2026-03-27",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+        reason="liver-met",
+    )
+    histology = p.observation(
+        "liver-histology",
+        LOINC_HISTOLOGY,
+        "2026-03-30",
+        category="laboratory",
+        value={"valueCodeableConcept": {"coding": [_coding(M_LMS_METASTATIC)], "text": "LMS"}},
+        body_site=LIVER,
+    )
+    histology["partOf"] = [{"reference": "Procedure/liver-biopsy"}]
+    p.lesion_count("lesion-count-liver", "2026-05-15", 1)
+    p.ecog("ecog", "2026-05-15", 0)
+    return p, expect(
+        shows=(
+            "Chronic hepatitis B, liver core biopsy already proved metastatic leiomyosarcoma: no "
+            "second biopsy, the resection pathway shows, hepatitis named for the liver work-up"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        says={
+            "summary": ["Sarcoma confirmed on liver histology"],
+            "treatment-pathway": ["consider liver resection", "background liver disease"],
+        },
+        never_says=["core-needle liver biopsy", "confirm that the liver lesion is a sarcoma"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1", "7.1"],
+            "mdt-referral": MDT,
+        },
+        facts={
+            "hcc_risk_factors": "yes",
+            "liver_histology_sarcoma": "yes",
+            "origin_uncertain": "no",
+            "oligometastatic": "yes",
+            "timing": "metachronous",
+        },
+        rationale=(
+            "3.1: biopsy only when the origin is uncertain; liver histology showing sarcoma "
+            "settles it (clinical-logic 1.3), and the paper cites bleeding in up to 10% of liver "
+            "biopsies (section 3.3). Hepatitis B stays relevant to liver function and FLR (7.1)."
+        ),
+    )
+
+
+@example("stale-lesion-count")
+def _37() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-37", "mcode", family="Keller", given="Anna", gender="female", birth_date="1975-08-30"
+    )
+    sts_mcode(p, "primary-ss", C49_LOWER_LIMB, THIGH, M_SYNOVIAL, "2023-02-01")
+    liver_met_mcode(p, "liver-met", "2025-04-02")
+    p.lesion_count("lesion-count-liver", "2025-04-02", 2)
+    return p, expect(
+        shows=(
+            "Liver-only metachronous disease counted 14 months ago and never restaged: OMD "
+            "indeterminate, restage, no surgical statement"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        says={
+            "summary": ["restage, lesion count from 2025-04-02"],
+            "staging-imaging": ["CT of the chest", "2025-04-02"],
+            "treatment-pathway": ["Restage before any decision on liver surgery"],
+        },
+        never_says=["consider liver resection", "Oligometastatic by the consensus definition"],
+        recommendations={
+            "summary": ["1.1"],
+            "staging-imaging": ["1.1", "4.1"],
+            "treatment-pathway": ["1.1"],
+            "mdt-referral": MDT,
+        },
+        facts={"oligometastatic": "indeterminate", "burden_stale": "yes", "lesion_count": 2},
+        rationale=(
+            "1.1 needs OMD confirmed by staging; a count older than the staging window (90 days) "
+            "cannot confirm it (clinical-logic 1.4)."
+        ),
+    )
+
+
+@example("ecog-2-asa-3-elderly")
+def _38() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-38", "mcode", family="Baptiste", given="Henri", gender="male", birth_date="1947-09-01"
+    )
+    sts_mcode(p, "primary-lms", C49_ABDOMEN, ABDOMEN, M_LMS, "2024-05-06")
+    p.procedure(
+        "primary-resection",
+        [SCT_TUMOUR_RESECTION],
+        performed="2024-05-20",
+        category=CAT_SURGICAL,
+        body_site=ABDOMEN,
+        reason="primary-lms",
+    )
+    liver_met_mcode(p, "liver-met", "2026-04-14")
+    p.lesion_count("lesion-count-liver", "2026-04-14", 2)
+    p.ecog("ecog", "2026-04-20", 2)
+    p.observation(
+        "asa",
+        SCT_ASA,
+        "2026-04-20",
+        category="exam",
+        value={"valueCodeableConcept": {"coding": [_coding(SCT_ASA_III)], "text": "ASA III"}},
+    )
+    return p, expect(
+        shows=(
+            "78 years old, ECOG 2 and ASA III with metachronous liver-only OMD: the resection card "
+            "is qualified and names the non-surgical local options beside surgery"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
+        says={
+            "treatment-pathway": [
+                "Liver surgery only if fit",
+                "ECOG 2, ASA III (age 78)",
+                "ablation, TAE/TACE/TARE, SBRT",
+            ]
+        },
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1", "7.2", "10.1"],
+            "mdt-referral": MDT,
+        },
+        facts={"performance_limited": "yes", "not_surgical_candidate": "no"},
+        rationale=(
+            "The paper selects patients with good performance status (section 1, 9.1) and assesses "
+            "ASA (7.2); ECOG 2 / ASA III is not a contraindication (clinical-logic 1.5), so surgery"
+            " stays on the card, qualified, with 10.1 beside it."
+        ),
+    )
+
+
+@example("synchronous-primary-in-place")
+def _39() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-39", "mcode", family="Costa", given="Rui", gender="male", birth_date="1970-01-19"
+    )
+    sts_mcode(p, "primary-ups", C49_LOWER_LIMB, THIGH, M_UPS, "2025-10-06")
+    liver_met_mcode(p, "liver-met", "2025-11-03")
+    p.procedure(
+        "chemotherapy",
+        [SCT_CHEMOTHERAPY],
+        period=("2025-11-17", "2026-03-30"),
+        category=CAT_THERAPEUTIC,
+    )
+    p.disease_status("disease-status", "2026-04-20", STATUS_STABLE, "liver-met")
+    p.lesion_count("lesion-count-liver", "2026-04-20", 2)
+    p.ecog("ecog", "2026-04-20", 1)
+    return p, expect(
+        shows=(
+            "Synchronous UPS, primary never resected, stable after chemotherapy: 8.3 with the "
+            "primary to be treated before or with the metastasectomy"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        says={
+            "treatment-pathway": [
+                "residual hepatic disease",
+                "treated before or at the same time as the metastasectomy",
+            ]
+        },
+        never_says=["front-line"],
+        recommendations={
+            "summary": SUMMARY_SYNC,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["8.3"],
+            "mdt-referral": MDT,
+        },
+        facts={"timing": "synchronous", "primary_in_place": "yes", "oligometastatic": "yes"},
+        rationale=(
+            "Section 3.1: in synchronous OMD the primary should be treated before or at the same "
+            "time as the metastasectomy; 8.3 needs at least stable disease and a resectable "
+            "primary. Systemic therapy was already given, so 8.2 'front-line' is not repeated."
+        ),
+    )
+
+
+@example("lung-relapse-after-liver-surgery")
+def _40() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-40", "mcode", family="Schmidt", given="Jonas", gender="male", birth_date="1964-12-12"
+    )
+    sts_mcode(p, "primary-lms", C49_ABDOMEN, ABDOMEN, M_LMS, "2022-03-01")
+    p.procedure(
+        "primary-resection",
+        [SCT_TUMOUR_RESECTION],
+        performed="2022-03-15",
+        category=CAT_SURGICAL,
+        body_site=ABDOMEN,
+        reason="primary-lms",
+    )
+    liver_met_mcode(p, "liver-met", "2024-07-01", clinical="resolved", abatement="2024-09-02")
+    p.procedure(
+        "hepatectomy",
+        [SCT_HEPATECTOMY, CPT_PARTIAL_LOBECTOMY],
+        performed="2024-09-02",
+        category=CAT_SURGICAL,
+        body_site=LIVER,
+        reason="liver-met",
+    )
+    p.contrast_ct("ct-2026-03", "2026-03-10")
+    p.condition(
+        "lung-met", [C78_RIGHT_LUNG, SCT_LUNG_MET], "2026-03-10", kind="secondary", body_site=LUNG
+    )
+    p.lesion_count("lesion-count-lung", "2026-03-10", 2, site=LUNG)
+    return p, expect(
+        shows=(
+            "New lung metastases on surveillance CT 18 months after liver surgery: restaging and "
+            "MDT, not 'on schedule'"
+        ),
+        topics=["summary", "mdt-referral", "follow-up"],
+        indicators={"summary": "warning", "mdt-referral": "warning", "follow-up": "warning"},
+        says={
+            "follow-up": ["not routine surveillance"],
+            "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
+        },
+        never_says=["On schedule"],
+        recommendations={"follow-up": ["13.2"]},
+        facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
+        rationale=(
+            "Clinical-logic section 2: new lung metastases after liver surgery are not routine "
+            "follow-up (13.2: further evaluation by recurrence pattern); restage and discuss at the"
+            " MDT."
+        ),
+    )
+
+
+@example("recurrence-after-rfa")
+def _41() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-41", "mcode", family="Ivanova", given="Olga", gender="female", birth_date="1969-06-15"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2021-02-01")
+    p.procedure(
+        "primary-resection",
+        [SCT_TUMOUR_RESECTION],
+        performed="2021-02-20",
+        category=CAT_SURGICAL,
+        body_site=THIGH,
+        reason="primary-lms",
+    )
+    liver_met_mcode(p, "liver-met-1", "2023-12-01", clinical="resolved", abatement="2024-01-15")
+    p.procedure(
+        "liver-rfa",
+        [CPT_LIVER_RFA],
+        performed="2024-01-15",
+        category=CAT_THERAPEUTIC,
+        body_site=LIVER,
+        reason="liver-met-1",
+    )
+    liver_met_mcode(p, "liver-met-2", "2026-04-15")
+    p.lesion_count("lesion-count-liver", "2026-04-15", 1)
+    p.ecog("ecog", "2026-04-20", 0)
+    return p, expect(
+        shows=(
+            "Liver recurrence 27 months after radiofrequency ablation, no liver resection ever: "
+            "worded as recurrence after ablation, no 'first liver resection' advice"
+        ),
+        topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
+        says={
+            "liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]
+        },
+        never_says=["first liver resection", "re-metastasectomy"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "liver-recurrence": ["9.1", "9.2"],
+            "mdt-referral": MDT,
+        },
+        facts={"liver_recurrence": "yes", "last_local_treatment": "ablation", "tfi_months": 27},
+        rationale=(
+            "Section 3.9: after a long TFI with good performance status, surgery or ablation can be"
+            " considered; 9.2's test (adjuvant after the first resection) does not apply when no "
+            "resection was done."
+        ),
+    )
+
+
+@example("on-treatment-partial-response")
+def _42() -> tuple[PatientFiles, Json]:
+    p = PatientFiles(
+        "pt-42", "mcode", family="Haddad", given="Layla", gender="female", birth_date="1973-03-03"
+    )
+    sts_mcode(p, "primary-lms", C49_LOWER_LIMB, THIGH, M_LMS, "2024-02-12")
+    p.procedure(
+        "primary-resection",
+        [SCT_TUMOUR_RESECTION],
+        performed="2024-03-01",
+        category=CAT_SURGICAL,
+        body_site=THIGH,
+        reason="primary-lms",
+    )
+    liver_met_mcode(p, "liver-met", "2025-11-20")
+    p.procedure(
+        "chemotherapy",
+        [SCT_CHEMOTHERAPY],
+        status="in-progress",
+        period=("2025-12-01", None),
+        category=CAT_THERAPEUTIC,
+    )
+    p.disease_status("disease-status", "2026-05-18", STATUS_IMPROVED, "liver-met")
+    p.lesion_count("lesion-count-liver", "2026-05-18", 2)
+    p.ecog("ecog", "2026-05-18", 1)
+    return p, expect(
+        shows=(
+            "Six months of chemotherapy with a partial response: acknowledged, resection after "
+            "systemic therapy (8.1), no 'reassess after 2-3 cycles'"
+        ),
+        topics=["summary", "staging-imaging", "treatment-pathway", "local-therapy", "mdt-referral"],
+        says={"treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"]},
+        never_says=["2–3 cycles", "Preoperative chemotherapy may be considered"],
+        recommendations={
+            "summary": SUMMARY_META,
+            "staging-imaging": STAGING,
+            "treatment-pathway": ["5.3", "8.1"],
+            "local-therapy": ["10.2"],
+            "mdt-referral": MDT,
+        },
+        facts={"timing": "metachronous", "systemic_progression": "no", "oligometastatic": "yes"},
+        rationale=(
+            "8.1: resection upfront or after systemic therapy; the 11.x advice to consider "
+            "preoperative chemotherapy and reassess after 2-3 cycles does not fit a patient six "
+            "months into it with a response (clinical-logic section 2)."
+        ),
+    )
+
+
+def _coding(c: Coding) -> Json:
+    return {"system": c[0], "code": c[1], "display": c[2]}
 
 
 def write_readme(manifest: list[Json]) -> None:

@@ -127,3 +127,18 @@ CAT_THERAPEUTIC: Coding = (SCT, "277132007", "Therapeutic procedure")
 
 # Observations
 LOINC_HISTOLOGY: Coding = (LOINC, "31206-6", "Histology and Behavior ICD-O-3 Cancer")
+# Added for the tumour-board reasoning examples (issue 13)
+STATUS_IMPROVED: Coding = (SCT, "268910001", "Patient's condition improved")
+SCT_LIVER_BIOPSY: Coding = (SCT, "86259008", "Biopsy of liver")
+CPT_LIVER_RFA: Coding = (
+    CPT,
+    "47382",
+    "Ablation, 1 or more liver tumor(s), percutaneous, radiofrequency",
+)
+SCT_ASA: Coding = (SCT, "302132005", "American Society of Anesthesiologists physical status class")
+SCT_ASA_III: Coding = (
+    SCT,
+    "413497009",
+    "American Society of Anesthesiologists physical status class 3",
+)
+M_LMS_METASTATIC: Coding = (ICDO3, "8890/6", "Leiomyosarcoma, metastatic")

@@ -51,7 +51,13 @@ def test_every_parameter_has_a_range_and_a_quoted_passage() -> None:
 def test_every_overridable_parameter_has_a_setting_and_only_those() -> None:
     overridable = {n for n, p in default_table().parameters.items() if p.overridable}
     assert overridable == set(Settings.PARAMETER_OVERRIDES)
-    assert overridable == {"long_dfi_months", "tfi_favourable_months", "imaging_recent_days"}
+    assert overridable == {
+        "long_dfi_months",
+        "tfi_favourable_months",
+        "imaging_recent_days",
+        "origin_long_dfi_months",
+        "staging_window_days",
+    }
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,14 @@ class Settings(BaseSettings):
     long_dfi_months: int | None = None
     tfi_favourable_months: int | None = None
     imaging_recent_days: int | None = None
+    origin_long_dfi_months: int | None = None
+    staging_window_days: int | None = None
     PARAMETER_OVERRIDES: ClassVar[tuple[str, ...]] = (
         "long_dfi_months",
         "tfi_favourable_months",
         "imaging_recent_days",
+        "origin_long_dfi_months",
+        "staging_window_days",
     )
 
     # Fetching from the EHR's FHIR server when prefetch is absent.

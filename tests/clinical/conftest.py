@@ -115,7 +115,7 @@ def observation(
 
 
 def tumour_size(
-    rid: str, size: float, unit: str = "mm", *, when: str = "2025-01-10", **kw: Any
+    rid: str, size: float, unit: str = "mm", *, when: str = "2025-04-10", **kw: Any
 ) -> Json:
     """mCODE TumorSize (21889-1) of a liver lesion with its longest dimension (33728-7)."""
     kw.setdefault("body_site", LIVER_SITE)
@@ -131,7 +131,7 @@ def tumour_size(
     return observation(rid, (LOINC, "21889-1"), when=when, component=[component], **kw)
 
 
-def lesion_count(rid: str, n: int, *, when: str = "2025-01-10", site: Code = LIVER_SITE) -> Json:
+def lesion_count(rid: str, n: int, *, when: str = "2025-04-10", site: Code = LIVER_SITE) -> Json:
     return observation(rid, (LOCAL, "lesion-count"), when=when, body_site=site, valueInteger=n)
 
 
@@ -174,7 +174,12 @@ def bundle(resources: Iterable[Json]) -> Json:
     }
 
 
-_KEY_BY_TYPE = {"Condition": "conditions", "Observation": "observations", "Procedure": "procedures"}
+_KEY_BY_TYPE = {
+    "Condition": "conditions",
+    "Observation": "observations",
+    "Procedure": "procedures",
+    "DiagnosticReport": "reports",
+}
 
 
 def prefetch_of(

@@ -93,12 +93,14 @@ def test_latest_lesion_count_per_organ_is_summed(derive: Derive) -> None:
         liver_met(),
         condition("lung", cm("C78.00"), onset="2024-01-01"),
         lesion_count("old", 7, when="2024-01-01"),
-        lesion_count("new", 2, when="2025-01-01"),
-        lesion_count("lung", 3, when="2024-06-01", site=LUNG_SITE),
+        lesion_count("new", 2, when="2025-05-01"),
+        lesion_count("lung", 3, when="2025-04-15", site=LUNG_SITE),
     )
     assert p["lesion_count"].value == 5
     assert {e.ref for e in p["lesion_count"].evidence} == {"Observation/new", "Observation/lung"}
     assert p["oligometastatic"].is_yes
+    # A sum over organs is only as current as its oldest part.
+    assert p["burden_assessed_date"].value == "2025-04-15"
 
 
 def test_a_site_without_a_count_gives_unknown_with_a_lower_bound(derive: Derive) -> None:

@@ -137,3 +137,28 @@ def test_colorectal_cancer_history(derive: Derive, code: tuple[str, str]) -> Non
     assert p["colorectal_cancer_history"].is_yes
     none_supplied = derive(omit=["conditions"])
     assert none_supplied["colorectal_cancer_history"].state is State.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("resources", "limited"),
+    [
+        ([ecog("e", valueInteger=2)], True),
+        ([ecog("e", valueInteger=1)], False),
+        ([observation("k", (LOINC, "89243-0"), valueInteger=60)], True),
+        ([observation("k", (LOINC, "89243-0"), valueInteger=80)], False),
+        ([ecog("e", valueInteger=1), asa("a", valueString="ASA III")], True),
+    ],
+)
+def test_performance_limited(derive: Derive, resources: list[Json], limited: bool) -> None:
+    fact = derive(lms_primary(), *resources)["performance_limited"]
+    assert fact.is_yes is limited and fact.known
+
+
+def test_performance_limited_unknown_without_data(derive: Derive) -> None:
+    assert not derive(lms_primary())["performance_limited"].known
+
+
+def test_age_from_birth_date(derive: Derive) -> None:
+    assert derive(lms_primary(), birth="1947-05-02")["age_years"].value == 78
+    assert not derive(lms_primary(), birth=None)["age_years"].known
+    assert derive(lms_primary(), birth="1947")["age_years"].state is State.INDETERMINATE

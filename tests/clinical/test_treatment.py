@@ -124,6 +124,49 @@ def test_every_kind_of_liver_directed_treatment_can_precede_a_recurrence(
 ) -> None:
     p = derive(lms_primary("2020-01-10"), proc, liver_met("m2", onset="2023-03-01"))
     assert p["liver_recurrence"].is_yes, local
+    # The recurrence card words it by the kind of the last treatment.
+    kind = {"rt course": "sbrt"}.get(local, local)
+    assert p["last_local_treatment"].value == kind
+
+
+def test_last_local_treatment_is_the_latest_kind(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2020-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2021-01-10"),
+        procedure("rfa", (CPT, "47382"), performed="2022-05-01"),
+        liver_met("m2", onset="2023-03-01"),
+    )
+    assert p["last_local_treatment"].value == "ablation"
+    assert not derive(lms_primary(), liver_met())["last_local_treatment"].known
+
+
+def test_primary_in_place_in_synchronous_disease(derive: Derive) -> None:
+    sync = [lms_primary("2024-01-10"), liver_met(onset="2024-02-01")]
+    assert derive(*sync)["primary_in_place"].is_yes
+    resected = procedure("r", sct("370611004"), performed="2024-03-01")
+    assert derive(*sync, resected)["primary_in_place"].is_no
+    assert derive(lms_primary("2020-01-10"), liver_met())["primary_in_place"].is_no
+    assert not derive(*sync, omit=["procedures"])["primary_in_place"].known
+
+
+def test_lines_of_systemic_therapy_and_progression_after_them(derive: Derive) -> None:
+    first = procedure("l1", CHEMO, period=("2024-03-01", "2024-08-01"))
+    second = procedure("l2", CHEMO, period=("2024-10-01", None), status="in-progress")
+    p = derive(lms_primary(), liver_met(), first, status("s", sct("271299001"), "2024-09-15"))
+    assert p["systemic_therapy_lines"].value == 1
+    assert p["systemic_progression"].is_yes
+    assert "after" in (p["systemic_progression"].note or "")
+    assert "2024-03-01 – 2024-08-01" in str(p["latest_systemic_line"].value)
+    p = derive(
+        lms_primary(), liver_met(), first, second, status("s", sct("268910001"), "2025-03-15")
+    )
+    assert p["systemic_therapy_lines"].value == 2
+    assert p["systemic_progression"].is_no
+    assert "ongoing" in str(p["latest_systemic_line"].value)
+    assert "improved on" in (p["systemic_progression"].note or "")
+    none = derive(lms_primary(), liver_met())
+    assert none["systemic_therapy_lines"].value == 0
+    assert not none["systemic_progression"].known
 
 
 def test_lung_sbrt_is_not_liver_directed(derive: Derive) -> None:

@@ -96,6 +96,15 @@ FACT_VALUES: dict[str, set[str] | type[int]] = {
     "subcentimetre_lesion": YES_NO_UNKNOWN,
     "large_lesion": YES_NO_UNKNOWN,
     "followup_overdue": YES_NO_UNKNOWN,
+    "systemic_progression": YES_NO_UNKNOWN,
+    "burden_stale": YES_NO_UNKNOWN,
+    "origin_uncertain": YES_NO_UNKNOWN,
+    "liver_histology_sarcoma": YES_NO_UNKNOWN,
+    "performance_limited": YES_NO_UNKNOWN,
+    "primary_in_place": YES_NO_UNKNOWN,
+    "new_extrahepatic_disease": YES_NO_UNKNOWN,
+    "last_local_treatment": {"resection", "ablation", "embolisation", "sbrt", "unknown"},
+    "systemic_therapy_lines": int,
 }
 # Primary STS and liver-metastasis codes from docs/input-profile.md, used for the timing checks.
 PRIMARY_STS = {
@@ -299,7 +308,15 @@ def test_manifest_entry_is_well_formed(name: str) -> None:
     assert entry["shows"].strip()
     assert entry["rationale"].strip()
     expected = entry["expected"]
-    assert set(expected) <= {"topics", "recommendations", "facts", "indicators"}
+    assert set(expected) <= {
+        "topics",
+        "recommendations",
+        "facts",
+        "indicators",
+        "says",
+        "never_says",
+    }
+    assert set(expected.get("says", {})) <= set(expected["topics"])
     topics = expected["topics"]
     assert set(topics) <= TOPICS
     assert len(topics) == len(set(topics))
@@ -589,9 +606,13 @@ def test_response_stable_and_progressed_are_covered() -> None:
                     responses[value[1]] = name
     assert {"359746009", "271299001"} <= set(responses)
     stable = manifest()[responses["359746009"]]["expected"]["recommendations"]
-    progressed = manifest()[responses["271299001"]]["expected"]["recommendations"]
+    progressed = manifest()[responses["271299001"]]["expected"]
     assert "8.3" in stable["treatment-pathway"]
-    assert "8.3" not in progressed["treatment-pathway"]
+    # Progression: 8.3 is cited only to say surgery is not supported, and "front-line" is not
+    # repeated (clinical-logic section 2).
+    assert progressed["indicators"]["treatment-pathway"] == "warning"
+    assert "front-line" in progressed["never_says"]
+    assert "next-line systemic therapy" in progressed["says"]["mdt-referral"]
 
 
 def test_re_metastasectomy_with_long_and_short_tfi() -> None:
@@ -606,7 +627,11 @@ def test_re_metastasectomy_with_long_and_short_tfi() -> None:
             for p in own(request, "procedures")
             if p["status"] == "completed"
             and codings(p["code"])
-            & {(SCT, "107963000"), ("http://www.ama-assn.org/go/cpt", "47120")}
+            & {
+                (SCT, "107963000"),
+                ("http://www.ama-assn.org/go/cpt", "47120"),
+                ("http://www.ama-assn.org/go/cpt", "47382"),  # radiofrequency ablation
+            }
         ]
         active_liver_mets = [
             c.get("onsetDateTime") or c["recordedDate"]

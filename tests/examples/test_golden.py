@@ -39,6 +39,15 @@ def test_expected_topics_recommendations_facts(
     for card in evaluation.cards_json():  # a card is as urgent as its most urgent topic
         want = max((indicators.get(t, "info") for t in card_topics(card)), key=RANK.get)
         assert card["indicator"] == want, card_topics(card)
+    for topic, phrases in (expected.get("says") or {}).items():
+        text = f"{cards[topic]['summary']}\n{cards[topic]['detail']}"
+        for phrase in phrases:
+            assert phrase in text, f"{topic} lacks {phrase!r}"
+    # What the cards say: summary and statements, not the quoted recommendation texts below them.
+    for phrase in expected.get("never_says") or []:
+        for card in evaluation.cards_json():
+            said = f"{card['summary']}\n{card['detail'].split(chr(10) * 2 + '**')[0]}"
+            assert phrase not in said, f"{card_topics(card)}: {phrase!r}"
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=IDS)

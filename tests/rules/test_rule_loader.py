@@ -3,6 +3,7 @@ inside it and the problem (the rejected examples live in tests/rules/invalid/)."
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -103,7 +104,9 @@ def test_a_category_typo_in_a_real_rule_stops_start_up(tmp_path: Path) -> None:
         Engine.load(Settings(rules_dir=folder))
     message = str(err.value)
     assert str(path) in message
-    assert "at statements.2.when.all.2.equals: 'metachronus' is not an allowed value" in message
+    assert re.search(
+        r"at statements\.\d+\.when\.all\.\d+\.equals: 'metachronus' is not an allowed", message
+    )
     assert "'metachronous'" in message and "'synchronous'" in message  # what is allowed
 
 

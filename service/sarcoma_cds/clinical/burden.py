@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -152,10 +153,13 @@ def derive_burden(
     else:  # no Conditions: nothing is known about sites (never "0 sites", never "OMD yes")
         for name in _SITE_FACTS:
             f[name] = Fact.unknown("no conditions were supplied")
-    lesions = _lesion_count(rec, vs, current)
-    f["lesion_count"] = lesions
-    f["oligometastatic"] = _oligometastatic(f, lesions, p)
-    f.update(_sizes(rec, vs, p))
+    lesions = lesion_facts(rec, vs, p, [(m.dx, m.site) for m in current], lambda o: _organ(o, vs))
+    f["lesion_count"] = lesions.count
+    f["burden_assessed_date"] = lesions.assessed
+    f["burden_stale"] = lesions.stale
+    f["oligometastatic"] = _oligometastatic(f, lesions.count, lesions.stale, p)
+    f.update(_extrahepatic(f, current, last_local))
+    f.update(lesion_sizes(rec, vs, p, lambda o: _organ(o, vs)))
     for name, vs_id in (
         ("bilobar", "bilobar"),
         ("central_location", "central-location"),
@@ -249,67 +253,7 @@ def _organ(o: Obs, vs: ValueSets) -> str | None:
     return _site_of(o.res.bodySite.coding, vs) if o.res.bodySite else None
 
 
-def _lesion_count(rec: Record, vs: ValueSets, current: list[Metastasis]) -> Fact:
-    """Explicit counts (latest per organ) first; else measured lesions on the latest imaging
-    date; else unknown with a lower bound of one per site."""
-    sites = {m.site for m in current if m.site}
-    counts: dict[str, Obs] = {}
-    for o in rec.obs_in(vs["lesion-count"]):
-        if o.res.valueInteger is None and not (o.res.valueQuantity and o.res.valueQuantity.value):
-            continue
-        organ = _organ(o, vs) or "unspecified"
-        prev = counts.get(organ)
-        if prev is None or (o.date and (prev.date is None or o.date.latest > prev.date.latest)):
-            counts[organ] = o
-    if counts:
-        total = sum(_int_value(o) for o in counts.values())
-        ev = [
-            o.evidence(f"{k.replace('_', ' ')}: {_int_value(o)} lesion(s)")
-            for k, o in counts.items()
-        ]
-        uncounted = sorted(s for s in sites if s not in counts)
-        if uncounted and "unspecified" not in counts:
-            return Fact.unknown(
-                f"at least {total + len(uncounted)} lesions: no lesion count for "
-                + ", ".join(s.replace("_", " ") for s in uncounted),
-                ev,
-            )
-        return Fact.of(total, ev, note="from lesion-count observations (latest per organ)")
-    sizes = [o for o in rec.obs_in(vs["tumor-size"]) if o.date]
-    if sizes:
-        last_day = max(o.date.latest for o in sizes if o.date)
-        on_day = [o for o in sizes if o.date and o.date.latest == last_day]
-        foci = {f.reference for o in on_day for f in o.res.focus if f.reference}
-        n = len(foci) if foci else len(on_day)
-        ev = [o.evidence("measured lesion") for o in on_day]
-        measured_sites = {_organ(o, vs) for o in on_day}
-        if sites - measured_sites - {None}:
-            missing = sorted(s for s in sites if s not in measured_sites)
-            return Fact.unknown(
-                f"at least {n + len(missing)} lesions: {n} measured on {last_day.isoformat()}, "
-                "none measured in " + ", ".join(s.replace("_", " ") for s in missing),
-                ev,
-            )
-        return Fact.of(n, ev, note=f"distinct measured lesions on {last_day.isoformat()}")
-    if not current and rec.has("conditions"):
-        return Fact.of(0, note="no current metastasis")
-    if not current:
-        return Fact.unknown("no conditions were supplied")
-    return Fact.unknown(
-        f"no lesion count or measured lesions recorded (at least {max(len(sites), 1)}, "
-        "one per site)",
-        [m.dx.evidence(_label(m)) for m in current],
-    )
-
-
-def _int_value(o: Obs) -> int:
-    if o.res.valueInteger is not None:
-        return o.res.valueInteger
-    q = o.res.valueQuantity
-    return int(q.value) if q and q.value is not None else 0
-
-
-def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -> Fact:
+def _oligometastatic(f: dict[str, Fact], lesions: Fact, stale: Fact, p: ClinicalParameters) -> Fact:
     sites, diffuse = f["site_count"], f["diffuse_involvement"]
     if sites.known and sites.value == 0:
         return Fact.not_applicable("no current metastasis recorded")
@@ -332,6 +276,10 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
     )
     if missing:
         return Fact.indeterminate("; ".join(missing), ev)
+    # 1.1 needs confirmed staging: an old count cannot establish OMD today (a "no" stands).
+    if not stale.is_no:
+        why = stale.note if stale.known else stale.reason
+        return Fact.indeterminate(f"{why}: restage before any surgical decision", ev)
     return Fact.of(
         True,
         ev,
@@ -343,53 +291,63 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, p: ClinicalParameters) -
     )
 
 
-def _size_mm(o: Obs, vs: ValueSets) -> float | None:
-    quantities = [
-        c.valueQuantity
-        for c in o.res.component
-        if c.code and vs["tumor-longest-dimension"].matches_any(c.code.coding)
+def _extrahepatic(
+    f: dict[str, Fact], current: list[Metastasis], last_local: Proc | None
+) -> dict[str, Fact]:
+    """Extrahepatic sites (never "liver"), whether any lies beyond the lung (the paper's caution,
+    §3.1), and new extrahepatic disease after liver-directed treatment."""
+    out: dict[str, Fact] = {}
+    sites = f["metastatic_sites"]
+    extra = [m for m in current if m.site != "liver"]
+    ev = [m.dx.evidence(_label(m)) for m in extra]
+    if sites.known and isinstance(sites.value, tuple):
+        names = tuple(s for s in sites.value if s != "liver")
+        out["extrahepatic_sites"] = Fact.of(names, ev)
+        beyond = [s for s in names if s != "lung"]
+        out["extrapulmonary_extrahepatic"] = Fact.of(
+            bool(beyond),
+            ev,
+            note=", ".join(s.replace("_", " ") for s in beyond) or "none beyond the lung",
+        )
+    else:
+        reason = sites.reason or "metastatic sites unknown"
+        out["extrahepatic_sites"] = Fact(state=sites.state, reason=reason, evidence=tuple(ev))
+        out["extrapulmonary_extrahepatic"] = Fact(
+            state=sites.state, reason=reason, evidence=tuple(ev)
+        )
+    out["new_extrahepatic_disease"] = _new_extrahepatic(extra, last_local, sites)
+    return out
+
+
+def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: Fact) -> Fact:
+    done = (last_local.end or last_local.start) if last_local else None
+    if last_local is None or done is None:
+        return Fact.unknown("not applicable: no dated liver-directed treatment recorded")
+    if not sites.known and not extra:
+        return Fact.unknown(sites.reason or "metastatic sites unknown")
+    after = [m for m in extra if not m.dx.repeat and m.dx.date and m.dx.date.earliest > done.latest]
+    unclear = [
+        m
+        for m in extra
+        if m not in after and (m.dx.date is None or m.dx.date.latest > done.earliest)
     ]
-    if o.res.code and vs["tumor-longest-dimension"].matches_any(o.res.code.coding):
-        quantities.append(o.res.valueQuantity)
-    for q in quantities:
-        if q is None or q.value is None:
-            continue
-        unit = (q.code or q.unit or "").lower()
-        if unit == "mm":
-            return q.value
-        if unit == "cm":
-            return q.value * 10
-    return None
-
-
-def _sizes(rec: Record, vs: ValueSets, p: ClinicalParameters) -> dict[str, Fact]:
-    measured: list[tuple[float, Obs]] = []
-    for o in rec.obs_in(vs["tumor-size"]) + rec.obs_in(vs["tumor-longest-dimension"]):
-        mm = _size_mm(o, vs)
-        if mm is not None and _organ(o, vs) == "liver":
-            measured.append((mm, o))
-    if not measured:
-        reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"
-        return {
-            "largest_liver_lesion_mm": Fact.unknown(reason),
-            "subcentimetre_lesion": Fact.unknown(reason),
-            "large_lesion": Fact.unknown(reason),
-        }
-    # Sizes from the latest imaging date describe the disease now.
-    last = max((o.date.latest for _, o in measured if o.date), default=None)
-    now = [(mm, o) for mm, o in measured if o.date is None or o.date.latest == last]
-    largest = max(mm for mm, _ in now)
-    smallest = min(mm for mm, _ in now)
-    ev = [o.evidence(f"liver lesion {mm:g} mm") for mm, o in now]
-    return {
-        "largest_liver_lesion_mm": Fact.of(largest, ev),
-        "subcentimetre_lesion": Fact.of(
-            smallest < 10 * p.small_lesion_cm, ev, note=f"smallest liver lesion {smallest:g} mm"
-        ),
-        "large_lesion": Fact.of(
-            largest > 10 * p.large_lesion_cm, ev, note=f"largest liver lesion {largest:g} mm"
-        ),
-    }
+    local_ev = last_local.evidence(last_local.label())
+    if after:
+        names = sorted({(m.site or "site unknown").replace("_", " ") for m in after})
+        first = min((m.dx.date for m in after if m.dx.date), key=lambda i: i.earliest)
+        return Fact.of(
+            True,
+            [local_ev, *(m.dx.evidence(_label(m)) for m in after)],
+            note=f"New {', '.join(names)} metastasis {first.text} after "
+            f"{last_local.label().lower()} on {done.text}",
+        )
+    if unclear:
+        return Fact.indeterminate(
+            f"an extrahepatic metastasis may be dated before or after the {last_local.label()} "
+            f"of {done.text}",
+            [local_ev, *(m.dx.evidence(_label(m)) for m in unclear)],
+        )
+    return Fact.of(False, [local_ev], note=f"no extrahepatic metastasis recorded after {done.text}")
 
 
 def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:

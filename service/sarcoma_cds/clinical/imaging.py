@@ -12,6 +12,7 @@ from sarcoma_cds.clinical.valuesets import ValueSets
 
 # fact suffix → value sets whose procedures count as that study
 STUDIES: dict[str, tuple[str, ...]] = {
+    "ct_chest": ("imaging-ct-chest",),
     "ct_abdomen": ("imaging-ct-abdomen",),
     "liver_mri": ("imaging-liver-mri",),
     "pet_ct": ("imaging-pet-ct",),

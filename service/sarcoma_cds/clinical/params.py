@@ -28,6 +28,8 @@ class ClinicalParameters:
 
     synchronous_months: int
     long_dfi_months: int
+    origin_long_dfi_months: int
+    staging_window_days: int
     tfi_favourable_months: int
     tfi_borderline_upper_months: int
     imaging_recent_days: int

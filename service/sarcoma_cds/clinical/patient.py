@@ -11,6 +11,7 @@ from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.values.dates import whole_months_between
 
 _ECOG_TEXT = re.compile(r"(?i)\b(?:ecog|ps|grade)?\s*[:=]?\s*([0-5])\b")
 _ASA_TEXT = re.compile(r"(?i)\bASA\s*(?:class\s*)?([IV]{1,3}|[1-6])\b")
@@ -119,6 +120,9 @@ def derive_patient(
             "no performance status, ASA class or candidacy finding recorded"
         )
 
+    f["performance_limited"] = _limited(ecog, kps, asa)
+    f["age_years"] = _age(rec)
+
     flr = _latest(rec.obs_in(vs["future-liver-remnant"]), _number)
     if flr:
         o, v = flr
@@ -164,6 +168,43 @@ def derive_patient(
         else:
             f[name] = Fact.unknown("no conditions were supplied")
     return f
+
+
+Hit = tuple[Obs, float] | None
+
+
+def _limited(ecog: Hit, kps: Hit, asa: Hit) -> Fact:
+    """ECOG 2, Karnofsky 50–60 or ASA III: not a contraindication, but the paper selects patients
+    with good performance status (§1, 9.1)."""
+    limits: list[tuple[Obs, str]] = []
+    if ecog and ecog[1] == 2:
+        limits.append((ecog[0], "ECOG 2"))
+    if kps and 50 <= kps[1] <= 60:
+        limits.append((kps[0], f"Karnofsky {kps[1]:g}"))
+    if asa and asa[1] == 3:
+        limits.append((asa[0], "ASA III"))
+    if limits:
+        return Fact.of(
+            True, [o.evidence(t) for o, t in limits], note=", ".join(t for _, t in limits)
+        )
+    recorded = [h for h in (ecog, kps, asa) if h]
+    if recorded:
+        return Fact.of(
+            False,
+            [h[0].evidence("performance status") for h in recorded],
+            note="no ECOG 2, Karnofsky 50–60 or ASA III",
+        )
+    return Fact.unknown("no ECOG, Karnofsky or ASA class recorded")
+
+
+def _age(rec: Record) -> Fact:
+    if rec.birth is None:
+        return Fact.unknown("no birth date")
+    lo = whole_months_between(rec.birth.latest, rec.today) // 12
+    hi = whole_months_between(rec.birth.earliest, rec.today) // 12
+    if lo != hi:
+        return Fact.indeterminate(f"birth date given only as '{rec.birth.text}'")
+    return Fact.of(lo, note=f"born {rec.birth.text}")
 
 
 def _latest(obs: list[Obs], read: Callable[[Obs], float | None]) -> tuple[Obs, float] | None:

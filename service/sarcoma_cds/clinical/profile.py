@@ -14,11 +14,17 @@ from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
+from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
 from sarcoma_cds.clinical.record import Proc, Record
 from sarcoma_cds.clinical.timing import derive_timing
-from sarcoma_cds.clinical.treatment import derive_treatment, liver_directed
+from sarcoma_cds.clinical.treatment import (
+    derive_treatment,
+    last_local_kind,
+    liver_directed,
+    primary_in_place,
+)
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -92,7 +98,10 @@ def derive_profile(
     f["intra_abdominal_primary"] = tumour.intra_abdominal
     current_liver = [d for d in liver if d.current]
     f.update(derive_treatment(rec, vs, params, current_liver, tumour.intra_abdominal))
+    f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
+    f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
+    f.update(derive_origin(rec, vs, params, tumour.primaries, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
         derive_followup(
@@ -132,7 +141,7 @@ def _done_latest(p: Proc) -> date:
 
 def required_valuesets() -> list[str]:
     """Every value-set id the core reads; checked at start-up so a missing file fails early."""
-    from sarcoma_cds.clinical import burden, imaging, treatment, tumour
+    from sarcoma_cds.clinical import burden, imaging, origin, treatment, tumour
 
     ids = {
         "primary-sts", "primary-rps", "intra-abdominal-primary", "malignant-primary",
@@ -148,6 +157,7 @@ def required_valuesets() -> list[str]:
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}
-    ids |= set(treatment.LIVER_DIRECTED)
+    ids |= set(treatment.LIVER_DIRECTED) | set(origin.SARCOMA_SETS)
+    ids |= set(origin.LIVER_SPECIMEN_PROCEDURES)
     ids |= {i for study in imaging.STUDIES.values() for i in study}
     return sorted(ids)

@@ -18,6 +18,7 @@ from sarcoma_cds.fhir.projection import (
     CodeableConcept,
     Coding,
     Condition,
+    DiagnosticReport,
     Observation,
     Procedure,
 )
@@ -160,6 +161,22 @@ class Proc:
         return Evidence(ref=self.ref, date=d.text if d else None, what=what)
 
 
+@dataclass(frozen=True, eq=False)
+class Report:
+    res: DiagnosticReport
+    date: DateInterval | None
+
+    @property
+    def ref(self) -> str:
+        return f"DiagnosticReport/{self.res.id or '?'}"
+
+    def conclusions(self) -> tuple[Coding, ...]:
+        return tuple(c for cc in self.res.conclusionCode for c in cc.coding)
+
+    def evidence(self, what: str | None = None) -> Evidence:
+        return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
+
+
 class Record:
     """One patient's usable resources, ready for the fact modules."""
 
@@ -169,11 +186,13 @@ class Record:
         self.supplied = rec.supplied_keys
         self.gaps = list(rec.gaps)
         birth = rec.patient.birth() if rec.patient else None
+        self.birth = birth
         self.conditions = _mark_repeats(
             [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
         )
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
+        self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
@@ -292,6 +311,17 @@ def _obs(o: Observation) -> Obs | None:
         or _interval(o.issued)
     )
     return Obs(res=o, date=d)
+
+
+def _report(r: DiagnosticReport) -> Report | None:
+    if r.status in _OBS_DROPPED:
+        return None
+    d = (
+        _interval(r.effectiveDateTime)
+        or (_interval(r.effectivePeriod.start) if r.effectivePeriod else None)
+        or _interval(r.issued)
+    )
+    return Report(res=r, date=d)
 
 
 def _proc(p: Procedure) -> Proc | None:

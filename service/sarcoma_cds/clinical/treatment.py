@@ -11,6 +11,14 @@ from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import DateInterval, months_range, months_text, within_months
 
 LIVER_DIRECTED = ("liver-resection", "liver-ablation", "liver-embolisation", "liver-sbrt")
+# The kind of each liver-directed treatment, as the cards name it.
+LOCAL_KIND = {
+    "liver-resection": "resection",
+    "liver-ablation": "ablation",
+    "liver-embolisation": "embolisation",
+    "liver-sbrt": "sbrt",
+    "radiotherapy-course": "sbrt",
+}
 
 
 def _none(rec: Record, key: str, note: str) -> Fact:
@@ -18,19 +26,54 @@ def _none(rec: Record, key: str, note: str) -> Fact:
 
 
 def liver_directed(rec: Record, vs: ValueSets) -> list[Proc]:
-    out = []
-    for vs_id in LIVER_DIRECTED:
+    return [p for _, p in liver_directed_kinds(rec, vs)]
+
+
+def liver_directed_kinds(rec: Record, vs: ValueSets) -> list[tuple[str, Proc]]:
+    """Each liver-directed local treatment with its kind (resection, ablation, embolisation,
+    sbrt); a procedure in two value sets counts once, by the first."""
+    out: list[tuple[str, Proc]] = []
+    seen: set[int] = set()
+    for vs_id in (*LIVER_DIRECTED, "radiotherapy-course"):
         procs = rec.procs_in(vs[vs_id])
-        if vs_id == "liver-sbrt":
+        if vs_id in ("liver-sbrt", "radiotherapy-course"):
+            # mCODE RadiotherapyCourseSummary with bodySite liver is liver SBRT too.
             procs = [p for p in procs if vs["bodysite-liver"].matches_any(p.body_sites())]
-        out += procs
-    # mCODE RadiotherapyCourseSummary with bodySite liver is liver SBRT too.
-    out += [
-        p
-        for p in rec.procs_in(vs["radiotherapy-course"])
-        if vs["bodysite-liver"].matches_any(p.body_sites())
-    ]
+        for p in procs:
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append((LOCAL_KIND[vs_id], p))
     return out
+
+
+def last_local_kind(rec: Record, vs: ValueSets, last: Proc | None) -> Fact:
+    if last is None:
+        return (
+            Fact.unknown("not applicable: no dated liver-directed treatment recorded")
+            if rec.has("procedures")
+            else Fact.unknown("no procedures were supplied")
+        )
+    kind = next(k for k, p in liver_directed_kinds(rec, vs) if p is last)
+    done = last.end or last.start
+    return Fact.of(
+        kind,
+        [last.evidence(last.label())],
+        note=f"{last.label()} {done.text if done else 'undated'}",
+    )
+
+
+def primary_in_place(timing: Fact, primary_resected: Fact) -> Fact:
+    """Synchronous disease with the primary not resected (§3.1: treat it before or at the same
+    time as the metastasectomy)."""
+    ev = list(timing.evidence) + list(primary_resected.evidence)
+    if timing.known and timing.value != "synchronous":
+        return Fact.of(False, ev, note="metachronous: the primary was treated before")
+    if primary_resected.is_yes:
+        return Fact.of(False, ev, note="primary resected")
+    if timing.known and primary_resected.is_no:
+        return Fact.of(True, ev, note="synchronous, no resection of the primary recorded")
+    missing = timing if not timing.known else primary_resected
+    return Fact.unknown(missing.reason or "timing or primary resection unknown", ev)
 
 
 def _systemic(rec: Record, vs: ValueSets, statuses: tuple[str, ...]) -> list[Proc]:
@@ -97,6 +140,56 @@ def derive_treatment(
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
     f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
+    f.update(_lines(rec, vs, f["response_to_systemic_therapy"]))
+    return f
+
+
+def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
+    """Lines of systemic therapy (one per recorded course), the latest with its dates, and
+    whether the disease progressed on or after them."""
+    courses = sorted(
+        (x for x in _systemic(rec, vs, ("done", "ongoing")) if x.start),
+        key=lambda x: x.start.earliest if x.start else rec.today,
+    )
+    f: dict[str, Fact] = {}
+    if not courses:
+        reason = (
+            "no dated systemic therapy recorded"
+            if rec.has("procedures")
+            else "no procedures were supplied"
+        )
+        f["systemic_therapy_lines"] = (
+            Fact.of(0, note="none recorded") if rec.has("procedures") else Fact.unknown(reason)
+        )
+        f["latest_systemic_line"] = Fact.unknown(reason)
+        f["systemic_progression"] = Fact.unknown(reason)
+        return f
+    ev = [x.evidence(x.label()) for x in courses]
+    f["systemic_therapy_lines"] = Fact.of(len(courses), ev)
+    last = courses[-1]
+    ongoing = last.status == "ongoing" or (
+        last.res.performedPeriod is not None and last.res.performedPeriod.end is None
+    )
+    start = last.start
+    assert start is not None
+    end = None if ongoing else last.end
+    span = f"{start.text} – {end.text if end else 'ongoing'}"
+    lo, _ = months_range(start, end or DateInterval.on(rec.today))
+    f["latest_systemic_line"] = Fact.of(
+        f"{last.label()} ({span}, {months_text(max(lo, 0))})", [ev[-1]]
+    )
+    if response.known:
+        progressed = response.value == "progressed"
+        when = "on" if ongoing else "after"
+        f["systemic_progression"] = Fact.of(
+            progressed,
+            [*response.evidence, ev[-1]],
+            note=f"{response.value} {when} {last.label().lower()} (line {len(courses)})",
+        )
+    else:
+        f["systemic_progression"] = Fact(
+            state=response.state, reason=response.reason, evidence=response.evidence
+        )
     return f
 
 

@@ -16,7 +16,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from sarcoma_cds.fhir import gaps as gap_text
-from sarcoma_cds.fhir.projection import Condition, Observation, Patient, Procedure, project
+from sarcoma_cds.fhir.projection import (
+    Condition,
+    DiagnosticReport,
+    Observation,
+    Patient,
+    Procedure,
+    project,
+)
 from sarcoma_cds.fhir.searchset import unreadable_reason
 
 # Keys whose absence means nothing can be said (the fetch fallback treats them as required).
@@ -30,6 +37,7 @@ class PatientRecord:
     conditions: list[Condition] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
+    reports: list[DiagnosticReport] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     supplied_keys: frozenset[str] = frozenset()
 
@@ -125,6 +133,8 @@ def collect(
                 rec.conditions.append(res)
             elif isinstance(res, Observation):
                 rec.observations.append(res)
+            elif isinstance(res, DiagnosticReport):
+                rec.reports.append(res)
             else:
                 rec.procedures.append(res)
     if broken:

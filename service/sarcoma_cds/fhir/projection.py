@@ -57,6 +57,19 @@ class Reference(_Element):
     reference: str | None = None
 
 
+class Identifier(_Element):
+    system: str | None = None
+    value: str | None = None
+
+
+class Contained(_Element):
+    """A contained resource, read only for its identity (an mCODE Tumor BodyStructure)."""
+
+    resourceType: str | None = None
+    id: str | None = None
+    identifier: tuple[Identifier, ...] = ()
+
+
 class Quantity(_Element):
     value: float | None = None
     unit: str | None = None
@@ -84,6 +97,10 @@ class Patient(_Element):
         return parse_fhir_date(self.birthDate) if self.birthDate else None
 
 
+class ConditionEvidence(_Element):
+    detail: tuple[Reference, ...] = ()
+
+
 class Condition(_Element):
     resourceType: Literal["Condition"]
     id: str | None = None
@@ -99,6 +116,7 @@ class Condition(_Element):
     recordedDate: FhirDate = None
     abatementDateTime: FhirDate = None
     extension: tuple[Extension, ...] = ()
+    evidence: tuple[ConditionEvidence, ...] = ()
 
 
 class Component(_Element):
@@ -128,6 +146,9 @@ class Observation(_Element):
     valueString: str | None = None
     valueBoolean: bool | None = None
     component: tuple[Component, ...] = ()
+    partOf: tuple[Reference, ...] = ()
+    derivedFrom: tuple[Reference, ...] = ()
+    contained: tuple[Contained, ...] = ()
 
 
 class Procedure(_Element):
@@ -142,15 +163,37 @@ class Procedure(_Element):
     bodySite: tuple[CodeableConcept, ...] = ()
     reasonReference: tuple[Reference, ...] = ()
     reasonCode: tuple[CodeableConcept, ...] = ()
+    report: tuple[Reference, ...] = ()
 
 
-Resource = Patient | Condition | Observation | Procedure
+class DiagnosticReport(_Element):
+    """A pathology (or imaging) report: what it concluded, when, and what it rests on."""
 
-_MODELS: dict[str, type[Patient] | type[Condition] | type[Observation] | type[Procedure]] = {
+    resourceType: Literal["DiagnosticReport"]
+    id: str | None = None
+    status: str | None = None
+    category: tuple[CodeableConcept, ...] = ()
+    code: CodeableConcept | None = None
+    subject: Reference | None = None
+    effectiveDateTime: FhirDate = None
+    effectivePeriod: Period | None = None
+    issued: FhirDate = None
+    result: tuple[Reference, ...] = ()
+    conclusionCode: tuple[CodeableConcept, ...] = ()
+    conclusion: str | None = None
+
+
+Resource = Patient | Condition | Observation | Procedure | DiagnosticReport
+
+_MODELS: dict[
+    str,
+    type[Patient] | type[Condition] | type[Observation] | type[Procedure] | type[DiagnosticReport],
+] = {
     "Patient": Patient,
     "Condition": Condition,
     "Observation": Observation,
     "Procedure": Procedure,
+    "DiagnosticReport": DiagnosticReport,
 }
 
 

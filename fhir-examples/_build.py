@@ -1926,6 +1926,26 @@ def build() -> list[Json]:
     return manifest
 
 
+# ---------------------------------------------------------------- European records (issue 21)
+
+
+def _register_european() -> None:
+    """The IDEA4RC and registry patients of _european.py, numbered after every @example above;
+    their US-coded twins are built by tests/examples/test_european_twins.py, not written here."""
+    from _european import BUILDERS as EUROPEAN
+
+    for slug, build_european in EUROPEAN:
+
+        def builder(fn: Any = build_european) -> tuple[Any, Json]:
+            patient, _twin, fields = fn()
+            return patient, expect(**fields)
+
+        BUILDERS.append((slug, builder))
+
+
+_register_european()
+
+
 if __name__ == "__main__":
     built = build()
     print(f"wrote {len(built)} examples, manifest.yaml and README.md")

@@ -27,6 +27,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "values": frozenset(),  # dates, JWS algorithm names: shared by everything
     "demo": frozenset(),  # terminal rendering of CDS Hooks JSON
     "cds_hooks": frozenset(),  # the protocol's models and JSON rule
+    "terminology": frozenset(),  # IDEA4RC value-set generator (build tool: FSH in, YAML out)
     "settings": frozenset({"paths", "values"}),
     "fhir": frozenset({"values", "settings"}),  # reading FHIR; fetching it from a server
     "clinical": frozenset({"values", "fhir"}),

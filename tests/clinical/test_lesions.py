@@ -141,7 +141,18 @@ def test_new_lung_metastasis_after_liver_surgery(derive: Derive) -> None:
     assert "lung" in (p["new_extrahepatic_disease"].note or "")
     before = condition("lung", cm("C78.00"), onset="2024-01-01")
     assert derive(lms_primary(), resolved, hepatectomy, before)["new_extrahepatic_disease"].is_no
-    assert not derive(lms_primary(), liver_met())["new_extrahepatic_disease"].known
+    na = derive(lms_primary(), liver_met())["new_extrahepatic_disease"]
+    assert na.state.value == "not_applicable"
+
+
+def test_a_recent_chest_ct_is_not_ordered_again(derive: Derive) -> None:
+    from tests.clinical.conftest import procedure
+
+    recent = procedure("ct", (LOINC, "24627-2"), performed="2025-05-02")
+    assert derive(lms_primary(), liver_met(), recent)["recent_ct_chest"].is_yes
+    old = procedure("ct", (LOINC, "24627-2"), performed="2024-05-02")
+    assert derive(lms_primary(), liver_met(), old)["recent_ct_chest"].is_no
+    assert derive(lms_primary(), liver_met())["recent_ct_chest"].is_no
 
 
 def test_lesion_count_observation_code_is_loinc_free(derive: Derive) -> None:

@@ -121,3 +121,8 @@ def test_unconfirmed_metastasis_is_a_doubt(derive: Derive) -> None:
     p = derive(lms_primary(), liver_met(verification="provisional"))
     assert p["origin_uncertain"].is_yes
     assert "unconfirmed" in (p["origin_uncertain"].note or "")
+
+
+def test_no_current_liver_metastasis_makes_origin_not_applicable(derive: Derive) -> None:
+    p = derive(lms_primary(), liver_met(clinical="resolved"))
+    assert p["origin_uncertain"].state.value == "not_applicable"

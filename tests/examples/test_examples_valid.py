@@ -96,6 +96,16 @@ FACT_VALUES: dict[str, set[str] | type[int]] = {
     "subcentimetre_lesion": YES_NO_UNKNOWN,
     "large_lesion": YES_NO_UNKNOWN,
     "followup_overdue": YES_NO_UNKNOWN,
+    # European examples (issue 21)
+    "sts": YES_NO_UNKNOWN,
+    "intra_abdominal_primary": YES_NO_UNKNOWN,
+    "liver_metastasis_current": YES_NO_UNKNOWN,
+    "primary_resected": YES_NO_UNKNOWN,
+    "prior_liver_resections": int,
+    "systemic_therapy_received": YES_NO_UNKNOWN,
+    "response_to_systemic_therapy": {"improved", "stable", "progressed", "unknown"},
+    "response_at_least_stable": YES_NO_UNKNOWN,
+    "ecog": int,
     "systemic_progression": YES_NO_UNKNOWN,
     "burden_stale": YES_NO_UNKNOWN,
     "origin_uncertain": YES_NO_UNKNOWN,
@@ -106,13 +116,21 @@ FACT_VALUES: dict[str, set[str] | type[int]] = {
     "last_local_treatment": {"resection", "ablation", "embolisation", "sbrt", "unknown"},
     "systemic_therapy_lines": int,
 }
-# Primary STS and liver-metastasis codes from docs/input-profile.md, used for the timing checks.
+# Primary STS and liver-metastasis codes from docs/input-profile.md, used for the timing checks
+# (with the national and IDEA4RC codes the European examples use).
+ICD10NL = "http://hl7.org/fhir/sid/icd-10-nl"
+ATHENA = "http://fhir.ohdsi.org/CodeSystem/concepts"
 PRIMARY_STS = {
     *((ICD10CM, f"C49.{i}") for i in range(10)),
     *((ICD10CM, c) for c in ("C492", "C48.0", "C55")),
     *((SCT, c) for c in ("424413001", "443719001", "302851001")),
+    (ICD10NL, "C49.4"),
+    *((ATHENA, c) for c in ("36536106", "44500548", "44501977")),
 }
-LIVER_MET = {(ICD10CM, "C78.7"), (ICD10CM, "C787"), (SCT, "94381002"), (SCT, "94381002.0")}
+LIVER_MET = {
+    *((ICD10CM, "C78.7"), (ICD10CM, "C787"), (SCT, "94381002"), (SCT, "94381002.0")),
+    *((ICD10NL, "C78.7"), (ATHENA, "36770544"), (ATHENA, "36769180")),
+}
 ANY_MET = LIVER_MET | {
     *((ICD10CM, c) for c in ("C78.01", "C78.02", "C79.51", "C78.6", "J91.0", "I31.31")),
     *((SCT, c) for c in ("94391008", "94222008", "94627008", "230156002")),
@@ -304,7 +322,7 @@ def test_manifest_entry_is_well_formed(name: str) -> None:
     entry = manifest()[name]
     assert set(entry) == {"file", "today", "encoding", "shows", "expected", "rationale"}
     assert date.fromisoformat(entry["today"]).isoformat() == entry["today"]
-    assert entry["encoding"] in {"mcode", "ehr"}
+    assert entry["encoding"] in {"mcode", "ehr", "idea4rc", "registry"}
     assert entry["shows"].strip()
     assert entry["rationale"].strip()
     expected = entry["expected"]
@@ -695,7 +713,7 @@ def test_invalid_and_unconfirmed_resources_are_present() -> None:
 
 def test_both_encodings_and_their_quirks_appear() -> None:
     encodings = {e["encoding"] for e in manifest().values()}
-    assert encodings == {"mcode", "ehr"}
+    assert {"mcode", "ehr", "registry"} <= encodings
     everything = set().union(*(all_codes(load(n)) for n in FILES))
     assert {(ICD10CM, "C787"), (SCT, "94381002.0"), (ICDO3, "88903")} <= everything
     assert (LOINC, "33728-7") in everything

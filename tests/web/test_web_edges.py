@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import load_example, load_manifest
 
 from sarcoma_cds import SERVICE_ID
+from sarcoma_cds.feedback.store import FeedbackStoreError
 from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
@@ -222,3 +223,17 @@ def test_cors_preflights_are_logged_with_their_outcome(
         "refused (400): Disallowed CORS origin",
         f"cors preflight PUT {SERVICE_PATH} from {EHR}: refused (400): Disallowed CORS method",
     ]
+
+
+def test_cards_are_answered_when_recording_them_fails(
+    make: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make()
+    store = client.app.state.services.feedback_store  # type: ignore[attr-defined]
+
+    def broken(*args: Any) -> int:
+        raise FeedbackStoreError("cannot record issued cards: OperationalError")
+
+    monkeypatch.setattr(store, "issue", broken)
+    assert _cards(client.post(SERVICE_PATH, json=_request()))
+    assert "could not record issued cards" in caplog.text

@@ -322,7 +322,7 @@ def _extrahepatic(
 def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: Fact) -> Fact:
     done = (last_local.end or last_local.start) if last_local else None
     if last_local is None or done is None:
-        return Fact.unknown("not applicable: no dated liver-directed treatment recorded")
+        return Fact.not_applicable("no dated liver-directed treatment recorded")
     if not sites.known and not extra:
         return Fact.unknown(sites.reason or "metastatic sites unknown")
     after = [m for m in extra if not m.dx.repeat and m.dx.date and m.dx.date.earliest > done.latest]

@@ -155,7 +155,7 @@ def lesion_facts(
     diagnosed = diagnosed_lesions(current)
     if not current:
         if rec.has("conditions"):
-            none = Fact.unknown("not applicable: no current metastasis")
+            none = Fact.not_applicable("no current metastasis")
             return LesionFacts(Fact.of(0, note="no current metastasis"), none, none)
         missing = Fact.unknown("no conditions were supplied")
         return LesionFacts(missing, missing, missing)

@@ -109,7 +109,7 @@ def derive_origin(
     very_long = _very_long_dfi(primaries, current_liver, done, p)
     f["very_long_dfi"] = very_long
     if not current_liver:
-        f["origin_uncertain"] = Fact.unknown("not applicable: no current liver metastasis")
+        f["origin_uncertain"] = Fact.not_applicable("no current liver metastasis")
         return f
     doubts: list[tuple[str, Fact]] = [
         ("unconfirmed liver metastasis", _negate(facts["liver_metastasis_confirmed"])),

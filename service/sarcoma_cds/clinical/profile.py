@@ -11,6 +11,7 @@ from typing import Any
 
 from sarcoma_cds.clinical.burden import derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
+from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
@@ -83,7 +84,7 @@ def derive_profile(
 ) -> MetastaticProfile:
     """The facts of `dictionary` (default: the one shipped with the code) for one patient."""
     facts = dictionary if dictionary is not None else default_dictionary()
-    rec = Record(patient, today, vs)
+    rec = Record(lift(patient, vs), today, vs)
     tumour = derive_tumour(rec, vs)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)
@@ -154,6 +155,7 @@ def required_valuesets() -> list[str]:
         "response-stable", "response-progressed", "ecog", "ecog-answer", "karnofsky", "asa",
         "asa-answer", "not-surgical-candidate", "future-liver-remnant", "hcc-risk-factor",
         "colorectal-cancer", "imaging-mri", "imaging-ct-chest", "imaging-ct-abdomen",
+        "idea4rc-sarcoma-diagnosis",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
     ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}

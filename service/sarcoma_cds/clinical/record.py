@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sarcoma_cds.clinical.codes import canonical_system, normalise_code
+from sarcoma_cds.clinical.codes import ICDO3, canonical_system, normalise_code
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -112,7 +112,9 @@ class Dx:
         return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
 
     def morphologies(self) -> tuple[Coding, ...]:
-        out: list[Coding] = []
+        """ICD-O-3 morphologies: the mCODE histology extension, and the code itself when it is an
+        ICD-O-3 morphology (a registry sends "M8890/3" as its own Condition)."""
+        out: list[Coding] = [c for c in self.codes if canonical_system(c.system) == ICDO3]
         for ext in self.res.extension:
             if ext.url == HISTOLOGY_EXT and ext.valueCodeableConcept:
                 out.extend(ext.valueCodeableConcept.coding)

@@ -49,7 +49,7 @@ def liver_directed_kinds(rec: Record, vs: ValueSets) -> list[tuple[str, Proc]]:
 def last_local_kind(rec: Record, vs: ValueSets, last: Proc | None) -> Fact:
     if last is None:
         return (
-            Fact.unknown("not applicable: no dated liver-directed treatment recorded")
+            Fact.not_applicable("no dated liver-directed treatment recorded")
             if rec.has("procedures")
             else Fact.unknown("no procedures were supplied")
         )

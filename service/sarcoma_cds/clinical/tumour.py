@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.codes import ICD10, ICD10CM, canonical_system
+from sarcoma_cds.clinical.codes import (
+    ATHENA,
+    FAMILY,
+    ICD10CM,
+    ICDO3,
+    IDEA4RC_LOCAL,
+    canonical_system,
+    icdo3_parts,
+    normalise_code,
+)
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.record import Dx, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -71,6 +80,9 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
     # earlier colorectal cancer would be dated as the sarcoma's diagnosis.
     if not primaries and sts_morph:
         primaries = rec.dx_in(vs["malignant-primary"])
+    if not primaries:
+        # A registry's morphology sent as its own Condition ("M8890/3") with no site Condition.
+        primaries = [d for d in rec.conditions if _coded_as(d, ICDO3) and _own_sts_morph(d, vs)]
     primaries = [d for d in primaries if "gist" not in rec.value_sets_of(d)]
     history = rec.dx_in(vs["sts-history"])
 
@@ -96,6 +108,12 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
             "mesothelioma): histology should be confirmed",
             unconfirmed=True,
         )
+    elif unread := _unread_cancers(rec, vs):
+        sts = Fact.indeterminate(
+            "recorded: " + "; ".join(why for _, why in unread) + " — not a soft tissue sarcoma "
+            "this service can confirm or exclude",
+            [d.evidence(d.label()) for d, _ in unread],
+        )
     elif rec.has("conditions"):
         sts = Fact.of(False, note="no soft tissue sarcoma recorded")
     else:
@@ -109,6 +127,38 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
         retroperitoneal=_site_fact(primaries, vs, "primary-rps", "retroperitoneal"),
         intra_abdominal=_site_fact(primaries, vs, "intra-abdominal-primary", "intra-abdominal"),
     )
+
+
+def _coded_as(d: Dx, *systems: str) -> bool:
+    return any(canonical_system(c.system) in systems for c in d.codes if c.code)
+
+
+def _unread_cancers(rec: Record, vs: ValueSets) -> list[tuple[Dx, str]]:
+    """Conditions that may be a sarcoma the service cannot classify (clinical-logic §1.1: they
+    make "no STS" indeterminate): a malignant morphology that the IDEA4RC sarcoma list counts as
+    a sarcoma but the STS morphologies do not (osteosarcoma, endometrial stromal sarcoma, ...),
+    or an IDEA4RC concept no value set knows. A carcinoma stays a readable "no"."""
+    sarcomas = vs["idea4rc-sarcoma-diagnosis"].morphologies
+    out: list[tuple[Dx, str]] = []
+    for d in rec.conditions:
+        malignant = [
+            c
+            for c in d.morphologies()
+            if c.code
+            and (parts := icdo3_parts(normalise_code(ICDO3, c.code)))[1] in ("3", "6")
+            and parts[0] in sarcomas
+            and not vs["sts-morphology"].contains(c.system, c.code)
+            and not vs["gist"].contains(c.system, c.code)
+        ]
+        if malignant:
+            out.append((d, f"{d.label()} (ICD-O-3 {malignant[0].code})"))
+        elif (
+            _coded_as(d, ATHENA, IDEA4RC_LOCAL)
+            and not rec.value_sets_of(d)
+            and not d.morphologies()
+        ):
+            out.append((d, f"{d.label()} (an IDEA4RC concept this service does not read)"))
+    return out
 
 
 def _own_sts_morph(d: Dx, vs: ValueSets) -> bool:
@@ -168,11 +218,7 @@ def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fac
         return Fact.of(True, [d.evidence(d.label()) for d in hits], note=f"{what} primary")
     # Only a site-specific code (ICD-10 is organised by site) or a bodySite can say "no";
     # "sarcoma, site unspecified" in SNOMED cannot.
-    sited = [
-        d
-        for d in primaries
-        if d.body_sites() or any(canonical_system(c.system) in (ICD10CM, ICD10) for c in d.codes)
-    ]
+    sited = [d for d in primaries if d.body_sites() or _coded_as(d, ICD10CM, *FAMILY)]
     if sited:
         return Fact.of(False, [d.evidence(d.label()) for d in sited], note=f"not {what}")
     if primaries:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -64,6 +65,16 @@ class _Entry(BaseModel):
         return self
 
 
+class Concept(BaseModel):
+    """A listed concept's name and, for a histology-of-site concept, its ICD-O-3 codes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    display: str
+    morphology: str | None = Field(default=None, pattern=r"^\d{4}/\d$")
+    topography: str | None = Field(default=None, pattern=r"^C\d\d\.\d$")
+
+
 class ValueSetFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,9 +82,12 @@ class ValueSetFile(BaseModel):
     version: str
     title: str
     source: str
+    # This file adds its codes to another value set (generated codes kept apart from curated).
+    supplements: str | None = None
     include: tuple[_Entry, ...] = Field(min_length=1)
     exclude: tuple[_Entry, ...] = ()
     values: dict[str, float] = Field(default_factory=dict)
+    concepts: dict[str, Concept] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,8 @@ class ValueSet:
     include: tuple[_CompiledEntry, ...]
     exclude: tuple[_CompiledEntry, ...]
     values: dict[str, float]
+    concepts: dict[str, Concept] = field(default_factory=dict)
+    supplements: str | None = None
     _cache: dict[tuple[str | None, str | None], bool] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -158,6 +174,11 @@ class ValueSet:
             return False
         return any(e.matches(canon, norm) for e in self.include)
 
+    @cached_property
+    def morphologies(self) -> frozenset[str]:
+        """The four-digit ICD-O-3 morphologies of the listed concepts (histology of site)."""
+        return frozenset(c.morphology[:4] for c in self.concepts.values() if c.morphology)
+
     def matches_any(self, codings: Iterable[CodingLike]) -> bool:
         return any(self.contains(c.system, c.code) for c in codings)
 
@@ -179,6 +200,20 @@ class ValueSets:
     def __init__(self, sets: dict[str, ValueSet]) -> None:
         self._sets = sets
         self._memberships: dict[tuple[str | None, str | None], frozenset[str]] = {}
+        # Listed concepts with properties (ICD-O-3 of a histology-of-site concept), by coding.
+        self._concepts: dict[tuple[str, str], Concept] = {}
+        for vs in sets.values():
+            for entry in vs.include:
+                for code in entry.codes:
+                    if code in vs.concepts:
+                        self._concepts[(entry.system, code)] = vs.concepts[code]
+
+    def concept(self, system: str | None, code: str | None) -> Concept | None:
+        """The listed concept (name, ICD-O-3 morphology and topography) of a coding, if any."""
+        canon = canonical_system(system)
+        if not canon or not code:
+            return None
+        return self._concepts.get((canon, normalise_code(canon, code)))
 
     def memberships(self, codings: Iterable[CodingLike]) -> frozenset[str]:
         """The ids of every value set any of these codings belongs to (cached per coding), so a
@@ -219,7 +254,31 @@ class ValueSets:
             sets[vs.id] = vs
         if not sets:
             raise ValueSetError(f"{folder}: no value-set files (*.yaml)")
-        return cls(sets)
+        return cls(_apply_supplements(sets, folder))
+
+
+def _apply_supplements(sets: dict[str, ValueSet], folder: Path) -> dict[str, ValueSet]:
+    """A supplement's codes (and ordinal values) join the value set it names; the supplement
+    stays loadable on its own (its concepts' names and properties)."""
+    out = dict(sets)
+    for vs in sets.values():
+        if vs.supplements is None:
+            continue
+        target = out.get(vs.supplements)
+        if target is None or target.supplements is not None:
+            raise ValueSetError(
+                f"{folder / (vs.id + '.yaml')}: at supplements: no value set "
+                f"{vs.supplements!r} to supplement"
+            )
+        out[target.id] = ValueSet(
+            id=target.id,
+            title=target.title,
+            include=target.include + vs.include,
+            exclude=target.exclude,
+            values={**target.values, **vs.values},
+            concepts={**target.concepts, **vs.concepts},
+        )
+    return out
 
 
 def load_file(path: Path) -> ValueSet:
@@ -241,4 +300,6 @@ def load_file(path: Path) -> ValueSet:
         include=tuple(_CompiledEntry.of(e) for e in f.include),
         exclude=tuple(_CompiledEntry.of(e) for e in f.exclude),
         values=dict(f.values),
+        concepts=dict(f.concepts),
+        supplements=f.supplements,
     )

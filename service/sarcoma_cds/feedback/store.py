@@ -14,109 +14,41 @@ missing `display` filled in from the card's own reasons.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    Column,
-    Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import Engine, Table, create_engine, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sarcoma_cds.cds_hooks.feedback import FeedbackItem
+from sarcoma_cds.feedback.schema import (
+    MIGRATIONS,
+    create_tables,
+    feedback_table,
+    issued_table,
+    schema_version,
+)
+
+__all__ = [
+    "MIGRATIONS",
+    "FeedbackRecord",
+    "FeedbackStore",
+    "FeedbackStoreError",
+    "IssuedCard",
+    "schema_version",
+]
 
 # The key under which the service's cards carry their rule and topic (cards.builder).
 EXTENSION_KEY = "org.sarcoma-cds"
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-metadata = MetaData()
-
-feedback_table = Table(
-    "cds_feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("service_id", String(128), nullable=False),
-    Column("card_uuid", String(128), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("outcome_timestamp", String(40), nullable=False),  # ISO 8601 UTC, one spelling
-    Column("accepted_suggestions", Text, nullable=True),  # JSON array of suggestion ids
-    Column("override_reason_code", String(256), nullable=True),
-    Column("override_reason_system", String(512), nullable=True),
-    Column("override_reason_display", Text, nullable=True),
-    Column("user_comment", Text, nullable=True),
-    Column("received_at", String(40), nullable=False),
-    # "accepted:<sorted suggestion ids>" or "overridden"; NULL on rows stored before version 2.
-    Column("event_key", String(2048), nullable=True),
-    UniqueConstraint(
-        "service_id", "card_uuid", "outcome", "outcome_timestamp", name="uq_cds_feedback_event"
-    ),
-)
-# NULLs are distinct in a unique index (SQLite and PostgreSQL): rows from before version 2 stay.
-once_index = Index(
-    "uq_cds_feedback_once",
-    feedback_table.c.service_id,
-    feedback_table.c.card_uuid,
-    feedback_table.c.event_key,
-    unique=True,
-)
-
-issued_table = Table(
-    "cds_card_issued",
-    metadata,
-    Column("card_uuid", String(128), primary_key=True),
-    Column("service_id", String(128), nullable=False),
-    Column("topic", String(128), nullable=False),
-    Column("rule", String(256), nullable=True),
-    Column("suggestions", Text, nullable=True),  # JSON object: suggestion uuid -> label
-    Column("override_reasons", Text, nullable=True),  # JSON array of {code, system, display}
-    Column("issued_at", String(40), nullable=False),
-)
-
-# Explicit, versioned migrations, applied in order at start-up and recorded in schema_version.
-# Append new steps; never edit an applied one.
-schema_version_table = Table(
-    "cds_schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("description", Text, nullable=False),
-    Column("applied_at", String(40), nullable=False),
-)
-
-
-def _add_event_key(conn: Connection) -> None:
-    if "event_key" not in {c["name"] for c in inspect(conn).get_columns("cds_feedback")}:
-        conn.execute(text("ALTER TABLE cds_feedback ADD COLUMN event_key VARCHAR(2048)"))
-    once_index.create(conn, checkfirst=True)
-
-
-MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
-    (1, "create cds_feedback", lambda conn: feedback_table.create(conn, checkfirst=True)),
-    (2, "cds_feedback.event_key: one row per card, outcome and suggestions", _add_event_key),
-    (3, "create cds_card_issued", lambda conn: issued_table.create(conn, checkfirst=True)),
-)
 
 
 class FeedbackStoreError(Exception):
@@ -200,47 +132,6 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def schema_version(engine: Engine) -> int:
-    with engine.connect() as conn:
-        found = conn.execute(select(func.max(schema_version_table.c.version))).scalar()
-    return int(found or 0)
-
-
-def _migrate_once(engine: Engine) -> None:
-    with engine.begin() as conn:
-        schema_version_table.create(conn, checkfirst=True)
-    for version, description, step in MIGRATIONS:
-        with engine.begin() as conn:  # one transaction per step, with its version row
-            done = conn.execute(
-                select(schema_version_table.c.version).where(
-                    schema_version_table.c.version == version
-                )
-            ).first()
-            if done:
-                continue
-            step(conn)
-            conn.execute(
-                insert(schema_version_table).values(
-                    version=version,
-                    description=description,
-                    applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                )
-            )
-
-
-def _create_table(engine: Engine, attempts: int = 5) -> None:
-    """Apply the migrations. Workers start together and race between "is it there?" and
-    CREATE; the loser fails and, on retry, finds the work done."""
-    for attempt in range(1, attempts + 1):
-        try:
-            _migrate_once(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
-
-
 class FeedbackStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -252,7 +143,7 @@ class FeedbackStore:
         try:
             is_sqlite = make_url(url).get_backend_name() == "sqlite"
             engine = _sqlite_engine(url) if is_sqlite else create_engine(url, pool_pre_ping=True)
-            _create_table(engine)
+            create_tables(engine)
         except (SQLAlchemyError, OSError, ImportError) as exc:
             raise FeedbackStoreError(
                 f"cannot open the feedback store {safe_url}: {type(exc).__name__}"

@@ -14,6 +14,7 @@ import anyio.to_thread
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.cards.unavailable import data_unavailable_card
@@ -65,7 +66,7 @@ async def call_service(service_id: str, request: Request, services: AppServices)
             card = data_unavailable_card(
                 exc.key, exc.reason, call.request.hookInstance, call.patient_id
             )
-            return await _answer(Evaluation(cards=[card]), services)
+            return _answer(Evaluation(cards=[card]), services)
         evaluation = await anyio.to_thread.run_sync(
             lambda: services.evaluator.evaluate(
                 call.patient_id,
@@ -77,14 +78,16 @@ async def call_service(service_id: str, request: Request, services: AppServices)
             ),
             limiter=services.evaluations,
         )
-    return await _answer(evaluation, services)
+    return _answer(evaluation, services)
 
 
-async def _answer(evaluation: Evaluation, services: Services) -> Response:
+def _answer(evaluation: Evaluation, services: Services) -> Response:
     document = evaluation.response().to_json()  # serialised once, under the JSON rule
     services.metrics.record_cards(document["cards"])
-    await _remember_issued(document["cards"], services)
-    return json_response(document)
+    response = json_response(document)
+    # After the answer is sent: the clinician never waits for the bookkeeping.
+    response.background = BackgroundTask(_remember_issued, document["cards"], services)
+    return response
 
 
 async def _remember_issued(cards: list[dict[str, Any]], services: Services) -> None:

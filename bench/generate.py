@@ -3,8 +3,10 @@
 One synthetic patient with a leiomyosarcoma of the thigh (2021), a metachronous liver metastasis
 (2023), a hepatectomy and chemotherapy. The first ten resources tell that story; the rest is what
 an EHR really sends around it: encounter-diagnosis repeats of the cancer codes, comorbidities,
-laboratory panels, repeated ECOG / TumorSize / lesion-count observations, chemotherapy cycles and
-imaging. The same (size, seed) always gives byte-identical JSON, so runs are comparable.
+laboratory panels, repeated ECOG / TumorSize / lesion-count observations, chemotherapy cycles (as
+Procedures, MedicationAdministrations and MedicationRequests with a contained Medication) and
+imaging (with DiagnosticReports). The same (size, seed) always gives byte-identical JSON, so runs
+are comparable.
 
     python bench/generate.py --sizes 10 100 300 1000 --out /tmp/requests
 """
@@ -81,6 +83,9 @@ CT_CHEST: list[Coding] = [
     (LOINC, "24627-2", "CT Chest"),
 ]
 MRI_LIVER: list[Coding] = [(CPT, "74183", "MRI abdomen without and with contrast")]
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+DOXORUBICIN: Coding = (RXNORM, "1790099", "10 ML doxorubicin hydrochloride 2 MG/ML Injection")
+GEMCITABINE: Coding = (RXNORM, "12574", "gemcitabine")
 
 CORE_SIZE = 10  # Patient + the nine resources of the clinical story
 STORY_START = date(2021, 3, 15)
@@ -214,6 +219,46 @@ def lesion_count(rid: str, effective: str, count: int) -> Json:
     )
 
 
+def medication_administration(rid: str, drug: Coding, effective: str) -> Json:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": rid,
+        "status": "completed",
+        "medicationCodeableConcept": cc(drug),
+        "subject": _subject(),
+        "effectiveDateTime": effective,
+    }
+
+
+def medication_request(rid: str, drug: Coding, start: str, end: str) -> Json:
+    """An order with its own Medication contained (a common EHR export shape)."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "contained": [{"resourceType": "Medication", "id": "med", "code": cc(drug)}],
+        "status": "completed",
+        "intent": "order",
+        "medicationReference": {"reference": "#med"},
+        "subject": _subject(),
+        "authoredOn": start,
+        "dosageInstruction": [
+            {"timing": {"repeat": {"boundsPeriod": {"start": start, "end": end}}}}
+        ],
+    }
+
+
+def diagnostic_report(rid: str, codings: list[Coding], effective: str) -> Json:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": cc(*codings),
+        "subject": _subject(),
+        "effectiveDateTime": effective,
+        "conclusion": "Stable appearances.",
+    }
+
+
 def core_story() -> list[Json]:
     """The clinical story every size carries: metachronous liver-only LMS metastasis, resected."""
     return [
@@ -296,9 +341,15 @@ def _filler(rng: random.Random, index: int) -> Json:
         return lesion_count(rid, day, rng.choice((1, 2, 2, 3)))
     if roll < 0.90:
         start = date.fromisoformat(day)
-        end = start + timedelta(days=21)  # one chemotherapy cycle
-        return procedure(rid, [CHEMO], period=(start.isoformat(), end.isoformat()))
+        end = start + timedelta(days=21)  # one chemotherapy cycle, recorded three ways
+        kind = rng.random()
+        if kind < 0.4:
+            return procedure(rid, [CHEMO], period=(start.isoformat(), end.isoformat()))
+        if kind < 0.8:
+            return medication_administration(rid, rng.choice((DOXORUBICIN, GEMCITABINE)), day)
+        return medication_request(rid, DOXORUBICIN, start.isoformat(), end.isoformat())
     imaging: list[Callable[[], Json]] = [
+        lambda: diagnostic_report(rid, CT_ABDOMEN, day),
         lambda: procedure(rid, CT_ABDOMEN, performed=day),
         lambda: procedure(rid, CT_CHEST, performed=day),
         lambda: procedure(rid, MRI_LIVER, performed=day, body_site=LIVER),
@@ -335,6 +386,10 @@ def generate_request(size: int, seed: int = 9) -> Json:
         "Condition": [],
         "Observation": [],
         "Procedure": [],
+        "MedicationRequest": [],
+        "MedicationAdministration": [],
+        "MedicationStatement": [],
+        "DiagnosticReport": [],
     }
     for res in resources:
         by_type[res["resourceType"]].append(res)
@@ -348,6 +403,10 @@ def generate_request(size: int, seed: int = 9) -> Json:
             "conditions": _searchset(by_type["Condition"]),
             "observations": _searchset(by_type["Observation"]),
             "procedures": _searchset(by_type["Procedure"]),
+            "medicationRequests": _searchset(by_type["MedicationRequest"]),
+            "medicationAdministrations": _searchset(by_type["MedicationAdministration"]),
+            "medicationStatements": _searchset(by_type["MedicationStatement"]),
+            "diagnosticReports": _searchset(by_type["DiagnosticReport"]),
         },
     }
 

@@ -103,6 +103,7 @@ from _fhir import (
     Json,
     PatientFiles,
 )
+from _real import REAL
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-06-01"
@@ -388,7 +389,6 @@ def _06() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver, lung and bone metastases: three sites, not oligometastatic, summary only",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -420,7 +420,6 @@ def _07() -> tuple[PatientFiles, Json]:
             "C787 written without the dot"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.1"]},
         facts={
             "timing": "metachronous",
@@ -449,7 +448,6 @@ def _08() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastases with peritoneal sarcomatosis: diffuse involvement excludes OMD",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
         rationale=(
@@ -476,7 +474,6 @@ def _09() -> tuple[PatientFiles, Json]:
             "excludes OMD; SNOMED '94381002.0'"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
@@ -498,7 +495,6 @@ def _10() -> tuple[PatientFiles, Json]:
             "involvement excludes OMD"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
         rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
@@ -517,7 +513,6 @@ def _11() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver metastasis and malignant meningitis: leptomeningeal involvement excludes OMD",
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         recommendations={"summary": ["1.2"]},
         facts={
             "oligometastatic": "no",
@@ -925,8 +920,12 @@ def _23() -> tuple[PatientFiles, Json]:
             "MRI, spine MRI instead of PET (poorly FDG-avid), biopsy for the provisional lesion"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
-        says={"staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"]},
-        never_says=["FDG-PET/CT to exclude extrahepatic disease"],
+        indicators={"treatment-pathway": "warning"},
+        says={
+            "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
+            "biopsy": ["liver MRI first", "only if still indicated after it"],
+        },
+        never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2"],
@@ -946,7 +945,9 @@ def _23() -> tuple[PatientFiles, Json]:
             "Lesion < 1 cm -> hepatic MRI (4.2); myxoid liposarcoma -> whole-spine MRI (section "
             "3.4) and no FDG-PET/CT, which is of limited value in a poorly FDG-avid subtype "
             "(section 3.4); the provisional diagnosis leaves the origin uncertain -> biopsy could "
-            "be considered (3.1); it counts but is named as unconfirmed."
+            "be considered (3.1), but only after the liver MRI (4.2) for an 8 mm lesion: no biopsy"
+            " order until MRI is recorded (REVIEW finding 3); it counts but is named as "
+            "unconfirmed."
         ),
     )
 
@@ -1020,6 +1021,7 @@ def _25() -> tuple[PatientFiles, Json]:
             "cirrhosis: origin uncertain"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
@@ -1062,6 +1064,7 @@ def _26() -> tuple[PatientFiles, Json]:
             "lesions of uncertain origin"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2", "4.3"],
@@ -1184,19 +1187,17 @@ def _29() -> tuple[PatientFiles, Json]:
             "Liver recurrence 41 months after hepatectomy, no adjuvant therapy, ECOG 0: re-"
             "resection may be considered"
         ),
-        topics=[
-            "summary",
-            "staging-imaging",
-            "biopsy",
-            "liver-recurrence",
-            "mdt-referral",
-            "follow-up",
+        topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
+        says={"liver-recurrence": ["new resection may be considered", "biopsy"]},
+        never_says=[
+            "origin is uncertain",
+            "long interval to the liver lesion",
+            "sarcoma metastasis",
         ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "biopsy": ["3.1", "3.3"],
-            "liver-recurrence": ["9.1", "9.2"],
+            "liver-recurrence": ["9.1", "9.2", "3.1"],
             "mdt-referral": MDT,
             "follow-up": ["13.1"],
         },
@@ -1211,9 +1212,11 @@ def _29() -> tuple[PatientFiles, Json]:
         },
         rationale=(
             "OMD, TFI 41 > 12 months, ECOG 0 -> new resection may be considered (9.1); no adjuvant"
-            " after the first resection -> preoperative systemic therapy (9.2), which with the "
-            "long DFI also makes a biopsy reasonable (3.1). The liver-recurrence card takes the "
-            "place of 5.3/8.1. CT 2026-04-15 is within the 6-monthly interval of years 2-5 (13.1)."
+            " after the first resection -> preoperative systemic therapy (9.2), which makes a "
+            "biopsy reasonable (3.1). The 41-month TFI favours 9.1 and is not 3.1's long DFI (that "
+            "ended with the first metastasis, 2022): the origin is not in doubt (REVIEW finding "
+            "1). The liver-recurrence card takes the place of 5.3/8.1. CT 2026-04-15 is within "
+            "the 6-monthly interval of years 2-5 (13.1)."
         ),
     )
 
@@ -1247,7 +1250,12 @@ def _30() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows="Liver recurrence 6 months after adjuvant chemotherapy ended: TFI too short for 9.1",
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
-        never_says=["preoperative systemic treatment should be given", "Any liver resection"],
+        says={"summary": ["2025-08-20 → 2026-03-02"]},
+        never_says=[
+            "preoperative systemic treatment should be given",
+            "Any liver resection",
+            "2025-04-14 → 2026-03-02",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1430,6 +1438,7 @@ def _34() -> tuple[PatientFiles, Json]:
             " unconfirmed; the origin is uncertain, so a biopsy could be considered"
         ),
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
+        indicators={"treatment-pathway": "warning"},
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1455,7 +1464,8 @@ README_HEAD = """# Example patients (synthetic)
 
 Every file here is a complete CDS Hooks 2.0 `patient-view` request: context plus the prefetch
 the service asks for (`patient`, and searchset Bundles of `conditions`, `observations`,
-`procedures`). **All patients, names, identifiers and dates are synthetic**; no real person is
+`procedures`, the three medication searches and `diagnosticReports`).
+**All patients, names, identifiers and dates are synthetic**; no real person is
 described. Codes follow `docs/input-profile.md`; some SNOMED CT and CPT displays were not checked
 against a licensed release.
 
@@ -1469,6 +1479,18 @@ sarcoma-cds evaluate fhir-examples/01-metachronous-lms-liver-only.json --today 2
 expected topics, recommendation ids, key facts and non-info indicators, with a rationale. Those
 expectations were written from `docs/clinical-logic.md` section 2 and the paper (Table 5), not from
 the service code, so they act as an independent oracle for the golden tests.
+
+Examples 35 onwards (issue 12) are in the shapes real systems send, written by hand in
+`_real.py` from the public specifications' example shapes and not normalised: **mcode-stu4**
+(the IG's own instance shapes: post-coordinated primaries with SNOMED morphologies,
+SecondaryCancerCondition with body sites, TumorSize with a Tumor BodyStructure focus, TNM, history
+of metastatic cancer), **synthea** (a raw transaction Bundle with `urn:uuid:` references, under
+one key), **epic** and **oracle-health** (encounter diagnoses with proprietary codings, absolute
+references, abatement), **us-core** (problem list with `onsetPeriod` and `onsetString`),
+**text-only**, **medications** (systemic therapy only as medication resources) and **ehr-other**
+(a cancer code outside every value set). Their validity is checked by
+`tests/examples/test_real_shapes_valid.py`, and each goes through HTTP in
+`tests/web/test_web_real_shapes.py`.
 
 Encodings: **mcode** = problem-list Conditions with `onsetDateTime`, mCODE profiles and the
 histology extension, TumorSize and CancerDiseaseStatus Observations; **ehr** = encounter
@@ -1508,10 +1530,18 @@ a disagreement with the engine is a question for review, not automatically an en
   colorectal cancer history, the treatment-pathway card shows no surgical statement; it says to
   confirm the lesion's origin first (4.2, 3.1; paper §3.3: other histologies "should be considered
   before planning a metastasectomy"). Reviewed by a clinical reviewer.
-- **Indicators**: warnings for excluded OMD (summary, 06-11: issue 4), FLR < 25 %
-  (treatment-pathway) and an overdue surveillance CT (follow-up); everything else is info.
+- **Indicators** (issue 14): `warning` only for safety and timeliness — FLR < 25 % and a
+  performance status against surgery (treatment-pathway), progression and new disease, an
+  unsettled origin before surgery (treatment-pathway, 23, 25, 26, 34), stale staging (37),
+  conflicting data, an overdue surveillance CT (follow-up); everything else, excluded OMD
+  included (06-11, 35), is info.
 - **C78.6 alone (12)**: diffuse involvement is *indeterminate* (the data exist but are
   ambiguous), not unknown.
+- **Record that cannot be settled (36, 42, 44)**: TNM cM1 without sites, a text-only problem list
+  or a cancer code outside every value set gives one data-quality card (what to code) and no
+  consensus card: a guess would be a wrong card, silence a wrong "no".
+- **History of liver metastasis only (37)**: the summary card only, as after a metastasectomy
+  without current disease (32): whether liver disease remains is not recorded.
 """
 
 
@@ -1534,7 +1564,6 @@ def _35() -> tuple[PatientFiles, Json]:
             "Condition: seven lesions, not oligometastatic, no resection card"
         ),
         topics=["summary", "mdt-referral"],
-        indicators={"summary": "warning"},
         says={
             "summary": ["7 lesions"],
             "mdt-referral": ["Not oligometastatic", "systemic therapy"],
@@ -1623,6 +1652,11 @@ def _37() -> tuple[PatientFiles, Json]:
             "indeterminate, restage, no surgical statement"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+        indicators={
+            "summary": "warning",
+            "staging-imaging": "warning",
+            "treatment-pathway": "warning",
+        },
         says={
             "summary": ["restage, lesion count from 2025-04-02"],
             "staging-imaging": ["CT of the chest", "2025-04-02"],
@@ -1681,6 +1715,7 @@ def _38() -> tuple[PatientFiles, Json]:
                 "ablation, TAE/TACE/TARE, SBRT",
             ]
         },
+        never_says=["ASA 3"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1779,7 +1814,7 @@ def _40() -> tuple[PatientFiles, Json]:
             "follow-up": ["not routine surveillance"],
             "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
         },
-        never_says=["On schedule"],
+        never_says=["On schedule", "Schedule:"],
         recommendations={"follow-up": ["13.2"]},
         facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
         rationale=(
@@ -1819,24 +1854,25 @@ def _41() -> tuple[PatientFiles, Json]:
     return p, expect(
         shows=(
             "Liver recurrence 27 months after radiofrequency ablation, no liver resection ever: "
-            "worded as recurrence after ablation, no 'first liver resection' advice"
+            "worded as recurrence after ablation (5.3, 8.1, 10.1), no re-resection (9.1/9.2) advice"
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
         says={
-            "liver-recurrence": ["Recurrence after liver ablation", "No earlier liver resection"]
+            "liver-recurrence": ["Recurrence after liver ablation", "no earlier liver resection"]
         },
-        never_says=["first liver resection", "re-metastasectomy"],
+        never_says=["first liver resection", "re-metastasectomy", "new resection", "new liver"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
-            "liver-recurrence": ["9.1", "9.2"],
+            "liver-recurrence": ["5.3", "8.1", "10.1", "11.1", "11.2"],
             "mdt-referral": MDT,
         },
         facts={"liver_recurrence": "yes", "last_local_treatment": "ablation", "tfi_months": 27},
         rationale=(
             "Section 3.9: after a long TFI with good performance status, surgery or ablation can be"
-            " considered; 9.2's test (adjuvant after the first resection) does not apply when no "
-            "resection was done."
+            " considered. 9.1/9.2 are about remetastasectomy; with no liver resection ever, "
+            "metachronous liver-only OMD follows 5.3/8.1, repeat non-surgical options 10.1, and "
+            "preoperative chemotherapy 11.1/11.2 (REVIEW finding 2)."
         ),
     )
 
@@ -1913,6 +1949,16 @@ def build() -> list[Json]:
         (HERE / name).write_text(text, encoding="utf-8")
         manifest.append(
             {"file": name, "today": entry["today"], "encoding": patient.encoding}
+            | {k: entry[k] for k in ("shows", "expected", "rationale")}
+        )
+    # Real-world shapes (issue 12), written as the sending systems write them (_real.py).
+    for number, (slug, encoding, real_fn) in enumerate(REAL, start=len(BUILDERS) + 1):
+        body, entry = real_fn()
+        name = f"{number:02d}-{slug}.json"
+        text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        (HERE / name).write_text(text, encoding="utf-8")
+        manifest.append(
+            {"file": name, "today": entry["today"], "encoding": encoding}
             | {k: entry[k] for k in ("shows", "expected", "rationale")}
         )
     header = (

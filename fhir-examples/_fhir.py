@@ -100,6 +100,14 @@ class PatientFiles:
         self.conditions: list[Json] = []
         self.observations: list[Json] = []
         self.procedures: list[Json] = []
+        # Searchsets the service also asks for (input-profile "Prefetch"); empty when the
+        # patient has none, so "none recorded" means something.
+        self.extra: dict[str, list[Json]] = {
+            "medicationRequests": [],
+            "medicationAdministrations": [],
+            "medicationStatements": [],
+            "diagnosticReports": [],
+        }
 
     def _subject(self, other_patient: str | None) -> Json:
         return {"reference": f"Patient/{other_patient or self.pid}"}
@@ -311,7 +319,8 @@ class PatientFiles:
                 "conditions": _searchset(self.conditions),
                 "observations": _searchset(self.observations),
                 "procedures": _searchset(self.procedures),
-            },
+            }
+            | {key: _searchset(resources) for key, resources in self.extra.items()},
         }
 
 

@@ -37,7 +37,7 @@ def load_example(name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 @pytest.fixture(scope="session")

@@ -173,7 +173,7 @@ def test_serve_answers_discovery_with_json_logs(tmp_path: Path) -> None:
 def test_rules_check_validates_and_runs_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["rules", "check"]) == 0
     out = capsys.readouterr().out
-    assert "9 rule files, 34 recommendations" in out
+    assert "10 rule files, 34 recommendations" in out
     assert "inline examples pass" in out
 
 

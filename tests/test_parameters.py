@@ -68,7 +68,7 @@ def test_every_overridable_parameter_has_a_setting_and_only_those() -> None:
         ({"imaging_recent_days": 400}, "imaging_recent_days (1–365 days"),
     ],
 )
-def test_an_override_out_of_range_stops_start_up(override: dict[str, int], message: str) -> None:
+def test_an_override_out_of_range_stops_start_up(override: dict[str, Any], message: str) -> None:
     with pytest.raises(RulesError, match=re.escape(message)):
         Engine.load(Settings(**override))
 
@@ -115,13 +115,14 @@ def test_an_unknown_parameter_in_card_text_stops_start_up(tmp_path: Path) -> Non
 
 def test_a_malformed_reference_and_an_unknown_consensus_stop_start_up(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
-    path = folder / "rules" / "treatment-pathway.yaml"
+    path = folder / "rules" / "biopsy.yaml"
     text = path.read_text()
-    path.write_text(text.replace("{consensus.5.5}", "{consensus.5.9}"))
-    with pytest.raises(RulesError, match=r"unknown recommendation '5.9'"):
+    assert "{consensus.3.2}" in text
+    path.write_text(text.replace("{consensus.3.2}", "{consensus.3.9}"))
+    with pytest.raises(RulesError, match=r"unknown recommendation '3.9'"):
         load_rules(folder)
-    path.write_text(text.replace("{consensus.5.5}", "{consensus:5.5}"))
-    with pytest.raises(RulesError, match=r"malformed reference '\{consensus:5.5\}'"):
+    path.write_text(text.replace("{consensus.3.2}", "{consensus:3.2}"))
+    with pytest.raises(RulesError, match=r"malformed reference '\{consensus:3.2\}'"):
         load_rules(folder)
 
 
@@ -160,7 +161,7 @@ def _texts(cards: list[dict[str, Any]]) -> str:
     return json.dumps(cards, ensure_ascii=False)
 
 
-def _run(**override: int) -> tuple[dict[str, Any], str]:
+def _run(**override: Any) -> tuple[dict[str, Any], str]:
     engine = Engine.load(Settings(**override))
     ev = engine.evaluate(PID, _recurrence_patient(), TODAY)
     assert ev.profile is not None
@@ -171,16 +172,18 @@ def test_tfi_override_moves_the_decision_and_every_mention() -> None:
     facts, cards = _run()
     assert facts["tfi_months"]["value"] == 14
     assert facts["tfi_favourable"]["value"] is True
-    assert "above the 12-month threshold but not above 18 months" in cards  # borderline
+    assert facts["tfi_favourable"]["note"].startswith("TFI > 12 months")
+    assert "TFI 14 months lies within the paper's 12–18-month range: borderline" in cards
 
     facts, cards = _run(tfi_favourable_months=17)
     assert facts["tfi_favourable"]["value"] is False
     assert facts["tfi_favourable"]["note"].startswith("TFI ≤ 17 months")
-    assert "TFI longer than 17 months" in cards  # criteria not met, at the threshold in force
+    assert "TFI ≤ 17 months" in cards  # criteria not met, at the threshold in force
     assert "borderline" not in cards
     everything = cards + json.dumps(facts, ensure_ascii=False)
-    # (long_dfi's own 12 months is another parameter: "DFI > 12 months" stays)
-    stale = r"TFI (?:longer than |[>≤] )12 months|12-month threshold|12–18"
+    # (long_dfi's own 12 months is another parameter: "DFI > 12 months" stays; the paper's
+    # "12–18 months" is quoted as the paper's range, not as the threshold in force)
+    stale = r"TFI (?:longer than |[>≤] )12 months|12-month threshold"
     assert not re.search(stale, everything), "a card still shows the TFI threshold 12"
 
 
@@ -195,6 +198,47 @@ def test_long_dfi_override_moves_the_decision_and_every_mention() -> None:
     assert facts["long_dfi"]["note"] == "DFI ≤ 18 months"
     everything = cards + json.dumps(facts, ensure_ascii=False)
     assert not re.search(r"DFI [>≤] 12 months", everything)
+
+
+def test_staging_window_override_moves_the_decision_and_every_mention() -> None:
+    facts, cards = _run()
+    assert facts["burden_stale"]["value"] is True  # counted 241 days ago
+    assert "window 90 days" in facts["burden_stale"]["note"]
+    assert "Restage: the lesion count is from 2022-10-03" in cards
+
+    facts, cards = _run(staging_window_days=365)
+    assert facts["burden_stale"]["value"] is False
+    assert "Restage" not in cards
+    assert "90 days" not in cards + json.dumps(facts, ensure_ascii=False)
+
+
+def _first_metastasis_patient() -> dict[str, Any]:
+    """A first liver metastasis 26 months after the primary; not confirmed by histology."""
+    return prefetch_of(
+        [
+            lms_primary("2020-01-10"),
+            liver_met("m1", onset="2022-03-15"),
+            observation("e", (LOINC, "89247-1"), when="2023-05-01", valueInteger=0),
+        ]
+    )
+
+
+def test_origin_interval_override_moves_the_decision_and_every_mention() -> None:
+    def run(**override: Any) -> tuple[dict[str, Any], str]:
+        ev = Engine.load(Settings(**override)).evaluate(PID, _first_metastasis_patient(), TODAY)
+        assert ev.profile is not None
+        return ev.profile.detailed(), _texts(ev.cards_json())
+
+    facts, _ = run()
+    assert facts["very_long_dfi"]["value"] is False
+    assert facts["very_long_dfi"]["note"].endswith("≤ 36 months")
+
+    facts, cards = run(origin_long_dfi_months=24)
+    assert facts["very_long_dfi"]["value"] is True
+    assert facts["very_long_dfi"]["note"].endswith("> 24 months")
+    assert facts["origin_uncertain"]["value"] is True
+    everything = cards + json.dumps(facts, ensure_ascii=False)
+    assert "36 months" not in everything
 
 
 def test_imaging_window_override_moves_the_decision() -> None:

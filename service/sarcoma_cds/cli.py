@@ -18,7 +18,7 @@ import orjson
 
 from sarcoma_cds.cards.examples import run_examples
 from sarcoma_cds.cds_hooks.problems import ProblemError
-from sarcoma_cds.cds_hooks.request import parse_service_request
+from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
@@ -79,8 +79,7 @@ def add_serve(commands: Subcommands) -> None:
 
 
 # --- evaluate / facts ---------------------------------------------------------------------------
-def evaluate_file(path: Path, today: date | None) -> Evaluation:
-    """The service pipeline without the server: validate the request file, then evaluate."""
+def _read_request(path: Path) -> PatientViewCall:
     try:
         body = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -88,9 +87,14 @@ def evaluate_file(path: Path, today: date | None) -> Evaluation:
     except orjson.JSONDecodeError as exc:
         raise CliError(f"{path}: not valid JSON ({exc})", EXIT_BAD_INPUT) from None
     try:
-        call = parse_service_request(body, PREFETCH_TEMPLATES)
+        return parse_service_request(body, PREFETCH_TEMPLATES)
     except ProblemError as exc:
         raise CliError(f"{path}: {exc}", EXIT_BAD_INPUT) from None
+
+
+def evaluate_file(path: Path, today: date | None) -> Evaluation:
+    """The service pipeline without the server: validate the request file, then evaluate."""
+    call = _read_request(path)
     engine = _engine()
     return engine.evaluate(
         call.patient_id,
@@ -137,6 +141,34 @@ def add_facts(commands: Subcommands) -> None:
     _add_request_command(
         commands, "facts", "print the derived facts (metastatic profile) as JSON", _facts
     )
+
+
+# --- timeline ------------------------------------------------------------------------------------
+def _timeline(args: argparse.Namespace) -> int:
+    """The tumour-board view of a request file, without SMART (demos, handouts)."""
+    from sarcoma_cds.timeline.render import render_view
+    from sarcoma_cds.timeline.view import build_view
+
+    call = _read_request(args.request)
+    page = render_view(
+        build_view(_engine(), call.patient_id, call.prefetch, args.today or date.today())
+    )
+    try:
+        args.out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{args.out}: cannot write ({exc.strerror})", EXIT_BAD_INPUT) from None
+    print(f"wrote {args.out}")
+    return 0
+
+
+def add_timeline(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "timeline", help="write the tumour-board view (timeline, facts, cards) as an HTML file"
+    )
+    parser.add_argument("request", type=Path, metavar="REQUEST.json", help="a CDS Hooks request")
+    parser.add_argument("--out", type=Path, required=True, metavar="VIEW.html")
+    parser.add_argument("--today", type=_iso_date, help="evaluation date (default: today)")
+    parser.set_defaults(handler=_timeline)
 
 
 # --- rules check / rules coverage ---------------------------------------------------------------
@@ -232,6 +264,7 @@ COMMANDS: list[Callable[[Subcommands], None]] = [
     add_rules,
     add_demo,
     add_feedback,
+    add_timeline,
 ]
 
 

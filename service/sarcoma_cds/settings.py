@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sarcoma_cds.paths import default_rules_dir
@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     # spec) or `card` (200 with one warning card saying so, for EHRs that show 412 as nothing).
     prefetch_failure: Literal["412", "card"] = "412"
 
+    # The SMART on FHIR tumour-board app (/app/launch). Public client with PKCE by default;
+    # confidential with a client secret (client_secret_basic) when one is set. The issuers (FHIR
+    # servers) that may launch it in production are the `fhir_servers` of the trusted clients.
+    smart_client_id: str = Field(default="sarcoma-cds", min_length=1)
+    smart_client_secret: SecretStr | None = None
+    # Signs the session cookie. Unset: development draws a random one per process; production
+    # leaves the tumour-board view switched off (503) rather than run it with a guessable key.
+    smart_session_secret: SecretStr | None = None
+    smart_session_max_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _only_asymmetric_algorithms(cls, value: list[str]) -> list[str]:
@@ -85,9 +95,19 @@ class Settings(BaseSettings):
             problems.append("SARCOMA_CDS_PUBLIC_URL must be an https:// URL in production")
         if self.allow_unauthenticated_fetch:
             problems.append("SARCOMA_CDS_ALLOW_UNAUTHENTICATED_FETCH is for development only")
+        problems += self._smart_problems()
         if "*" in self.cors_origins:
             problems.append("SARCOMA_CDS_CORS_ORIGINS must list the EHR origins, not '*'")
         if problems:
             raise UnsafeSettingsError(
                 "refusing to start in production mode: " + "; ".join(problems)
             )
+
+    def _smart_problems(self) -> list[str]:
+        secret = self.smart_session_secret
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            return [
+                "SARCOMA_CDS_SMART_SESSION_SECRET must be at least 32 random characters "
+                "(it signs the tumour-board view's session cookie)"
+            ]
+        return []

@@ -100,8 +100,31 @@ def test_scope() -> None:
     assert scope_of(profile(liver_metastasis_ever=no, sts=yes, gist=no)) is None
     assert scope_of(profile(liver_metastasis_ever=yes, sts=no, gist=no)) is None
     assert scope_of(profile(liver_metastasis_ever=yes, sts=Fact.unknown("x"), gist=no)) is None
+    # Issue 12: something to see but nothing settled -> the data-quality card, never silence.
+    unread = Fact.indeterminate("uncoded diagnosis 'Leiomyosarcoma'")
+    assert scope_of(profile(liver_metastasis_ever=yes, sts=unread, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=yes, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=unread, gist=no)) == "data-quality"
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=no, gist=no)) is None
+    assert scope_of(profile(liver_metastasis_ever=unread, sts=unread, gist=yes)) is None
 
 
 def test_no_cards_without_sts_or_liver_metastasis(ruleset: RuleSet) -> None:
     p = profile(liver_metastasis_ever=Fact.of(False), sts=Fact.of(True), gist=Fact.of(False))
     assert build_cards(ruleset, p, "p1") == []
+
+
+def test_board_only_guidance_stays_off_the_card(ruleset: RuleSet) -> None:
+    """General guidance (how to operate) goes to the tumour-board view, in the extension."""
+    data = yaml.safe_load(yaml.safe_dump(RULE))
+    data["statements"][0]["board_only"] = True
+    rule = RuleFile.model_validate(data)
+    p = profile(liver_recurrence=Fact.of(True), tfi_favourable=Fact.of(True))
+    c = build_card(rule, p, ruleset.recommendations, "p1", "h1")
+    assert c is not None
+    assert c.detail is None or "Re-resection may be considered" not in c.detail
+    assert c.extension is not None
+    assert c.extension["org.sarcoma-cds"]["board"] == [
+        "Re-resection may be considered (9.1 · V-B · 100%)."
+    ]
+    assert c.extension["org.sarcoma-cds"]["recommendations"] == ["9.1"]

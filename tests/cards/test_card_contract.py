@@ -75,6 +75,9 @@ def test_summary_card_carries_the_facts(example_results: dict[str, Any]) -> None
                     "unknown",
                     "not_applicable",  # no current metastasis
                 )
+            elif ext["topic"] == "data-quality":
+                facts = ext["facts"]
+                assert "indeterminate" in (facts["sts"], facts["liver_metastasis_ever"]), name
             else:
                 assert "facts" not in ext
 
@@ -86,9 +89,10 @@ def test_detail_is_markdown_citing_each_recommendation_compactly(
     three that did not reach consensus say so wherever they are cited."""
     cite = re.compile(r"(\d{1,2}\.\d) · (I|II|III|IV|V)-[A-E] · \d{1,3}%( · no consensus)?")
     for name, card in all_cards(example_results):
-        detail = card["detail"]
+        detail = card.get("detail", "")
         assert not re.search(r"<[a-zA-Z/][^>]*>", detail), f"raw HTML in {name}"
-        cited = {m[1]: m for m in cite.finditer(detail)}
+        board = "\n".join(card["extension"]["org.sarcoma-cds"].get("board", []))
+        cited = {m[1]: m for m in cite.finditer(f"{detail}\n{board}")}
         for m in cite.finditer(detail):
             assert bool(m[3]) is (m[1] in NON_CONSENSUS), m[0]
         for rec in card["extension"]["org.sarcoma-cds"].get("recommendations", []):

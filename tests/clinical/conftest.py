@@ -178,14 +178,20 @@ _KEY_BY_TYPE = {
     "Condition": "conditions",
     "Observation": "observations",
     "Procedure": "procedures",
-    "DiagnosticReport": "reports",
+    "MedicationRequest": "medicationRequests",
+    "MedicationAdministration": "medicationAdministrations",
+    "MedicationStatement": "medicationStatements",
+    "DiagnosticReport": "diagnosticReports",
+    # Not searched for on their own: sent in any bundle, reached by reference.
+    "BodyStructure": "observations",
+    "Medication": "medicationRequests",
 }
 
 
 def prefetch_of(
     resources: Iterable[Json], *, omit: Iterable[str] = (), birth: str | None = "1960-03-15"
 ) -> dict[str, Any]:
-    """A full prefetch (all four keys, each a searchset Bundle), minus the keys in `omit`."""
+    """A full prefetch (every key, each a searchset Bundle), minus the keys in `omit`."""
     grouped: dict[str, list[Json]] = {k: [] for k in _KEY_BY_TYPE.values()}
     for r in resources:
         grouped[_KEY_BY_TYPE[r["resourceType"]]].append(r)

@@ -38,7 +38,7 @@ def test_histology_of_site_concept_is_a_primary_sts_with_histology_and_site(
     assert p["histology"].value == "leiomyosarcoma"
     assert p["primary_site_retroperitoneal"].value is True
     assert p["intra_abdominal_primary"].value is True
-    assert list(p["metastatic_sites"].value) == ["liver"]
+    assert p["metastatic_sites"].value == ("liver",)
     assert p["timing"].value == "metachronous"
 
 
@@ -55,7 +55,7 @@ def test_generic_metastasis_takes_its_athena_body_site(derive: Derive) -> None:
         condition("prim", SYNOVIAL_LIMB, onset="2024-01-15"),
         condition("met", METASTASIS, onset="2024-03-01", body_site=LIVER_STRUCTURE),
     )
-    assert list(p["metastatic_sites"].value) == ["liver"]
+    assert p["metastatic_sites"].value == ("liver",)
     assert p["histology"].value == "synovial_sarcoma"
     assert p["timing"].value == "synchronous"
 

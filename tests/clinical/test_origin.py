@@ -117,6 +117,18 @@ def test_a_very_long_interval_makes_the_origin_uncertain(derive: Derive) -> None
     assert p["origin_uncertain"].is_no
 
 
+def test_a_long_interval_since_the_last_liver_treatment_is_not_a_doubt(derive: Derive) -> None:
+    # Example 29's shape: a long TFI after a hepatectomy favours re-resection (9.1); it is not
+    # 3.1's long DFI, which ends with the first metastasis.
+    first = liver_met("first", onset="2020-09-12", clinical="resolved")
+    hx = procedure("hx", sct("107963000"), performed="2020-11-10")
+    recurrence = liver_met("again", onset="2026-04-15")
+    p = derive(lms_primary("2019-04-08"), first, hx, recurrence)
+    assert p["very_long_dfi"].is_no
+    assert "not the first metastasis" in (p["very_long_dfi"].note or "")
+    assert p["origin_uncertain"].is_no
+
+
 def test_unconfirmed_metastasis_is_a_doubt(derive: Derive) -> None:
     p = derive(lms_primary(), liver_met(verification="provisional"))
     assert p["origin_uncertain"].is_yes

@@ -141,7 +141,8 @@ def _primary(**fields: Any) -> dict[str, Any]:
     ("fields", "expected"),
     [
         ({"onsetDateTime": "2022-02-03T08:00:00Z", "recordedDate": "2022-05-01"}, "2022-02-03"),
-        ({"onsetPeriod": {"start": "2022-02-03", "end": "2022-03-01"}}, "2022-02-03"),
+        ({"onsetPeriod": {"start": "2022-02-03"}}, "2022-02-03"),
+        ({"onsetString": "Feb 3, 2022", "recordedDate": "2022-05-01"}, "2022-02-03"),
         (
             {
                 "extension": [{"url": ASSERTED_DATE, "valueDateTime": "2022-02-04"}],
@@ -187,3 +188,21 @@ def test_snomed_coded_primary_dates_the_timing_too(derive: Derive) -> None:
         condition("met", sct("94381002.0"), onset="2023-03-01"),
     )
     assert p["timing"].value == "synchronous"
+
+
+def test_an_onset_period_is_the_interval_from_start_to_end(derive: Derive) -> None:
+    """clinical-logic §1.2 (revised): the onset lies somewhere in start..end."""
+    p = derive(
+        _primary(onsetPeriod={"start": "2022-02-03", "end": "2022-03-01"}),
+        liver_met(onset="2022-06-15"),
+    )
+    assert p["primary_diagnosis_date"].state is State.INDETERMINATE
+    assert "2022-02-03 to 2022-03-01" in (p["primary_diagnosis_date"].reason or "")
+    # 2022-06-15 is within 6 months of every day of the period: synchronous all the same.
+    assert p["timing"].value == "synchronous"
+
+
+def test_onset_text_that_is_not_a_date_is_named(derive: Derive) -> None:
+    p = derive(_primary(onsetString="in childhood"), liver_met(onset="2022-06-15"))
+    assert p["primary_diagnosis_date"].state is State.UNKNOWN
+    assert "in childhood" in (p["timing"].reason or "")

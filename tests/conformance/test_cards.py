@@ -130,13 +130,31 @@ def test_override_reasons_are_codings_each_with_a_display(
             assert isinstance(reason["display"], str) and reason["display"]
 
 
+@pytest.mark.cds_hooks(103, 104, 110, 138, 139, 140, 141, 142, 145, 146)
+def test_the_summary_card_links_to_the_smart_view(all_cards: list[dict[str, Any]]) -> None:
+    """The drill-down view is the tumour-board SMART app (issue 15): one `smart` link on the
+    summary card, an absolute launch URL, no appContext."""
+    linked = [card for card in all_cards if "links" in card]
+    assert linked
+    for card in linked:
+        assert card["extension"]["org.sarcoma-cds"]["topic"] == "summary"
+        [link] = card["links"]
+        assert isinstance(link["label"], str) and link["label"]
+        assert link["url"].startswith(("http://", "https://"))
+        assert link["url"].endswith("/app/launch")
+        assert link["type"] == "smart"
+        assert "appContext" not in link
+
+
 def test_links_icons_and_non_create_actions_are_not_sent_yet(
     all_cards: list[dict[str, Any]],
 ) -> None:
-    """Guards the "not applicable" rows of docs/conformance.md (links 103-147, icon 111-113,
-    update/delete actions 132-135): when a card starts sending them, this fails and the rows
-    must become "met" with a test."""
-    assert not [card for card in all_cards if "links" in card]
+    """Guards the "not applicable" rows of docs/conformance.md (appContext 144, 147; icon
+    111-113; update/delete actions 132-135): when a card starts sending them, this fails and the
+    rows must become "met" with a test."""
+    assert not [
+        link for card in all_cards for link in card.get("links", []) if "appContext" in link
+    ]
     assert not [card for card in all_cards if "icon" in card["source"]]
     types = {a["type"] for s in _suggestions(all_cards) for a in s.get("actions", [])}
     assert types == {"create"}

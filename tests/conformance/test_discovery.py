@@ -46,9 +46,13 @@ def test_the_service_is_at_the_base_url_plus_cds_services_plus_its_id(
     client: TestClient, service: dict[str, Any]
 ) -> None:
     assert f"/cds-services/{service['id']}" == SERVICE_PATH
-    body = {"hook": "patient-view", "hookInstance": "h", "context": {"patientId": "p"}}
-    body["prefetch"] = {"patient": None, "conditions": None, "observations": None}
-    body["prefetch"]["procedures"] = None
+    prefetch = {"patient": None, "conditions": None, "observations": None, "procedures": None}
+    body = {
+        "hook": "patient-view",
+        "hookInstance": "h",
+        "context": {"patientId": "p"},
+        "prefetch": prefetch,
+    }
     assert client.post(SERVICE_PATH, json=body).json() == {"cards": []}
 
 

@@ -15,7 +15,7 @@ from tests.conftest import EXAMPLES, card_topics, load_example, load_manifest
 from sarcoma_cds.pipeline import Engine
 
 sys.path.insert(0, str(EXAMPLES))
-from _european import BUILDERS
+from _european import BUILDERS  # type: ignore[import-not-found]
 
 MANIFEST = {e["file"].removesuffix(".json").split("-", 1)[1]: e for e in load_manifest()}
 SLUGS = [slug for slug, _ in BUILDERS]
@@ -47,6 +47,7 @@ def test_european_record_and_its_us_twin_agree(engine: Engine, slug: str) -> Non
     _, build_twin, _ = dict(BUILDERS)[slug]()
     twin_request = build_twin().request(seed=0)
     twin = engine.evaluate(twin_request["context"]["patientId"], twin_request["prefetch"], today)
+    assert european.profile is not None and twin.profile is not None
     assert european.profile.data_gaps == twin.profile.data_gaps
     assert _facts(european.profile) == _facts(twin.profile)
     assert _cards(european.cards_json()) == _cards(twin.cards_json())
@@ -61,6 +62,7 @@ def test_nothing_known_no_that_the_record_contradicts(engine: Engine, slug: str)
     profile = engine.evaluate(
         request["context"]["patientId"], request["prefetch"], date.fromisoformat(entry["today"])
     ).profile
+    assert profile is not None
     assert profile["sts"].value is True
     assert profile["liver_metastasis_ever"].value is True
     text = str(request)

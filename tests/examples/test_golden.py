@@ -37,7 +37,7 @@ def test_expected_topics_recommendations_facts(
         assert got == want, f"{name}: {fact.note or fact.reason}"
     indicators = expected.get("indicators") or {}
     for card in evaluation.cards_json():  # a card is as urgent as its most urgent topic
-        want = max((indicators.get(t, "info") for t in card_topics(card)), key=RANK.get)
+        want = max((indicators.get(t, "info") for t in card_topics(card)), key=RANK.__getitem__)
         assert card["indicator"] == want, card_topics(card)
     for topic, phrases in (expected.get("says") or {}).items():
         text = f"{cards[topic]['summary']}\n{cards[topic]['detail']}"

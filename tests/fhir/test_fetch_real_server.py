@@ -96,7 +96,7 @@ def loaded_ids(resource_type: str) -> set[str]:
     return {r["id"] for r in patient_resources(PID) if r["resourceType"] == resource_type}
 
 
-def test_fetches_all_four_keys_as_loaded(loaded: FhirServer) -> None:
+def test_fetches_every_key_as_loaded(loaded: FhirServer) -> None:
     recorder = Recorder()
     outcome = run(fetch(Settings(), recorder, server=loaded.base_url, token=loaded.token))
 
@@ -112,21 +112,26 @@ def test_fetches_all_four_keys_as_loaded(loaded: FhirServer) -> None:
         e["resource"]["code"]["coding"][0]["code"] for e in outcome.prefetch["conditions"]["entry"]
     }
     assert codes == {"C49.4", "C78.7"}
+    assert ids(outcome.prefetch["medicationAdministrations"]) == loaded_ids(
+        "MedicationAdministration"
+    )
+    assert ids(outcome.prefetch["diagnosticReports"]) == loaded_ids("DiagnosticReport")
+    assert outcome.prefetch["medicationRequests"]["entry"] == []
     hepatectomy = outcome.prefetch["procedures"]["entry"][0]["resource"]
     assert hepatectomy["code"]["coding"][0]["code"] == "107963000"
     assert hepatectomy["reasonReference"] == [{"reference": f"Condition/{PID}-liver-met"}]
-    for key in ("conditions", "observations", "procedures"):
+    for key in ALL_KEYS[1:]:
         bundle = outcome.prefetch[key]
         assert bundle["type"] == "searchset"
         assert bundle["total"] == len(bundle["entry"])
     # One request per key, all to the FHIR server, each with the token and FHIR JSON.
-    assert len(recorder.requests) == 4
+    assert len(recorder.requests) == len(ALL_KEYS)
     for request in recorder.requests:
         assert str(request.url).startswith(loaded.base_url + "/")
         assert request.headers["authorization"] == f"Bearer {loaded.token}"
         assert request.headers["accept"] == "application/fhir+json"
     searches = [r for r in recorder.requests if "patient" in r.url.params]
-    assert len(searches) == 3
+    assert len(searches) == len(ALL_KEYS) - 1
     assert all(r.url.params["patient"] == PID for r in searches)
     assert all(r.url.params["_count"] == "200" for r in searches)
 
@@ -181,6 +186,10 @@ def test_null_key_and_empty_bundle_are_never_fetched(loaded: FhirServer) -> None
         "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": []},
         "observations": None,
         "procedures": empty,
+        "medicationRequests": None,
+        "medicationAdministrations": empty,
+        "medicationStatements": None,
+        "diagnosticReports": None,
     }
     outcome = run(
         fetch(Settings(), recorder, prefetch=prefetch, server=loaded.base_url, token=loaded.token)
@@ -194,7 +203,7 @@ def test_null_key_and_empty_bundle_are_never_fetched(loaded: FhirServer) -> None
 
 def test_only_the_absent_key_is_fetched(loaded: FhirServer) -> None:
     recorder = Recorder()
-    prefetch = {"patient": None, "observations": None, "procedures": None}
+    prefetch = {key: None for key in ALL_KEYS if key != "conditions"}
     outcome = run(
         fetch(Settings(), recorder, prefetch=prefetch, server=loaded.base_url, token=loaded.token)
     )
@@ -293,7 +302,7 @@ def test_failing_optional_key_is_a_gap_and_the_rest_is_returned(loaded: FhirServ
 
     assert outcome.unavailable == {"observations": "FHIR server answered 503"}
     assert "observations" not in outcome.prefetch
-    assert sorted(outcome.fetched) == ["conditions", "patient", "procedures"]
+    assert sorted(outcome.fetched) == sorted(k for k in ALL_KEYS if k != "observations")
     assert ids(outcome.prefetch["conditions"]) == loaded_ids("Condition")
 
 

@@ -83,6 +83,10 @@ def test_templates_match_the_documented_prefetch() -> None:
         "conditions": "Condition?patient={{context.patientId}}",
         "observations": "Observation?patient={{context.patientId}}",
         "procedures": "Procedure?patient={{context.patientId}}",
+        "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+        "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
+        "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+        "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
     }
     assert set(REQUIRED_KEYS) == {"conditions"}
     assert [resource_type_of(t) for t in PREFETCH_TEMPLATES.values()] == [
@@ -90,6 +94,10 @@ def test_templates_match_the_documented_prefetch() -> None:
         "Condition",
         "Observation",
         "Procedure",
+        "MedicationRequest",
+        "MedicationAdministration",
+        "MedicationStatement",
+        "DiagnosticReport",
     ]
 
 

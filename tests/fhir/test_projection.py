@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from pydantic import ValidationError
 from tests.clinical.conftest import cm, condition, observation, sct, tumour_size
 
-from sarcoma_cds.fhir.projection import CodeableConcept, Coding, Condition, Observation, project
+from sarcoma_cds.fhir.projection import (
+    CodeableConcept,
+    Coding,
+    Condition,
+    Observation,
+    project,
+)
 
 
 def test_condition_projection_keeps_what_the_facts_need() -> None:
@@ -47,10 +54,42 @@ def test_unused_resource_types_project_to_none() -> None:
         {"onsetPeriod": {"start": "2024-13"}},
     ],
 )
-def test_wrong_types_and_invalid_dates_raise_validation_error(broken: dict[str, object]) -> None:
-    raw = condition("c", cm("C78.7")) | broken
-    with pytest.raises(ValidationError):
-        project(raw)
+def test_a_broken_element_is_dropped_and_named_the_rest_is_kept(
+    broken: dict[str, object],
+) -> None:
+    raw = condition("c", cm("C78.7"), onset="2024-01-01") | broken
+    before = json.dumps(raw, sort_keys=True)
+    res = project(raw)
+    assert isinstance(res, Condition)
+    (element,) = broken
+    assert any(u.startswith(element) for u in res.unreadable), res.unreadable
+    assert json.dumps(raw, sort_keys=True) == before  # the input is never modified
+    if element != "code":
+        assert res.code is not None
+        assert res.code.coding[0].code == "C78.7"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ({"valueQuantity": {"value": float("nan"), "unit": "mm"}}, "valueQuantity.value"),
+        ({"valueQuantity": {"value": 1e300, "unit": "mm"}}, "valueQuantity.value"),
+        ({"valueQuantity": {"value": "12", "unit": "mm"}}, "valueQuantity.value"),
+        ({"valueInteger": "3"}, "valueInteger"),
+        ({"valueInteger": 2**40}, "valueInteger"),
+        ({"valueBoolean": "yes"}, "valueBoolean"),
+    ],
+)
+def test_numbers_and_booleans_must_be_json_numbers_and_plausible(
+    value: dict[str, object], why: str
+) -> None:
+    res = project(observation("o", ("http://loinc.org", "21889-1")) | value)
+    assert isinstance(res, Observation)
+    assert any(u.startswith(why) for u in res.unreadable)
+    assert res.valueInteger is None
+    assert res.valueBoolean is None
+    assert res.valueQuantity is None or res.valueQuantity.value is None
+    assert res.code is not None
 
 
 def test_label_prefers_text_then_display_then_code() -> None:

@@ -5,6 +5,7 @@ core); the FHIR fallback goes to a mock transport, never the network."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import schemathesis
@@ -29,7 +30,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_error(case: schemathesis.Case) -> None:
+def test_no_server_error(case: schemathesis.Case[Any]) -> None:
     response = case.call()
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text

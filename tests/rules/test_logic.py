@@ -9,9 +9,9 @@ from pydantic import TypeAdapter
 
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.rules.logic import TV, evaluate, fact_names
-from sarcoma_cds.rules.schema import Condition
+from sarcoma_cds.rules.schema import RuleCondition
 
-COND: TypeAdapter[Condition] = TypeAdapter(Condition)
+COND: TypeAdapter[RuleCondition] = TypeAdapter(RuleCondition)
 FACTS = {
     "yes": Fact.of(True),
     "no": Fact.of(False),

@@ -21,6 +21,9 @@ LAB_VALUES = (
 )
 
 
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
 def _coding(system: str, code: str, display: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
 
@@ -101,6 +104,22 @@ def patient_resources(pid: str) -> list[dict[str, Any]]:
         "bodySite": [_coding(SNOMED, "10200004", "Liver structure")],
         "reasonReference": [{"reference": f"Condition/{pid}-liver-met"}],
     }
+    doxorubicin = {
+        "resourceType": "MedicationAdministration",
+        "id": f"{pid}-doxorubicin-c1",
+        "status": "completed",
+        "medicationCodeableConcept": _coding(RXNORM, "3639", "doxorubicin"),
+        "subject": {"reference": f"Patient/{pid}"},
+        "effectiveDateTime": "2024-05-02",
+    }
+    ct_report = {
+        "resourceType": "DiagnosticReport",
+        "id": f"{pid}-ct-report",
+        "status": "final",
+        "code": _coding(LOINC, "79103-8", "CT Abdomen W contrast IV"),
+        "subject": {"reference": f"Patient/{pid}"},
+        "effectiveDateTime": "2024-01-10",
+    }
     patient = {
         "resourceType": "Patient",
         "id": pid,
@@ -108,7 +127,7 @@ def patient_resources(pid: str) -> list[dict[str, Any]]:
         "gender": "female",
         "birthDate": "1968-04-12",
     }
-    return [patient, primary, metastasis, ecog, *labs, hepatectomy]
+    return [patient, primary, metastasis, ecog, *labs, hepatectomy, doxorubicin, ct_report]
 
 
 def transaction(resources: list[dict[str, Any]]) -> dict[str, Any]:

@@ -29,6 +29,10 @@ def test_discovery_prefetch_templates_are_exactly_the_input_profile(client: Test
         "conditions": "Condition?patient={{context.patientId}}",
         "observations": "Observation?patient={{context.patientId}}",
         "procedures": "Procedure?patient={{context.patientId}}",
+        "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+        "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
+        "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+        "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
     }
 
 

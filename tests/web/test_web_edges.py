@@ -229,7 +229,7 @@ def test_cards_are_answered_when_recording_them_fails(
     make: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = make()
-    store = client.app.state.services.feedback_store  # type: ignore[attr-defined]
+    store = client.app.state.services.feedback_store
 
     def broken(*args: Any) -> int:
         raise FeedbackStoreError("cannot record issued cards: OperationalError")

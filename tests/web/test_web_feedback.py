@@ -14,7 +14,8 @@ from web_fixtures import FEEDBACK_PATH, feedback_item
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.cds_hooks.hygiene import find_violations
-from sarcoma_cds.feedback.store import FeedbackRecord, FeedbackStore, feedback_table
+from sarcoma_cds.feedback.schema import feedback_table
+from sarcoma_cds.feedback.store import FeedbackRecord, FeedbackStore
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
 

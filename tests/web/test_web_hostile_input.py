@@ -58,7 +58,7 @@ def test_the_example_itself(real_client: TestClient, request_01: dict[str, Any])
     ],
     ids=["invalid-date", "code-as-string", "value-wrong-type", "period-number", "nulls"],
 )
-def test_a_broken_resource_is_skipped_and_named(
+def test_a_broken_element_is_named_and_the_rest_used(
     real_client: TestClient, request_01: dict[str, Any], broken: dict[str, Any]
 ) -> None:
     key = {"Condition": "conditions", "Observation": "observations", "Procedure": "procedures"}
@@ -71,12 +71,12 @@ def test_a_broken_resource_is_skipped_and_named(
     body = response.json()
     assert topics(body) == TOPICS  # the good data still gives every card
     detail = summary_detail(body)
-    if broken["id"] != "nulls":
-        # Named for the clinician in words; the resource id is for the integrator (extension).
-        assert "malformed resource skipped" in detail
-        assert f"{broken['resourceType']}/{broken['id']}" not in detail
-        gaps = body["cards"][0]["extension"]["org.sarcoma-cds"]["facts"]["data_gaps"]
-        assert any(f"{broken['resourceType']}/{broken['id']}" in g for g in gaps)
+    # clinical-logic 1.1: the broken element is unknown and named, in words for the clinician;
+    # the resource id is for the integrator (extension); the resource itself is kept.
+    assert "unreadable element read as unknown" in detail
+    assert f"{broken['resourceType']}/{broken['id']}" not in detail
+    gaps = body["cards"][0]["extension"]["org.sarcoma-cds"]["facts"]["data_gaps"]
+    assert any(f"{broken['resourceType']}/{broken['id']}" in g for g in gaps)
 
 
 def test_unknown_resource_types_are_ignored(

@@ -29,6 +29,9 @@ from sarcoma_cds.web.app import create_app
 from sarcoma_cds.web.auth import Authenticated, authenticate, protected_router
 
 PUBLIC_ROUTES = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
+# The tumour-board view is opened by a clinician's browser, not by a CDS client: it is
+# authorised by the SMART launch itself (the EHR's OAuth server; tests/smart/test_launch.py).
+SMART_ROUTES = {"/app/launch", "/app/callback", "/app/view"}
 PUBLIC_URL = "https://cds.example.org"
 ISSUER = "https://ehr.example.org"
 JKU = f"{ISSUER}/.well-known/jwks.json"
@@ -51,7 +54,7 @@ def unprotected_routes(app: FastAPI) -> list[str]:
     """Routes that are neither public by name nor guarded by `authenticate`."""
     found = []
     for route in api_routes(app):
-        if route.path in PUBLIC_ROUTES:
+        if route.path in PUBLIC_ROUTES | SMART_ROUTES:
             continue
         api = isinstance(route.original_route, APIRoute)
         if not (api and authenticate in set(calls(route.dependant))):
@@ -105,7 +108,7 @@ def test_every_route_is_public_by_name_or_requires_authentication(production_app
 
 
 def test_each_protected_route_answers_401_without_a_token(production_app: FastAPI) -> None:
-    routes = [r for r in api_routes(production_app) if r.path not in PUBLIC_ROUTES]
+    routes = [r for r in api_routes(production_app) if r.path not in PUBLIC_ROUTES | SMART_ROUTES]
     assert len(routes) >= 3
     with TestClient(production_app, base_url=PUBLIC_URL) as client:
         for route in routes:

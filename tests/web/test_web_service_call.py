@@ -15,6 +15,12 @@ from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.app import create_app
 
+VIEW_LINK = {
+    "label": "Open the tumour-board view",
+    "url": "https://cds.example.org/app/launch",
+    "type": "smart",
+}
+
 
 def test_real_engine_without_data_answers_empty_cards(
     client: TestClient, patient_view: dict[str, Any]
@@ -32,7 +38,8 @@ def test_card_contract_is_passed_through(
     body = fake_client.post(SERVICE_PATH, json=patient_view).json()
 
     [card] = body["cards"]
-    assert card == SAMPLE_CARD
+    # The service adds one thing to the engine's summary card: the tumour-board view's link.
+    assert card == {**SAMPLE_CARD, "links": [VIEW_LINK]}
     assert len(card["summary"]) < 140
     assert card["indicator"] in {"info", "warning", "critical"}
     assert card["source"]["url"] == GUIDELINE_DOI_URL
@@ -77,8 +84,15 @@ def test_absent_prefetch_keys_are_fetched_from_the_fhir_server(
         assert test_client.post(SERVICE_PATH, json=patient_view).status_code == 200
 
     assert seen == [
-        ("/fhir/Condition", "Bearer secret-token-123"),
-        ("/fhir/Procedure", "Bearer secret-token-123"),
+        (f"/fhir/{rtype}", "Bearer secret-token-123")
+        for rtype in (
+            "Condition",
+            "Procedure",
+            "MedicationRequest",
+            "MedicationAdministration",
+            "MedicationStatement",
+            "DiagnosticReport",
+        )
     ]
     prefetch = engine.calls[0].prefetch
     assert prefetch["conditions"]["resourceType"] == "Bundle"

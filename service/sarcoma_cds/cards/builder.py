@@ -15,37 +15,43 @@ from typing import Any
 
 from sarcoma_cds import GUIDELINE_DOI_URL, GUIDELINE_LABEL
 from sarcoma_cds.cards.layout import SUMMARY_TOPIC, arrange
-
-# Re-exported: the rule examples evaluate one rule the way the cards do.
-from sarcoma_cds.cards.sections import (
-    RANK,
-    RuleResult,
-    Section,
-    build_section,
-    evaluate_rule,
-    suggestion_uuid,
-)
+from sarcoma_cds.cards.sections import RANK, Section, build_section, suggestion_uuid
 from sarcoma_cds.cards.summary_facts import facts_paragraph
 from sarcoma_cds.cards.wording import plurals, without_refs
 from sarcoma_cds.cds_hooks.cards import Card
+from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.rules.loader import RuleSet
 from sarcoma_cds.rules.schema import Recommendation, RuleFile
-
-__all__ = ["RuleResult", "build_card", "build_cards", "evaluate_rule", "scope_of"]
 
 EXTENSION_KEY = "org.sarcoma-cds"
 TOPIC_SYSTEM = "http://example.org/fhir/sarcoma-cds/CodeSystem/card-topic"
 _NAMESPACE = uuid.UUID("0f6d2f6e-2c1b-5d8e-9a57-5a7c0de5a2c1")
 
 
+# Topics whose card carries the facts and the data gaps.
+_FACT_TOPICS = (SUMMARY_TOPIC, "data-quality")
+
+
 def scope_of(profile: MetastaticProfile) -> str | None:
-    """Which rules apply: `gist`, `sts-liver`, or none (no STS, or no liver metastasis ever)."""
-    if not profile["liver_metastasis_ever"].is_yes:
-        return None
-    if profile["gist"].is_yes:
+    """Which rules apply: `gist`, `sts-liver`, `data-quality` (the record suggests STS and liver
+    disease but cannot settle either: clinical-logic §3, never silence where there is something
+    to see), or none (no STS, or no liver metastasis ever)."""
+    ever, sts = profile["liver_metastasis_ever"], profile["sts"]
+    if ever.is_yes and profile["gist"].is_yes:
         return "gist"
-    return "sts-liver" if profile["sts"].is_yes else None
+    if ever.is_yes and sts.is_yes:
+        return "sts-liver"
+    if profile["gist"].is_yes:
+        return None
+    if _open(ever) and _open(sts):
+        return "data-quality"
+    return None
+
+
+def _open(fact: Fact) -> bool:
+    """Yes, or data that exist but could not be read."""
+    return fact.is_yes or fact.state is State.INDETERMINATE
 
 
 def build_cards(
@@ -71,7 +77,7 @@ def build_cards(
     # Each fact once: the summary lists the facts the cards rest on that no bullet names.
     said = {name for g in groups for s in g for name in s.said}
     summary_first = sorted(
-        (s for g in groups for s in g), key=lambda s: s.rule.topic != SUMMARY_TOPIC
+        (s for g in groups for s in g), key=lambda s: s.rule.topic not in _FACT_TOPICS
     )
     shown_facts = [n for s in summary_first for n in s.rule.show_facts if n not in said]
     return [_card(g, profile, hook_instance, shown_facts) for g in groups]
@@ -107,7 +113,7 @@ def _card(
 ) -> Card:
     lead = sections[0]  # the most urgent section names the card
     card_id = _card_uuid(hook_instance, lead.rule.topic)
-    is_summary = any(s.rule.topic == SUMMARY_TOPIC for s in sections)
+    is_summary = any(s.rule.topic in _FACT_TOPICS for s in sections)
     card: dict[str, Any] = {
         "uuid": str(card_id),
         "summary": lead.summary,
@@ -151,8 +157,9 @@ def _detail(
         return "\n".join(lines)
     if profile.unconfirmed:
         named = "; ".join(plurals(without_refs(u)) for u in profile.unconfirmed)
-        lines += ["", f"**Unconfirmed diagnoses** (counted, to be confirmed): {named}"]
-    lines += ["", f"**Facts**: {facts_paragraph(shown_facts, profile.facts, profile.dictionary)}"]
+        lines += ["", f"**Unconfirmed** (counted, to be confirmed): {named}"]
+    if paragraph := facts_paragraph(shown_facts, profile.facts, profile.dictionary):
+        lines += ["", f"**Facts**: {paragraph}"]
     if profile.data_gaps:
         lines += [
             "",
@@ -169,6 +176,8 @@ def _extension(
     cited = list(dict.fromkeys(r for s in sections for r in s.cited))
     if cited:
         ext["recommendations"] = cited
+    if board := [b for s in sections for b in s.board]:
+        ext["board"] = board  # general guidance the tumour-board view shows with the card
     if len(sections) > 1:
         ext["sections"] = [
             {"topic": s.rule.topic, "rule": f"{s.rule.id}@{s.rule.version}"} for s in sections

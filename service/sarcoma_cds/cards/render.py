@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
+from sarcoma_cds.clinical.patient import roman_numeral
 from sarcoma_cds.rules.schema import PLACEHOLDER
 
 
@@ -23,6 +24,8 @@ def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
         return definition.words(v)
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if definition is not None and definition.roman and isinstance(v, int):
+        return roman_numeral(v)
     if isinstance(v, tuple):
         return ", ".join(x.replace("_", " ") for x in v) or "none"
     if isinstance(v, float):

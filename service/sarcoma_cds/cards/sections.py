@@ -39,6 +39,7 @@ class Section:
     bullets: list[str]
     needs: list[str]
     cited: list[str]
+    board: list[str] = field(default_factory=list)  # for the tumour-board view only
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     said: frozenset[str] = frozenset()  # facts its text already names in words
 
@@ -83,13 +84,14 @@ def build_section(
         rule=rule,
         indicator=_indicator(rule, result),
         summary=_summary(rule, result, facts, dictionary),
-        bullets=[_text(t, st, recs) for st, t in result.shown],
+        bullets=[_text(t, st, recs) for st, t in result.shown if not st.board_only],
+        board=[_text(t, st, recs) for st, t in result.shown if st.board_only],
         needs=[_needs_line(st, t, missing, recs) for st, t, missing in result.needs],
         cited=_cited(rule, result),
         suggestions=_suggestions(rule, facts, patient_id),
         said=frozenset(
             m[1]
-            for text in [st.text for st, _ in result.shown]
+            for text in [st.text for st, _ in result.shown if not st.board_only]
             + [st.on_unknown or "" for st, _, _ in result.needs]
             for m in PLACEHOLDER.finditer(text)
         ),

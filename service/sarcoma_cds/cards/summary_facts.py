@@ -36,5 +36,7 @@ def fact_brief(definition: FactDefinition, fact: Fact) -> str:
 def facts_paragraph(
     names: Iterable[str], facts: Mapping[str, Fact], dictionary: FactDictionary
 ) -> str:
-    """One line, facts separated by " · ", each fact once in the order given."""
-    return " · ".join(fact_brief(dictionary[n], facts[n]) for n in dict.fromkeys(names))
+    """One line, facts separated by " · ", each fact once in the order given. Unknown facts are
+    left out: the card that needs one says so, and the data gaps name what is missing."""
+    known = [n for n in dict.fromkeys(names) if facts[n].known]
+    return " · ".join(fact_brief(dictionary[n], facts[n]) for n in known)

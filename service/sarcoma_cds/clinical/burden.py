@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
+from sarcoma_cds.clinical.staging import staged_metastasis
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import Coding
+from sarcoma_cds.fhir.projection import BodyStructure, Coding
 
 # Site by metastasis code: value-set id → site category.
 SITE_BY_CODE = (
@@ -118,25 +120,55 @@ def derive_burden(
     """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any."""
     mets = classify_metastases(rec, vs)
     current = [m for m in mets if m.dx.current]
+    doubts = condition_doubts(rec)
+    staged = staged_metastasis(rec, vs)
     f: dict[str, Fact] = {}
     ev_all = [m.dx.evidence(_label(m)) for m in mets]
-    f["metastatic"] = (
-        Fact.of(True, ev_all, unconfirmed=all(m.dx.unconfirmed for m in mets))
-        if mets
-        else _none_recorded(rec, "no metastasis recorded")
-    )
+    staged_ev = [o.evidence(what) for o, what in staged.metastatic]
+    if mets:
+        f["metastatic"] = Fact.of(
+            True, ev_all + staged_ev, unconfirmed=all(m.dx.unconfirmed for m in mets)
+        )
+    elif staged.metastatic:
+        f["metastatic"] = Fact.of(
+            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
+        )
+    else:
+        f["metastatic"] = _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
     liver_ever = [m for m in mets if m.site == "liver"]
     liver_now = [m for m in liver_ever if m.dx.current]
-    f["liver_metastasis_ever"] = (
-        Fact.of(
+    liver_staged = [o.evidence(what) for o, what in staged.liver]
+    if liver_ever:
+        f["liver_metastasis_ever"] = Fact.of(
             True,
-            [m.dx.evidence(_label(m)) for m in liver_ever],
+            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
             unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
         )
-        if liver_ever
-        else _none_recorded(rec, "no liver metastasis recorded")
-    )
-    f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
+    elif liver_staged:
+        f["liver_metastasis_ever"] = Fact.of(
+            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
+        )
+    elif staged.metastatic and not mets:
+        f["liver_metastasis_ever"] = Fact.indeterminate(
+            "metastatic disease is recorded only as "
+            + ", ".join(what for _, what in staged.metastatic[:2])
+            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
+            staged_ev,
+        )
+    else:
+        f["liver_metastasis_ever"] = _honest_none(
+            rec, doubts, doubts.liver, "no liver metastasis recorded"
+        )
+    ever = f["liver_metastasis_ever"]
+    if liver_ever or ever.is_no:
+        f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
+    else:
+        f["liver_metastasis_current"] = Fact.unknown(
+            ever.reason
+            or "the liver metastasis is recorded only as history (HistoryOfMetastaticCancer): "
+            "whether disease remains is not recorded",
+            liver_staged,
+        )
     f["liver_metastasis_confirmed"] = (
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
@@ -148,18 +180,31 @@ def derive_burden(
         if liver_now
         else _without_current_liver(f["liver_metastasis_current"])
     )
-    if rec.has("conditions"):
+    if rec.has("conditions") and not (staged.metastatic and not current):
         f.update(_sites(current))
-    else:  # no Conditions: nothing is known about sites (never "0 sites", never "OMD yes")
+    else:  # nothing is known about sites (never "0 sites", never "OMD yes")
+        reason = (
+            "metastatic disease is recorded by staging or history only, without its sites"
+            if rec.has("conditions")
+            else "no conditions were supplied"
+        )
         for name in _SITE_FACTS:
-            f[name] = Fact.unknown("no conditions were supplied")
-    lesions = lesion_facts(rec, vs, p, [(m.dx, m.site) for m in current], lambda o: _organ(o, vs))
-    f["lesion_count"] = lesions.count
+            f[name] = Fact.unknown(reason, staged_ev)
+    lesions = lesion_facts(
+        rec, vs, p, [(m.dx, m.site) for m in current], lambda o: _organ(o, vs, rec)
+    )
+    count = lesions.count
+    if staged.metastatic and not current:
+        count = Fact.unknown(
+            "metastatic disease is recorded by staging or history only, without its lesions",
+            staged_ev,
+        )
+    f["lesion_count"] = count
     f["burden_assessed_date"] = lesions.assessed
     f["burden_stale"] = lesions.stale
-    f["oligometastatic"] = _oligometastatic(f, lesions.count, lesions.stale, p)
+    f["oligometastatic"] = _oligometastatic(f, count, lesions.stale, p)
     f.update(_extrahepatic(f, current, last_local))
-    f.update(lesion_sizes(rec, vs, p, lambda o: _organ(o, vs)))
+    f.update(lesion_sizes(rec, vs, p, lambda o: _organ(o, vs, rec)))
     for name, vs_id in (
         ("bilobar", "bilobar"),
         ("central_location", "central-location"),
@@ -206,6 +251,14 @@ def _label(m: Metastasis) -> str:
     return f"{(m.site or 'site unknown').replace('_', ' ')} metastasis ({m.dx.label()})"
 
 
+def _honest_none(rec: Record, doubts: Doubts, items: list[str], note: str) -> Fact:
+    """ "No" only when every diagnosis that could say otherwise was read (clinical-logic 1.1)."""
+    if items and rec.has("conditions"):
+        what = "a liver metastasis" if "liver" in note else "a metastasis"
+        return Fact.indeterminate(doubts.reason(what, items))
+    return _none_recorded(rec, note)
+
+
 def _none_recorded(rec: Record, note: str) -> Fact:
     if rec.has("conditions"):
         return Fact.of(False, note=note)
@@ -249,8 +302,18 @@ def _sites(current: list[Metastasis]) -> dict[str, Fact]:
     return f
 
 
-def _organ(o: Obs, vs: ValueSets) -> str | None:
-    return _site_of(o.res.bodySite.coding, vs) if o.res.bodySite else None
+def _organ(o: Obs, vs: ValueSets, rec: Record | None = None) -> str | None:
+    """The organ of a measurement: its bodySite, else the `location` of the BodyStructure its
+    `focus` names (mCODE Tumor, in the bundle or contained)."""
+    if o.res.bodySite:
+        return _site_of(o.res.bodySite.coding, vs)
+    if rec is None:
+        return None
+    for ref in o.res.focus:
+        body = rec.refs.resolve_as(ref, BodyStructure, o.res)
+        if body and body.location and (site := _site_of(body.location.coding, vs)):
+            return site
+    return None
 
 
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, stale: Fact, p: ClinicalParameters) -> Fact:
@@ -355,7 +418,3 @@ def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:
     if o is None or o.res.valueBoolean is None:
         return Fact.unknown(f"{what} not recorded")
     return Fact.of(o.res.valueBoolean, [o.evidence(f"{what}: {o.res.valueBoolean}")])
-
-
-def evidence_of(mets: list[Metastasis]) -> list[Evidence]:
-    return [m.dx.evidence(_label(m)) for m in mets]

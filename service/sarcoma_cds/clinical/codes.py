@@ -18,6 +18,8 @@ ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 CPT = "http://www.ama-assn.org/go/cpt"
 RADLEX = "http://www.radlex.org"
 LOCAL = "http://example.org/fhir/sarcoma-cds/CodeSystem/sts-liver"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+AJCC = "http://cancerstaging.org"
 # OMOP/Athena concept ids, as the IDEA4RC IG writes them (its alias $athena).
 ATHENA = "http://fhir.ohdsi.org/CodeSystem/concepts"
 ATC = "http://www.whocc.no/atc"
@@ -48,6 +50,7 @@ ICD10_EDITIONS = {
 
 KNOWN_SYSTEMS = frozenset(
     {ICD10CM, SNOMED, LOINC, ICDO3, ICD10PCS, CPT, RADLEX, LOCAL, ATHENA, ATC, IDEA4RC_LOCAL}
+    | {RXNORM, AJCC}
     | set(ICD10_EDITIONS)
 )
 
@@ -63,6 +66,7 @@ _ALIASES = {
     "http://www.icd10data.com/icd10pcs": ICD10PCS,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
     "http://radlex.org": RADLEX,
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
     "http://athena.ohdsi.org": ATHENA,
     "urn:oid:2.16.840.1.113883.6.73": ATC,
     "http://terminology.hl7.org/CodeSystem/icd10": ICD10,
@@ -104,7 +108,7 @@ def normalise_code(system: str, code: str) -> str:
         if not m:
             return c.upper()
         return f"{m[1]}/{m[2]}" if m[2] else m[1]
-    if system in (LOINC, CPT):
+    if system in (LOINC, CPT, ATC):
         return c.upper()
     return c
 

@@ -38,6 +38,7 @@ class FactDefinition(BaseModel):
     label: str = Field(min_length=1)
     section: str = Field(min_length=1)
     unit: str | None = None
+    roman: bool = False  # an int written in Roman numerals on cards (ASA class)
     # category values → their words on cards (None: the value with underscores as spaces)
     values: dict[str, str | None] | None = None
 

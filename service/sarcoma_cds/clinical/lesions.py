@@ -177,8 +177,9 @@ def lesion_facts(
     note = "; ".join(notes) + (" — the sources disagree; the largest is taken" if disagree else "")
     if not best.exact:
         count = Fact.unknown(
-            f"at least {floor} lesions: {best.n} from {best.source}, none counted in "
-            + ", ".join(s.replace("_", " ") for s in best.uncounted),
+            f"at least {floor} lesions ({best.n} counted; no count for "
+            + ", ".join(s.replace("_", " ") for s in best.uncounted)
+            + ")",
             best.evidence,
         )
     else:
@@ -244,7 +245,7 @@ def lesion_sizes(
         if mm is not None and organ(o) == "liver":
             measured.append((mm, o))
     if not measured:
-        reason = "no liver lesion size recorded (TumorSize 21889-1 with bodySite liver)"
+        reason = "size of the liver lesions not recorded"
         return {
             "largest_liver_lesion_mm": Fact.unknown(reason),
             "subcentimetre_lesion": Fact.unknown(reason),

@@ -12,7 +12,7 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import Coding, Reference
+from sarcoma_cds.fhir.projection import Coding, Procedure, Reference
 from sarcoma_cds.values.dates import DateInterval, within_months
 
 # A conclusion or morphology "shows sarcoma" when it is in one of these (GIST excluded).
@@ -44,7 +44,9 @@ def liver_histology(
         x for vs_id in LIVER_SPECIMEN_PROCEDURES for x in rec.procs_in(vs[vs_id])
     ]
     proc_refs = {x.ref for x in specimen_procs}
-    report_refs = {r for x in specimen_procs for r in _refs(x.res.report)}
+    report_refs = {
+        r for x in specimen_procs if isinstance(x.res, Procedure) for r in _refs(x.res.report)
+    }
     met_refs = {d.ref for d in liver_mets}
     cited = {
         r for d in liver_mets if not d.unconfirmed for e in d.res.evidence for r in _refs(e.detail)
@@ -91,6 +93,7 @@ def derive_origin(
     vs: ValueSets,
     p: ClinicalParameters,
     primaries: list[Dx],
+    metastases: list[Dx],
     current_liver: list[Dx],
     facts: dict[str, Fact],
     last_local: Proc | None,
@@ -106,7 +109,7 @@ def derive_origin(
         )
     else:
         f["liver_histology_sarcoma"] = Fact.unknown("no observations or reports were supplied")
-    very_long = _very_long_dfi(primaries, current_liver, done, p)
+    very_long = _very_long_dfi(primaries, metastases, current_liver, p)
     f["very_long_dfi"] = very_long
     if not current_liver:
         f["origin_uncertain"] = Fact.not_applicable("no current liver metastasis")
@@ -153,23 +156,29 @@ def _negate(fact: Fact) -> Fact:
 
 def _very_long_dfi(
     primaries: list[Dx],
+    metastases: list[Dx],
     current_liver: list[Dx],
-    last_local: DateInterval | None,
     p: ClinicalParameters,
 ) -> Fact:
-    """The disease-free interval before the current liver lesion — from the primary diagnosis, or
-    from the last liver-directed treatment when there was one — against the origin setting (3.1)."""
+    """3.1's "long DFI" as a reason to doubt the origin: the disease-free interval from the primary
+    diagnosis to the current liver lesion, when that lesion is the first metastasis. After an
+    earlier metastasis the DFI has ended; the interval since the last treatment is the TFI, which
+    9.1 counts in favour of further treatment (paper §3.9), not a reason for doubt."""
     primary = earliest_of(d.date for d in primaries if d.date)
     lesion = earliest_of(d.date for d in current_liver if d.date and not d.repeat)
     if primary is None or lesion is None:
         return Fact.unknown(
             "no primary diagnosis date" if primary is None else "no dated current liver metastasis"
         )
-    start, what = primary, "primary"
-    if last_local is not None and last_local.latest > primary.latest:
-        start, what = last_local, "last liver treatment"
-    within = within_months(start, lesion, p.origin_long_dfi_months)
-    span = f"{what} {start.text} to liver lesion {lesion.text}"
+    first = earliest_of(d.date for d in metastases if d.date)
+    if first is not None and first.latest < lesion.earliest:
+        return Fact.of(
+            False,
+            note=f"not the first metastasis (first {first.text}): the interval since then is not "
+            "a disease-free interval",
+        )
+    within = within_months(primary, lesion, p.origin_long_dfi_months)
+    span = f"primary {primary.text} to liver lesion {lesion.text}"
     if within is None:
         return Fact.indeterminate(
             f"cannot tell whether > {p.origin_long_dfi_months} months ({span})"

@@ -32,6 +32,7 @@ class ClinicalParameters:
     staging_window_days: int
     tfi_favourable_months: int
     tfi_borderline_upper_months: int
+    tfi_paper_lower_months: int
     imaging_recent_days: int
     omd_max_lesions: int
     omd_max_sites: int
@@ -47,6 +48,8 @@ class ClinicalParameters:
     followup_middle_interval_months: int
     followup_middle_years: int
     followup_late_interval_months: int
+    reassess_min_cycles: int
+    reassess_max_cycles: int
 
     def values(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -104,7 +104,9 @@ def derive_patient(
         )
     elif asa and asa[1] >= 4:
         f["not_surgical_candidate"] = Fact.of(
-            True, [asa[0].evidence(f"ASA {_roman(asa[1])}")], note=f"ASA {_roman(asa[1])} (≥ IV)"
+            True,
+            [asa[0].evidence(f"ASA {roman_numeral(asa[1])}")],
+            note=f"ASA {roman_numeral(asa[1])} (≥ IV)",
         )
     elif ecog or asa or kps:
         ev = [
@@ -215,5 +217,6 @@ def _latest(obs: list[Obs], read: Callable[[Obs], float | None]) -> tuple[Obs, f
     return max(valued, key=lambda ov: ov[0].date.latest if ov[0].date else date.min)
 
 
-def _roman(n: float) -> str:
+def roman_numeral(n: float) -> str:
+    """ASA classes are written I–VI."""
     return {v: k for k, v in _ROMAN.items()}.get(int(n), f"{n:g}")

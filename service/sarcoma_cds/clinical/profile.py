@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sarcoma_cds.clinical.burden import derive_burden
+from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
@@ -19,6 +19,7 @@ from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
 from sarcoma_cds.clinical.record import Proc, Record
+from sarcoma_cds.clinical.surgery import classify_resections
 from sarcoma_cds.clinical.timing import derive_timing
 from sarcoma_cds.clinical.treatment import (
     derive_treatment,
@@ -86,6 +87,8 @@ def derive_profile(
     facts = dictionary if dictionary is not None else default_dictionary()
     rec = Record(lift(patient, vs), today, vs)
     tumour = derive_tumour(rec, vs)
+    liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
+    classify_resections(rec, vs, tumour.primaries, liver_dx)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)
     burden = derive_burden(rec, vs, params, last_local)
@@ -102,7 +105,7 @@ def derive_profile(
     f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
     f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
-    f.update(derive_origin(rec, vs, params, tumour.primaries, current_liver, f, last_local))
+    f.update(derive_origin(rec, vs, params, tumour.primaries, mets, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
         derive_followup(
@@ -155,6 +158,9 @@ def required_valuesets() -> list[str]:
         "response-stable", "response-progressed", "ecog", "ecog-answer", "karnofsky", "asa",
         "asa-answer", "not-surgical-candidate", "future-liver-remnant", "hcc-risk-factor",
         "colorectal-cancer", "imaging-mri", "imaging-ct-chest", "imaging-ct-abdomen",
+        "systemic-agent", "antineoplastic-any", "neoplasm-any", "tnm-distant-metastasis",
+        "tnm-m1", "tnm-stage-group", "stage-iv", "history-metastatic-cancer",
+        "history-metastatic-liver", "excision-generic", "bodysite-lymph-node",
         "idea4rc-sarcoma-diagnosis",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}

@@ -13,16 +13,27 @@ from datetime import date
 from sarcoma_cds.clinical.codes import ICDO3, canonical_system, normalise_code
 from sarcoma_cds.clinical.facts import Evidence
 from sarcoma_cds.clinical.valuesets import ValueSet, ValueSets
-from sarcoma_cds.fhir.prefetch import PatientRecord
+from sarcoma_cds.fhir.prefetch import MEDICATION_KEYS, PatientRecord
 from sarcoma_cds.fhir.projection import (
+    BodyStructure,
     CodeableConcept,
     Coding,
     Condition,
     DiagnosticReport,
+    MedicationUse,
     Observation,
     Procedure,
+    Quantity,
 )
-from sarcoma_cds.values.dates import DateInterval, InvalidDate, age_to_interval, parse_fhir_date
+from sarcoma_cds.fhir.references import ReferenceIndex
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    InvalidDate,
+    age_to_interval,
+    parse_fhir_date,
+    parse_text_date,
+    span,
+)
 
 ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 HISTOLOGY_EXT = (
@@ -79,16 +90,23 @@ def latest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
 class Dx:
     res: Condition
     date: DateInterval | None
-    date_source: str | None  # "onset", "onset period", "onset age", "asserted", "recorded"
+    date_source: str | None  # "onset", "onset period", "onset age", "onset text", "asserted",
+    # "recorded"
     unconfirmed: bool
     current: bool
     # An encounter diagnosis recorded again (same codes, recordedDate only) while an earlier one
     # is still active: EHRs repeat the problem at every visit, so it is not a new episode.
     repeat: bool = False
+    # Why there is no date although the resource had one: "onsetDateTime 'not-a-date'".
+    date_problem: str | None = None
 
     @property
     def ref(self) -> str:
         return f"Condition/{self.res.id or '?'}"
+
+    @property
+    def coded(self) -> bool:
+        return self.res.code is not None and self.res.code.coded
 
     def code_key(self) -> frozenset[tuple[str, str]]:
         return frozenset(
@@ -109,6 +127,8 @@ class Dx:
         return self.res.code.label() if self.res.code else "uncoded condition"
 
     def evidence(self, what: str | None = None) -> Evidence:
+        if self.date_source == "recorded" and what:
+            what = f"{what}; date is the recording date"  # §1.2: say when it is not the onset
         return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
 
     def morphologies(self) -> tuple[Coding, ...]:
@@ -139,23 +159,37 @@ class Obs:
 
 @dataclass(frozen=True, eq=False)
 class Proc:
-    res: Procedure
+    """A treatment event: a Procedure, or a medication resource read as systemic therapy
+    (clinical/medications.py). `period` says the source gave a period (start..end); an open one
+    (`open_ended`) is still going on."""
+
+    res: Procedure | MedicationUse
     start: DateInterval | None  # "when done"
     end: DateInterval | None  # "treatment ended" (= start for a one-day procedure)
     status: str  # done | ongoing | planned
+    period: bool = False
+    open_ended: bool = False
+    drug: tuple[Coding, ...] = ()  # medications: the drug's codings (own, or the Medication's)
+    drug_label: str | None = None
 
     @property
     def ref(self) -> str:
-        return f"Procedure/{self.res.id or '?'}"
+        return f"{self.res.resourceType}/{self.res.id or '?'}"
 
     @property
     def codes(self) -> tuple[Coding, ...]:
-        return codings(self.res.code)
+        if isinstance(self.res, Procedure):
+            return codings(self.res.code)
+        return self.drug
 
     def body_sites(self) -> tuple[Coding, ...]:
+        if not isinstance(self.res, Procedure):
+            return ()
         return tuple(c for cc in self.res.bodySite for c in cc.coding)
 
     def label(self) -> str:
+        if not isinstance(self.res, Procedure):
+            return self.drug_label or "uncoded medication"
         return self.res.code.label() if self.res.code else "uncoded procedure"
 
     def evidence(self, what: str | None = None) -> Evidence:
@@ -195,6 +229,15 @@ class Record:
         self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
         self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
+        self.refs: ReferenceIndex = rec.refs
+        self.body_structures: list[BodyStructure] = rec.body_structures
+        # Imported here: medications.py builds `Proc`s defined in this module.
+        from sarcoma_cds.clinical.medications import read_medications
+
+        meds = read_medications(rec.medications, rec.refs, valuesets, today)
+        self.medication_events: list[Proc] = meds.events
+        self.medication_doubts: list[str] = meds.doubts
+        self.medications_supplied = any(k in rec.supplied_keys for k in MEDICATION_KEYS)
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
@@ -209,8 +252,11 @@ class Record:
             for vs_id in valuesets.memberships(codings(o.res.code)):
                 self._obs_index.setdefault(vs_id, []).append(o)
         self._proc_index: dict[str, list[Proc]] = {}
+        self._proc_members: dict[int, frozenset[str]] = {}
         for p in self.procedures:
-            for vs_id in valuesets.memberships(p.codes):
+            members = valuesets.memberships(p.codes)
+            self._proc_members[id(p)] = members
+            for vs_id in members:
                 self._proc_index.setdefault(vs_id, []).append(p)
 
     def has(self, key: str) -> bool:
@@ -220,6 +266,21 @@ class Record:
     def value_sets_of(self, d: Dx) -> frozenset[str]:
         """The ids of the value sets this condition's code belongs to."""
         return self._dx_members.get(id(d), frozenset())
+
+    def proc_value_sets(self, p: Proc) -> frozenset[str]:
+        return self._proc_members.get(id(p), frozenset())
+
+    def reindex_procedure(self, p: Proc, add: str, remove: str | None = None) -> None:
+        """Count a procedure under another value set than its code says (mCODE
+        CancerRelatedSurgicalProcedure: what was removed is in reasonReference / bodySite)."""
+        members = set(self._proc_members.get(id(p), frozenset()))
+        if remove and remove in members:
+            members.discard(remove)
+            self._proc_index[remove] = [x for x in self._proc_index[remove] if x is not p]
+        if add not in members:
+            members.add(add)
+            self._proc_index.setdefault(add, []).append(p)
+        self._proc_members[id(p)] = frozenset(members)
 
     def dx_in(self, vs: ValueSet) -> list[Dx]:
         return list(self._dx_index.get(vs.id, ()))
@@ -272,29 +333,77 @@ def _dx(c: Condition, birth: DateInterval | None) -> Dx | None:
     if verification in _DROPPED_VERIFICATION:
         return None
     date, source = condition_date(c, birth)
+    problem = None
+    if date is None:
+        broken = [u for u in c.unreadable if u.startswith(_DATE_ELEMENTS)]
+        if broken:
+            problem = "unreadable " + ", ".join(broken)
+        elif c.onsetString:
+            problem = f"onset written as text that is not a date ('{c.onsetString}')"
     return Dx(
         res=c,
         date=date,
         date_source=source,
         unconfirmed=verification in _UNCONFIRMED,
-        current=_status_code(c.clinicalStatus) not in _INACTIVE,
+        current=_status_code(c.clinicalStatus) not in _INACTIVE and not _abated(c),
+        date_problem=problem,
     )
+
+
+_DATE_ELEMENTS = ("onset", "recordedDate", "extension")
+
+
+def _abated(c: Condition) -> bool:
+    """abatement[x] of any type says the condition is over (FHIR con-4: an abated condition's
+    clinicalStatus is inactive, resolved or remission). `abatementBoolean: false` does not."""
+    if c.abatementBoolean is not None:
+        return c.abatementBoolean
+    if c.abatementString is not None:
+        return True
+    return bool(c.abatementDateTime or c.abatementPeriod or c.abatementAge)
+
+
+def abatement_date(c: Condition, birth: DateInterval | None) -> DateInterval | None:
+    """When the condition ended, from abatement[x] of every type (the text when it is a date)."""
+    if d := _interval(c.abatementDateTime):
+        return d
+    if c.abatementPeriod:
+        return _interval(c.abatementPeriod.end) or _interval(c.abatementPeriod.start)
+    if c.abatementAge:
+        return _age(c.abatementAge, birth)
+    if c.abatementString:
+        return parse_text_date(c.abatementString)
+    return None
+
+
+def _age(q: Quantity, birth: DateInterval | None) -> DateInterval | None:
+    unit = (q.code or q.unit or "a").lower()
+    # An impossible age (negative, > 150) is a data error: no date from it.
+    if q.value is None or birth is None or unit not in ("a", "yr", "year", "years"):
+        return None
+    if not 0 <= q.value <= _MAX_AGE:
+        return None
+    return age_to_interval(birth, int(q.value))
 
 
 def condition_date(
     c: Condition, birth: DateInterval | None
 ) -> tuple[DateInterval | None, str | None]:
-    """onset[x] (dateTime, Period.start, Age with birthDate), the assertedDate extension, then
-    recordedDate (input-profile §Conditions)."""
+    """onset[x] (dateTime; Period as the interval start..end; Age with birthDate; a string
+    that holds a date), the assertedDate extension, then recordedDate (clinical-logic §1.2)."""
     if d := _interval(c.onsetDateTime):
         return d, "onset"
-    if c.onsetPeriod and (d := _interval(c.onsetPeriod.start)):
-        return d, "onset period"
-    if c.onsetAge and c.onsetAge.value is not None and birth is not None:
-        unit = (c.onsetAge.code or c.onsetAge.unit or "a").lower()
-        # An impossible age (negative, > 150) is a data error: fall through to the next source.
-        if unit in ("a", "yr", "year", "years") and 0 <= c.onsetAge.value <= _MAX_AGE:
-            return age_to_interval(birth, int(c.onsetAge.value)), "onset age"
+    if c.onsetPeriod:
+        start, end = _interval(c.onsetPeriod.start), _interval(c.onsetPeriod.end)
+        if start and end:
+            return span(start, end), "onset period"
+        if start:
+            return start, "onset period"  # still open: the onset began then
+        # Only an end: the onset lies somewhere before it, no date; try the next source.
+    if c.onsetAge and (d := _age(c.onsetAge, birth)):
+        return d, "onset age"
+    if c.onsetString and (d := parse_text_date(c.onsetString)):
+        return d, "onset text"
     for ext in c.extension:
         if ext.url == ASSERTED_DATE and (d := _interval(ext.valueDateTime)):
             return d, "asserted"
@@ -339,4 +448,12 @@ def _proc(p: Procedure) -> Proc | None:
     end = (_interval(p.performedPeriod.end) if p.performedPeriod else None) or (
         start if status == "done" else None
     )
-    return Proc(res=p, start=start or end, end=end, status=status)
+    period = p.performedPeriod is not None
+    return Proc(
+        res=p,
+        start=start or end,
+        end=end,
+        status=status,
+        period=period,
+        open_ended=period and p.performedPeriod is not None and p.performedPeriod.end is None,
+    )

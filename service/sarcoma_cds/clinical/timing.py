@@ -31,6 +31,12 @@ def _earliest(dxs: list[Dx]) -> tuple[DateInterval | None, list[Evidence]]:
     return first, ev
 
 
+def _undated(what: str, dxs: list[Dx]) -> str:
+    """ "no date on X", naming the unreadable or non-date element when there was one."""
+    problems = [f"{d.ref} {d.date_problem}" for d in dxs if d.date_problem]
+    return f"{what} ({'; '.join(problems[:3])})" if problems else what
+
+
 def _date_fact(when: DateInterval | None, ev: list[Evidence], missing: str) -> Fact:
     if when is None:
         return Fact.unknown(missing)
@@ -49,19 +55,23 @@ def derive_timing(
         "primary_diagnosis_date": _date_fact(
             primary,
             p_ev,
-            "no primary STS diagnosis date recorded"
+            _undated("no primary STS diagnosis date recorded", primaries)
             if primaries
             else "no primary STS diagnosis recorded",
         ),
         "first_metastasis_date": _date_fact(
             first_met,
             m_ev,
-            "no date on any metastasis" if metastases else "no metastasis recorded",
+            _undated("no date on any metastasis", metastases)
+            if metastases
+            else "no metastasis recorded",
         ),
         "first_liver_metastasis_date": _date_fact(
             first_liver,
             l_ev,
-            "no date on any liver metastasis" if liver_metastases else "no liver metastasis",
+            _undated("no date on any liver metastasis", liver_metastases)
+            if liver_metastases
+            else "no liver metastasis",
         ),
     }
     if primary is None or first_met is None:

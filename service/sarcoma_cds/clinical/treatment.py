@@ -77,7 +77,28 @@ def primary_in_place(timing: Fact, primary_resected: Fact) -> Fact:
 
 
 def _systemic(rec: Record, vs: ValueSets, statuses: tuple[str, ...]) -> list[Proc]:
-    return rec.procs_in(vs["systemic-therapy"], statuses)
+    """Chemotherapy Procedures and medication resources of a sarcoma systemic agent."""
+    meds = [m for m in rec.medication_events if m.status in statuses]
+    return rec.procs_in(vs["systemic-therapy"], statuses) + meds
+
+
+def _no_systemic(rec: Record, note: str) -> Fact:
+    """Known "no" only when procedures and medications were supplied and every medication
+    that might be systemic therapy could be read (clinical-logic 1.1, honest "no")."""
+    if not rec.has("procedures"):
+        return Fact.unknown("no procedures were supplied")
+    if not rec.medications_supplied:
+        return Fact.unknown(
+            "no medication resources were supplied (MedicationRequest, MedicationAdministration "
+            "or MedicationStatement): chemotherapy is often recorded only there"
+        )
+    if rec.medication_doubts:
+        shown = "; ".join(rec.medication_doubts[:3])
+        return Fact.indeterminate(
+            f"medication(s) that may be systemic therapy could not be recognised ({shown}): "
+            "code them with RxNorm or ATC"
+        )
+    return Fact.of(False, note=note)
 
 
 def derive_treatment(
@@ -167,9 +188,7 @@ def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
     ev = [x.evidence(x.label()) for x in courses]
     f["systemic_therapy_lines"] = Fact.of(len(courses), ev)
     last = courses[-1]
-    ongoing = last.status == "ongoing" or (
-        last.res.performedPeriod is not None and last.res.performedPeriod.end is None
-    )
+    ongoing = last.status == "ongoing" or last.open_ended
     start = last.start
     assert start is not None
     end = None if ongoing else last.end
@@ -211,25 +230,25 @@ def _systemic_facts(
     dx_received = rec.dx_in(vs["systemic-therapy-condition"])
     ev = [x.evidence(x.label()) for x in received] + [d.evidence(d.label()) for d in dx_received]
     f["systemic_therapy_received"] = (
-        Fact.of(True, ev) if ev else _none(rec, "procedures", "no systemic therapy recorded")
+        Fact.of(True, ev) if ev else _no_systemic(rec, "no systemic therapy recorded")
     )
     ongoing = [
         x
         for x in received
         if x.status == "ongoing"
-        or (x.res.performedPeriod is not None and x.res.performedPeriod.end is None)
-        or (x.end is not None and x.end.latest >= rec.today and x.res.performedPeriod is not None)
+        or x.open_ended
+        or (x.end is not None and x.end.latest >= rec.today and x.period)
     ]
     f["on_systemic_therapy"] = (
         Fact.of(True, [x.evidence(x.label()) for x in ongoing])
         if ongoing
-        else _none(rec, "procedures", "no ongoing systemic therapy recorded")
+        else _no_systemic(rec, "no ongoing systemic therapy recorded")
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
         Fact.of(True, [x.evidence(f"planned: {x.label()}") for x in planned])
         if planned
-        else _none(rec, "procedures", "no planned systemic therapy recorded")
+        else _no_systemic(rec, "no planned systemic therapy recorded")
     )
     if not resections:
         f["adjuvant_after_first_liver_resection"] = _no_resection(prior_resections)
@@ -347,8 +366,10 @@ def _tfi(
     last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
     end = last.end or last.start
     assert end is not None
-    ev = [last.evidence(f"last treatment: {last.label()}"), *rec_ev]
-    if last.status == "ongoing" or (last.res.performedPeriod and not last.res.performedPeriod.end):
+    # Dated at its end: the summary shows "end → recurrence", the interval the TFI measures.
+    ended = Evidence(ref=last.ref, date=end.text, what=f"last treatment: {last.label()}")
+    ev = [ended, *rec_ev]
+    if last.status == "ongoing" or last.open_ended:
         note = f"treatment ongoing at recurrence ({last.label()})"
         return {
             "tfi_months": Fact.of(0, ev, note=note),

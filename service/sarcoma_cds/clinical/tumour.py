@@ -15,6 +15,7 @@ from sarcoma_cds.clinical.codes import (
     normalise_code,
 )
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.honesty import condition_doubts
 from sarcoma_cds.clinical.record import Dx, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Coding
@@ -115,7 +116,12 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
             [d.evidence(d.label()) for d, _ in unread],
         )
     elif rec.has("conditions"):
-        sts = Fact.of(False, note="no soft tissue sarcoma recorded")
+        doubts = condition_doubts(rec)
+        sts = (
+            Fact.indeterminate(doubts.reason("a soft tissue sarcoma", doubts.sts))
+            if doubts.sts
+            else Fact.of(False, note="no soft tissue sarcoma recorded")
+        )
     else:
         sts = Fact.unknown("no conditions were supplied")
 
@@ -200,8 +206,7 @@ def _histology(
             note="soft tissue sarcoma of a subtype without subtype-specific advice",
         )
     return Fact.unknown(
-        "no histology recorded (ICD-O-3 morphology in the mCODE histology extension or a "
-        "LOINC 31206-6 observation)",
+        "histology not recorded",
         [d.evidence(d.label()) for d in primaries],
     )
 

@@ -44,6 +44,8 @@ class _Entry(BaseModel):
     prefixes: tuple[str, ...] = ()
     ranges: tuple[tuple[str, str], ...] = ()
     behaviours: tuple[str, ...] = ()
+    # Where these codes come from, when it differs from the file's `source` (per-code sources).
+    source: str | None = None
 
     @field_validator("system")
     @classmethod
@@ -173,6 +175,16 @@ class ValueSet:
         if any(e.matches(canon, norm) for e in self.exclude):
             return False
         return any(e.matches(canon, norm) for e in self.include)
+
+    def excludes_any(self, codings: Iterable[CodingLike]) -> bool:
+        """Is any coding explicitly excluded (known, and known not to belong)?"""
+        for c in codings:
+            canon = canonical_system(c.system)
+            if canon and c.code:
+                norm = normalise_code(canon, c.code)
+                if any(e.matches(canon, norm) for e in self.exclude):
+                    return True
+        return False
 
     @cached_property
     def morphologies(self) -> frozenset[str]:

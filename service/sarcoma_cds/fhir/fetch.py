@@ -38,6 +38,7 @@ from sarcoma_cds.fhir.searchset import (
     failed_search_outcome,
     has_next_page,
     is_bundle,
+    resource_types_in,
 )
 from sarcoma_cds.fhir.searchset import has_failed_issue as _has_failed_issue
 from sarcoma_cds.fhir.searchset import is_operation_outcome as _is_operation_outcome
@@ -309,10 +310,15 @@ def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[li
     """(keys to fetch with their template, keys whose later pages are to be read)."""
     wanted: list[str] = []
     paged: list[str] = []
+    # A key whose resource type already came under another key (one Bundle with everything) is
+    # not fetched again: resources are read by type, whatever key holds them (issue 12).
+    present = resource_types_in(prefetch)
     for key in keys:
         if key not in PREFETCH_TEMPLATES:
             raise ValueError(f"prefetch key {key!r} is not one this service advertises")
         if key in wanted or key in paged:
+            continue
+        if key not in prefetch and resource_type_of(PREFETCH_TEMPLATES[key]) in present:
             continue
         # Present (even null or an empty Bundle) means the client answered; an
         # OperationOutcome in its place, or inside the searchset as an error, is how a client

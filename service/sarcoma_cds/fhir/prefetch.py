@@ -1,10 +1,11 @@
 """From the request's prefetch values to one patient's projected resources, with the gaps named.
 
 A prefetch value may be a resource, a searchset Bundle, a list of resources, `null` or absent.
-Resources are routed by their own resourceType, whatever key they came under. Anything unusable
-(an OperationOutcome instead of a Bundle, a broken resource, a paged Bundle) becomes a data gap
-that the summary card names; it never fails the request. A key counts as supplied (so that "none
-recorded" is a known no) only when its value holds everything its query asked for.
+Resources are routed by their own resourceType, whatever key they came under (an EHR that sends
+one Bundle with everything is understood). Anything unusable (an OperationOutcome instead of a
+Bundle, an unreadable element, a paged Bundle) becomes a data gap that the summary card names;
+it never fails the request. A key counts as supplied (so that "none recorded" is a known no)
+only when its value holds everything its query asked for.
 """
 
 from __future__ import annotations
@@ -13,21 +14,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from sarcoma_cds.fhir import gaps as gap_text
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
 from sarcoma_cds.fhir.projection import (
+    BodyStructure,
     Condition,
     DiagnosticReport,
+    Medication,
+    MedicationUse,
     Observation,
     Patient,
     Procedure,
+    Resource,
+    UnreadableResource,
     project,
 )
-from sarcoma_cds.fhir.searchset import unreadable_reason
+from sarcoma_cds.fhir.references import ReferenceIndex
+from sarcoma_cds.fhir.searchset import resource_types_in, unreadable_reason
 
-# Keys whose absence means nothing can be said (the fetch fallback treats them as required).
-EXPECTED_KEYS = ("patient", "conditions", "observations", "procedures")
+# Keys whose absence is named as a gap (the fetch fallback fetches them when absent).
+EXPECTED_KEYS = (
+    "patient",
+    "conditions",
+    "observations",
+    "procedures",
+    "medicationRequests",
+    "medicationAdministrations",
+    "medicationStatements",
+    "diagnosticReports",
+)
+MEDICATION_KEYS = ("medicationRequests", "medicationAdministrations", "medicationStatements")
+_SHOWN = 5
 
 
 @dataclass
@@ -37,26 +54,22 @@ class PatientRecord:
     conditions: list[Condition] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
+    medications: list[MedicationUse] = field(default_factory=list)
     reports: list[DiagnosticReport] = field(default_factory=list)
+    body_structures: list[BodyStructure] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     supplied_keys: frozenset[str] = frozenset()
+    refs: ReferenceIndex = field(default_factory=ReferenceIndex)
+    # "Condition/x: onsetDateTime 'not-a-date'": elements read as unknown, for the facts' reasons
+    unreadable: list[str] = field(default_factory=list)
 
 
-def _is_patients(ref: str | None, patient_id: str) -> bool:
-    """`Patient/123`, `https://ehr/fhir/Patient/123` or `Patient/123/_history/2`."""
-    if ref is None:
-        return True  # came from the patient-compartment search; FHIR makes subject optional
-    parts = ref.split("/")
-    if "_history" in parts:
-        parts = parts[: parts.index("_history")]
-    return len(parts) >= 2 and parts[-2] == "Patient" and parts[-1] == patient_id
-
-
-def _entries(key: str, value: Any, gaps: list[str]) -> list[dict[str, Any]]:
+def _entries(key: str, value: Any, gaps: list[str]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(fullUrl, resource) pairs of one prefetch value."""
     if value is None:
         return []
     if isinstance(value, list):
-        return _resources_only(key, value, gaps)
+        return [(None, r) for r in _resources_only(key, value, gaps)]
     if not isinstance(value, dict):
         gaps.append(f"prefetch '{key}' is not a FHIR resource or Bundle; it was ignored")
         return []
@@ -64,20 +77,31 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[dict[str, Any]]:
     if rtype == "OperationOutcome":
         return []  # named by `unreadable_reason`
     if rtype != "Bundle":
-        return [value]
+        return [(None, value)]
     entries = value.get("entry")
     if entries is None:
         return []  # an empty searchset
     if not isinstance(entries, list):
         gaps.append(f"prefetch '{key}': Bundle.entry is not a list; it was ignored")
         return []
-    resources = []
+    out: list[tuple[str | None, dict[str, Any]]] = []
+    not_resources = 0
     for e in entries:
-        search = e.get("search") if isinstance(e, dict) else None
+        if not isinstance(e, dict):
+            not_resources += 1
+            continue
+        search = e.get("search")
         if isinstance(search, dict) and search.get("mode") == "outcome":
             continue  # search warnings, not patient data
-        resources.append(e.get("resource") if isinstance(e, dict) else e)
-    return _resources_only(key, resources, gaps)
+        resource = e.get("resource")
+        if not isinstance(resource, dict):
+            not_resources += 1
+            continue
+        full_url = e.get("fullUrl")
+        out.append((full_url if isinstance(full_url, str) else None, resource))
+    if not_resources:
+        gaps.append(f"prefetch '{key}': {not_resources} entries are not FHIR resources")
+    return out
 
 
 def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[str, Any]]:
@@ -86,6 +110,70 @@ def _resources_only(key: str, items: list[Any], gaps: list[str]) -> list[dict[st
     if len(out) < len(items):
         gaps.append(f"prefetch '{key}': {len(items) - len(out)} entries are not FHIR resources")
     return out
+
+
+def _subject(res: Resource) -> str | bool | None:
+    """The patient reference of a resource; True for resources that belong to no patient."""
+    if isinstance(res, Medication):
+        return True
+    ref = res.patient if isinstance(res, BodyStructure) else getattr(res, "subject", None)
+    return ref.reference if ref is not None else None
+
+
+@dataclass
+class _Collector:
+    rec: PatientRecord
+    broken: list[str] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    projected: list[tuple[Resource, str | None]] = field(default_factory=list)
+
+    def add(self, key: str, full_url: str | None, raw: dict[str, Any]) -> None:
+        rtype = raw.get("resourceType")
+        if not isinstance(rtype, str):
+            self.broken.append(f"'{key}' entry without a resourceType")
+            return
+        rid = raw.get("id")
+        name = f"{rtype}/{rid}" if isinstance(rid, str) and rid else rtype
+        try:
+            res = project(raw)
+        except UnreadableResource:
+            self.broken.append(name)
+            return
+        if res is None:
+            return  # a resource type the facts do not use
+        if res.id and (rtype, res.id) in self.seen:
+            return  # the same resource under two keys
+        if res.id:
+            self.seen.add((rtype, res.id))
+        self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
+        self.rec.refs.add(res, full_url)
+        self._contained(res, name, raw.get("contained"))
+        self.projected.append((res, full_url))
+
+    def _contained(self, container: Resource, name: str, contained: Any) -> None:
+        """`#id` references resolve to these; contained resources are not patient data of
+        their own (they count only through the reference that names them)."""
+        if not isinstance(contained, list):
+            return
+        for raw in contained:
+            if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+                continue
+            try:
+                res = project(raw)
+            except UnreadableResource:
+                self.broken.append(f"{name}#{raw.get('id')}")
+                continue
+            if res is not None:
+                self.rec.unreadable += [f"{u} ({name}#{res.id})" for u in res.unreadable]
+                self.rec.refs.add_contained(container, res)
+
+
+def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
+    """The keys sent, plus the template key of every resource type that arrived under another
+    key: an EHR that sends one Bundle with everything has supplied its Conditions."""
+    types = resource_types_in(prefetch)
+    by_type = {resource_type_of(t): k for k, t in PREFETCH_TEMPLATES.items()}
+    return frozenset(prefetch) | {by_type[t] for t in types if t in by_type}
 
 
 def collect(
@@ -99,51 +187,74 @@ def collect(
             unread.setdefault(key, reason)
     rec = PatientRecord(
         patient_id=patient_id,
-        supplied_keys=frozenset(key for key in prefetch if key not in unread),
+        supplied_keys=frozenset(k for k in supplied_keys(prefetch) if k not in unread),
     )
-    other_patient = broken = 0
-    broken_refs: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    c = _Collector(rec)
     for key, value in prefetch.items():
-        for raw in _entries(key, value, rec.gaps):
-            rtype, rid = str(raw.get("resourceType")), str(raw.get("id", ""))
-            if not isinstance(raw.get("resourceType"), str):
-                broken += 1  # not recognisable as a resource at all
-                broken_refs.append(f"'{key}' entry without a resourceType")
-                continue
-            try:
-                res = project(raw)
-            except ValidationError:
-                broken += 1
-                broken_refs.append(f"{rtype}/{rid}" if rid else rtype)
-                continue
-            if res is None:
-                continue  # a resource type the facts do not use
-            if rid and (rtype, rid) in seen:
-                continue  # the same resource under two keys
-            seen.add((rtype, rid))
-            if isinstance(res, Patient):
-                if res.id in (None, patient_id):
-                    rec.patient = res
-                continue
-            if not _is_patients(res.subject.reference if res.subject else None, patient_id):
-                other_patient += 1
-                continue
-            if isinstance(res, Condition):
-                rec.conditions.append(res)
-            elif isinstance(res, Observation):
-                rec.observations.append(res)
-            elif isinstance(res, DiagnosticReport):
-                rec.reports.append(res)
-            else:
-                rec.procedures.append(res)
-    if broken:
-        shown = ", ".join(broken_refs[:5]) + (" …" if len(broken_refs) > 5 else "")
-        rec.gaps.append(f"{broken} malformed resource(s) skipped ({shown})")
+        for full_url, raw in _entries(key, value, rec.gaps):
+            c.add(key, full_url, raw)
+    # The patient first: its fullUrl (urn:uuid in raw Synthea and transaction Bundles) is one
+    # of the ways the other resources name it.
+    aliases = {f"Patient/{patient_id}", f"urn:uuid:{patient_id}"}
+    for res, full_url in c.projected:
+        if isinstance(res, Patient) and res.id in (None, patient_id):
+            rec.patient = res
+            if full_url:
+                aliases.add(full_url)
+    other_patient = 0
+    for res, _ in c.projected:
+        if isinstance(res, Patient):
+            continue
+        subject = _subject(res)
+        if subject is True:
+            continue  # a Medication: reached only through medicationReference
+        if not _is_patients(subject if isinstance(subject, str) else None, patient_id, aliases):
+            other_patient += 1
+            continue
+        _route(rec, res)
+    if c.broken:
+        shown = ", ".join(c.broken[:_SHOWN]) + (" …" if len(c.broken) > _SHOWN else "")
+        rec.gaps.append(f"{len(c.broken)} unreadable resource(s) skipped ({shown})")
+    if rec.unreadable:
+        shown = "; ".join(rec.unreadable[:_SHOWN]) + (" …" if len(rec.unreadable) > _SHOWN else "")
+        rec.gaps.append(
+            f"{len(rec.unreadable)} unreadable element(s) read as unknown, the rest of each "
+            f"resource used ({shown})"
+        )
     if other_patient:
         rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
     rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]
     for key in ("conditions", "observations", "procedures"):
-        if key not in prefetch and key not in unread:
+        if key not in rec.supplied_keys and key not in unread:
             rec.gaps.append(gap_text.not_sent(key))
+    if not any(k in rec.supplied_keys or k in unread for k in MEDICATION_KEYS):
+        rec.gaps.append(gap_text.not_sent("medications"))
     return rec
+
+
+def _route(rec: PatientRecord, res: Resource) -> None:
+    if isinstance(res, Condition):
+        rec.conditions.append(res)
+    elif isinstance(res, Observation):
+        rec.observations.append(res)
+    elif isinstance(res, Procedure):
+        rec.procedures.append(res)
+    elif isinstance(res, DiagnosticReport):
+        rec.reports.append(res)
+    elif isinstance(res, BodyStructure):
+        rec.body_structures.append(res)
+    elif not isinstance(res, Patient | Medication):
+        rec.medications.append(res)
+
+
+def _is_patients(ref: str | None, patient_id: str, aliases: set[str]) -> bool:
+    """`Patient/123`, `https://ehr/fhir/Patient/123`, `Patient/123/_history/2`, or the
+    Patient entry's fullUrl (`urn:uuid:...`)."""
+    if ref is None:
+        return True  # came from the patient-compartment search; FHIR makes subject optional
+    if ref in aliases:
+        return True
+    parts = ref.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return len(parts) >= 2 and parts[-2] == "Patient" and parts[-1] == patient_id

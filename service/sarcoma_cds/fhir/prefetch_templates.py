@@ -17,6 +17,12 @@ PREFETCH_TEMPLATES: Mapping[str, str] = MappingProxyType(
         "conditions": "Condition?patient={{context.patientId}}",
         "observations": "Observation?patient={{context.patientId}}",
         "procedures": "Procedure?patient={{context.patientId}}",
+        # Systemic therapy as the EHR orders, gives and lists it (input-profile "Medications").
+        "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+        "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
+        "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
+        # Imaging and pathology reports (the origin of a liver lesion, restaging dates).
+        "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
     }
 )
 # Without conditions nothing can be derived; the other keys only refine the answer.

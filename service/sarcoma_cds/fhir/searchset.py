@@ -77,3 +77,21 @@ def unreadable_reason(value: Any) -> str | None:
     if has_next_page(value):
         return "only the first of several pages was sent"
     return None
+
+
+def resource_types_in(prefetch: Mapping[str, Any]) -> frozenset[str]:
+    """The resourceTypes present in the prefetch values (resources, Bundles, lists), cheaply."""
+    found: set[str] = set()
+    for value in prefetch.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if item.get("resourceType") == "Bundle" and isinstance(item.get("entry"), list):
+                for e in item["entry"]:
+                    res = e.get("resource") if isinstance(e, dict) else None
+                    if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
+                        found.add(res["resourceType"])
+            elif isinstance(item.get("resourceType"), str):
+                found.add(item["resourceType"])
+    return frozenset(found)

@@ -35,9 +35,9 @@ from sarcoma_cds.rules.logic import located_tests
 from sarcoma_cds.rules.references import BadReference, resolve
 from sarcoma_cds.rules.schema import (
     PLACEHOLDER,
-    Condition,
     Recommendation,
     RecommendationsFile,
+    RuleCondition,
     RuleFile,
     Test,
 )
@@ -202,8 +202,8 @@ def _check_recommendations(rule: RuleFile, recs: dict[str, Recommendation]) -> N
                 )
 
 
-def _conditions(rule: RuleFile) -> list[tuple[str, Condition | None]]:
-    out: list[tuple[str, Condition | None]] = [("applies_when", rule.applies_when)]
+def _conditions(rule: RuleFile) -> list[tuple[str, RuleCondition | None]]:
+    out: list[tuple[str, RuleCondition | None]] = [("applies_when", rule.applies_when)]
     out += [(f"statements.{i}.when", s.when) for i, s in enumerate(rule.statements)]
     out += [(f"suggestions.{i}.when", s.when) for i, s in enumerate(rule.suggestions)]
     return out

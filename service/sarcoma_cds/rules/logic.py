@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.rules.schema import All, Condition, Not, Test
+from sarcoma_cds.rules.schema import All, Not, RuleCondition, Test
 
 
 class TV(Enum):
@@ -86,7 +86,7 @@ def _tv(b: bool, out: Outcome) -> Outcome:
     return out
 
 
-def evaluate(cond: Condition | None, facts: Mapping[str, Fact]) -> Outcome:
+def evaluate(cond: RuleCondition | None, facts: Mapping[str, Fact]) -> Outcome:
     if cond is None:
         return Outcome(TV.TRUE)
     if isinstance(cond, Test):
@@ -109,7 +109,7 @@ def evaluate(cond: Condition | None, facts: Mapping[str, Fact]) -> Outcome:
     return Outcome(TV.TRUE if isinstance(cond, All) else TV.FALSE, used=used)
 
 
-def fact_names(cond: Condition | None) -> list[str]:
+def fact_names(cond: RuleCondition | None) -> list[str]:
     if cond is None:
         return []
     if isinstance(cond, Test):
@@ -119,7 +119,7 @@ def fact_names(cond: Condition | None) -> list[str]:
     return [n for c in (cond.all if isinstance(cond, All) else cond.any) for n in fact_names(c)]
 
 
-def located_tests(cond: Condition | None, where: str) -> list[tuple[str, Test]]:
+def located_tests(cond: RuleCondition | None, where: str) -> list[tuple[str, Test]]:
     """Every test with its path inside the rule file ("statements.3.when.all.1")."""
     if cond is None:
         return []

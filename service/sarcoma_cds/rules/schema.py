@@ -56,17 +56,17 @@ OPERATORS = ("is_", "equals", "in_", "gt", "ge", "lt", "le", "contains", "any_of
 
 class All(BaseModel):
     model_config = _STRICT
-    all: tuple[Condition, ...] = Field(min_length=1)
+    all: tuple[RuleCondition, ...] = Field(min_length=1)
 
 
 class Any_(BaseModel):
     model_config = _STRICT
-    any: tuple[Condition, ...] = Field(min_length=1)
+    any: tuple[RuleCondition, ...] = Field(min_length=1)
 
 
 class Not(BaseModel):
     model_config = _STRICT
-    not_: Condition = Field(alias="not")
+    not_: RuleCondition = Field(alias="not")
 
 
 def _condition_kind(v: object) -> str:
@@ -83,7 +83,7 @@ def _condition_kind(v: object) -> str:
     return "not" if isinstance(v, Not) else "test"
 
 
-Condition = Annotated[
+RuleCondition = Annotated[
     Annotated[All, Tag("all")]
     | Annotated[Any_, Tag("any")]
     | Annotated[Not, Tag("not")]
@@ -92,7 +92,7 @@ Condition = Annotated[
 ]
 
 
-class Coding(BaseModel):
+class RuleCoding(BaseModel):
     model_config = _STRICT
     system: str
     code: str
@@ -103,8 +103,8 @@ class Order(BaseModel):
     """A FHIR R4 ServiceRequest to create (status draft, intent proposal, subject the patient)."""
 
     model_config = _STRICT
-    code: Coding
-    category: Coding | None = None
+    code: RuleCoding
+    category: RuleCoding | None = None
     note: str | None = None
     reason: str | None = None  # reasonCode text
 
@@ -113,7 +113,7 @@ class Suggestion(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     label: str = Field(min_length=1, max_length=140)
-    when: Condition | None = None
+    when: RuleCondition | None = None
     recommended: bool = False
     orders: tuple[Order, ...] = Field(min_length=1)
 
@@ -124,12 +124,15 @@ class Statement(BaseModel):
 
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9-]+$")
-    when: Condition | None = None
+    when: RuleCondition | None = None
     text: str = Field(min_length=1)
     on_unknown: str | None = None
     recommendations: tuple[str, ...] = ()
     summary: str | None = Field(default=None, max_length=139)
     indicator: Literal["info", "warning", "critical"] | None = None
+    # General guidance for the surgeon or the board (how to resect, how to biopsy) rather than what
+    # to do for this patient now: kept off the EHR card, in its extension for the tumour-board view.
+    board_only: bool = False
 
 
 class ExampleExpect(BaseModel):
@@ -158,17 +161,17 @@ class RuleFile(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     version: str
     topic: str = Field(pattern=r"^[a-z0-9-]+$")
-    scope: Literal["sts-liver", "gist"] = "sts-liver"
+    scope: Literal["sts-liver", "gist", "data-quality"] = "sts-liver"
     order: int = Field(ge=0, le=100)  # card order in the response
     title: str
     recommendations: tuple[str, ...] = ()
-    applies_when: Condition
+    applies_when: RuleCondition
     summary: str = Field(min_length=1, max_length=139)
     indicator: Literal["info", "warning", "critical"] = "info"
     show_facts: tuple[str, ...] = ()
     statements: tuple[Statement, ...] = Field(min_length=1)
     suggestions: tuple[Suggestion, ...] = ()
-    override_reasons: tuple[Coding, ...] = ()
+    override_reasons: tuple[RuleCoding, ...] = ()
     examples: tuple[Example, ...] = Field(min_length=1)
 
 

@@ -52,6 +52,8 @@ class TrustedClient(BaseModel):
     jwks_file: Path | None = None
     jku_allowlist: tuple[str, ...] = ()
     tenant: str | None = Field(default=None, min_length=1)
+    # The FHIR base URLs of this client's EHR: the `iss` values that may launch the SMART app.
+    fhir_servers: tuple[str, ...] = ()
 
     @field_validator("jwks_uri")
     @classmethod
@@ -62,6 +64,11 @@ class TrustedClient(BaseModel):
     @classmethod
     def _jku_urls_are_https(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_key_url(url) for url in value)
+
+    @field_validator("fhir_servers")
+    @classmethod
+    def _fhir_servers_are_https(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_key_url(url).rstrip("/") for url in value)
 
     @field_validator("jwks")
     @classmethod

@@ -119,3 +119,47 @@ def age_to_interval(birth: DateInterval, years: int) -> DateInterval:
     earliest = add_months(birth.earliest, 12 * years)
     latest = add_months(birth.latest, 12 * (years + 1)) - timedelta(days=1)
     return DateInterval(earliest, latest, f"age {years}")
+
+
+_MONTHS = {
+    m.lower(): i
+    for i in range(1, 13)
+    for m in (calendar.month_name[i], calendar.month_abbr[i], calendar.month_abbr[i] + ".")
+}
+_MON_YEAR = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]+\.?)\s+(?:(\d{1,2}),?\s+)?(\d{4})$")
+_NUM_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.](\d{4})$|^(\d{4})[/.](\d{1,2})$")
+
+
+def parse_text_date(text: str) -> DateInterval | None:
+    """A date written in a free-text element (`onsetString`, `abatementString`) when it is
+    recognisably one: FHIR forms, "Feb 2023", "14 February 2023", "Feb 14, 2023", "02/2023".
+    None for anything else ("childhood", "3 years ago", "03/04/2023" day-month ambiguity):
+    text is never guessed into a date."""
+    t = " ".join(text.strip().split())
+    try:
+        return parse_fhir_date(t)
+    except InvalidDate:
+        pass
+    try:
+        if m := _MON_YEAR.match(t):
+            month = _MONTHS.get(m[2].lower())
+            if month is None or (m[1] and m[3]):
+                return None
+            year, day = int(m[4]), m[1] or m[3]
+            iso = f"{year:04d}-{month:02d}" + (f"-{int(day):02d}" if day else "")
+        elif m := _NUM_MONTH_YEAR.match(t):
+            month, year = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
+            iso = f"{year:04d}-{month:02d}"
+        else:
+            return None
+        parsed = parse_fhir_date(iso)
+    except InvalidDate:
+        return None
+    return DateInterval(parsed.earliest, parsed.latest, t)
+
+
+def span(start: DateInterval, end: DateInterval) -> DateInterval:
+    """The interval from `start` to `end` (an onsetPeriod): the onset lies somewhere in it."""
+    if end.latest < start.earliest:
+        return start
+    return DateInterval(start.earliest, end.latest, f"{start.text} to {end.text}")

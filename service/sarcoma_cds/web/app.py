@@ -25,6 +25,7 @@ from sarcoma_cds.pipeline import Engine, Evaluator
 from sarcoma_cds.security.base import Authenticator
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
+from sarcoma_cds.smart.routes import smart_router
 from sarcoma_cds.web import cds_routes, ops_routes
 from sarcoma_cds.web.edges import PreflightLog, TrailingSlash
 from sarcoma_cds.web.errors import install_error_handlers
@@ -83,6 +84,7 @@ def create_app(
     app.router.redirect_slashes = False  # TrailingSlash serves `/x/` as `/x`, no redirect
     app.include_router(cds_routes.router)
     app.include_router(ops_routes.router)
+    app.include_router(smart_router(settings, services.evaluator, services.fetcher, services.today))
     install_middleware(app, services)
     return app
 

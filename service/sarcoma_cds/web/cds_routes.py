@@ -28,6 +28,8 @@ from sarcoma_cds.fhir.prefetch_templates import (
     resource_type_of,
 )
 from sarcoma_cds.pipeline import Evaluation
+from sarcoma_cds.smart.link import launch_url, with_launch_link
+from sarcoma_cds.smart.routes import smart_enabled
 from sarcoma_cds.web.auth import protected_router
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import ProblemError
@@ -66,7 +68,7 @@ async def call_service(service_id: str, request: Request, services: AppServices)
             card = data_unavailable_card(
                 exc.key, exc.reason, call.request.hookInstance, call.patient_id
             )
-            return _answer(Evaluation(cards=[card]), services)
+            return _answer(Evaluation(cards=[card]), services, request)
         evaluation = await anyio.to_thread.run_sync(
             lambda: services.evaluator.evaluate(
                 call.patient_id,
@@ -78,11 +80,14 @@ async def call_service(service_id: str, request: Request, services: AppServices)
             ),
             limiter=services.evaluations,
         )
-    return _answer(evaluation, services)
+    return _answer(evaluation, services, request)
 
 
-def _answer(evaluation: Evaluation, services: Services) -> Response:
+def _answer(evaluation: Evaluation, services: Services, request: Request) -> Response:
     document = evaluation.response().to_json()  # serialised once, under the JSON rule
+    if smart_enabled(services.settings):
+        base = services.public_url or str(request.base_url).rstrip("/")
+        document["cards"] = with_launch_link(document["cards"], launch_url(base))
     services.metrics.record_cards(document["cards"])
     response = json_response(document)
     # After the answer is sent: the clinician never waits for the bookkeeping.

@@ -1,0 +1,77 @@
+"""Honest "no" (clinical-logic 1.1): diagnoses the service could not read.
+
+A Condition that no deciding value set recognises, but that is uncoded with a text that reads
+like cancer, or coded with a neoplasm code outside every value set, may be exactly the sarcoma
+or the liver metastasis the facts are about. It then turns a "no" into `indeterminate`, with the
+text quoted. Text never makes a diagnosis: it only stops a "no".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sarcoma_cds.clinical.record import Dx, Record
+
+_CANCER = re.compile(
+    r"(?i)sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
+    r"\bGIST\b|\bLMS\b|\bUPS\b|\bMFH\b"
+)
+_LESION = re.compile(r"(?i)lesion|\bmass\b|nodule|\bSOL\b")
+_METASTATIC = re.compile(r"(?i)metasta|\bmets?\b|secondar|spread|deposit|stage\s*(iv|4)")
+_LIVER = re.compile(r"(?i)liver|hepat|\bsegment\s*[1-8IVX]+\b")
+# Value sets that only notice codes; membership in them alone does not make a code "read".
+HONESTY_SETS = frozenset({"neoplasm-any", "antineoplastic-any", "secondary-any"})
+
+
+@dataclass(frozen=True)
+class Doubts:
+    sts: list[str]  # could be the sarcoma
+    metastatic: list[str]  # could be a metastasis
+    liver: list[str]  # could be a liver metastasis
+
+    def reason(self, what: str, items: list[str]) -> str:
+        shown = "; ".join(items[:3]) + (" …" if len(items) > 3 else "")
+        return (
+            f"{what} cannot be ruled out: {shown}. Code the diagnosis (ICD-10-CM or SNOMED CT); "
+            "text is not read as a diagnosis"
+        )
+
+
+def _text(d: Dx) -> str:
+    code = d.res.code
+    if code is None:
+        return ""
+    parts = [code.text or ""] + [c.display or "" for c in code.coding]
+    return " ".join(p for p in parts if p)
+
+
+def condition_doubts(rec: Record) -> Doubts:
+    sts: list[str] = []
+    metastatic: list[str] = []
+    liver: list[str] = []
+    for d in rec.conditions:
+        members = rec.value_sets_of(d) - HONESTY_SETS
+        if members:
+            continue  # read: some value set decides what it is
+        text = _text(d)
+        cancer = bool(_CANCER.search(text))
+        in_liver = bool(_LIVER.search(text)) and (cancer or bool(_LESION.search(text)))
+        if not d.coded:
+            if not (cancer or in_liver):
+                continue
+            what = f"uncoded diagnosis '{text}' ({d.ref})"
+        elif "neoplasm-any" in rec.value_sets_of(d):
+            what = f"cancer code outside the value sets: {d.label()} ({d.ref})"
+        elif cancer or in_liver:
+            codes = ", ".join(c.code or "" for c in d.codes[:2])
+            what = f"'{text}' coded {codes}, a code outside the value sets ({d.ref})"
+        else:
+            continue
+        if cancer or "neoplasm-any" in rec.value_sets_of(d):
+            sts.append(what)
+        if _METASTATIC.search(text) or in_liver:
+            metastatic.append(what)
+        if in_liver:
+            liver.append(what)
+    return Doubts(sts, metastatic, liver)

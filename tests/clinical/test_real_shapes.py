@@ -1,0 +1,301 @@
+"""Issue 12: the shapes real EHRs and the mCODE IG send, each read into facts with evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.clinical.conftest import (
+    HISTOLOGY_EXT,
+    LOINC,
+    PID,
+    SNOMED,
+    Derive,
+    cm,
+    concept,
+    condition,
+    liver_met,
+    lms_primary,
+    observation,
+    procedure,
+    sct,
+    tumour_size,
+)
+
+from sarcoma_cds.clinical.facts import State
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+Json = dict[str, Any]
+
+
+def med(rtype: str, rid: str, drug: tuple[str, str] | None, status: str, **extra: Any) -> Json:
+    res: Json = {
+        "resourceType": rtype,
+        "id": rid,
+        "status": status,
+        "subject": {"reference": f"Patient/{PID}"},
+    }
+    if drug is not None:
+        res["medicationCodeableConcept"] = concept(drug)
+    if rtype == "MedicationRequest":
+        res["intent"] = "order"
+    res.update(extra)
+    return res
+
+
+# --- mCODE STU4 conditions ----------------------------------------------------------------------
+
+
+def test_post_coordinated_primary_with_snomed_morphology(derive: Derive) -> None:
+    primary = condition("prim", sct("363346000"), onset="2023-02-01", body_site=sct("68367000"))
+    primary["extension"] = [
+        {"url": HISTOLOGY_EXT, "valueCodeableConcept": concept(sct("1163022006"))}
+    ]
+    p = derive(primary, liver_met(onset="2024-03-01"))
+    assert p["sts"].is_yes
+    assert p["histology"].value == "leiomyosarcoma"
+    assert p["timing"].value == "metachronous"
+
+
+@pytest.mark.parametrize(
+    "site", ["181268008", "48521005", "277961009"], ids=["entire", "right-lobe", "segment-7"]
+)
+def test_secondary_cancer_condition_generic_code_with_liver_descendant(
+    derive: Derive, site: str
+) -> None:
+    met = condition("met", sct("128462008"), onset="2024-03-01", body_site=sct(site))
+    p = derive(lms_primary(), met)
+    assert p["liver_metastasis_ever"].is_yes
+    assert p["metastatic_sites"].value == ("liver",)
+
+
+def test_regional_lymph_node_body_site(derive: Derive) -> None:
+    node = condition("node", sct("128462008"), onset="2024-03-01", body_site=sct("68171009"))
+    p = derive(lms_primary(), liver_met(), node)
+    assert p["metastatic_sites"].value == ("liver", "lymph_node")
+
+
+def test_onset_unreadable_primary_still_counts(derive: Derive) -> None:
+    """A broken element makes that element unknown, not the resource (clinical-logic 1.1)."""
+    p = derive(lms_primary(onset="not-a-date"), liver_met())
+    assert p["sts"].is_yes
+    assert p["histology"].value == "leiomyosarcoma"
+    assert p["primary_diagnosis_date"].state is State.UNKNOWN
+    assert "onsetDateTime 'not-a-date'" in (p["timing"].reason or "")
+    assert any("onsetDateTime 'not-a-date'" in g for g in p.data_gaps)
+
+
+def test_abatement_of_any_type_ends_the_condition(derive: Derive) -> None:
+    for abatement in (
+        {"abatementDateTime": "2024-09-01"},
+        {"abatementString": "autumn 2024"},
+        {"abatementBoolean": True},
+        {"abatementPeriod": {"start": "2024-08-01", "end": "2024-09-01"}},
+    ):
+        met = liver_met(clinical=None) | abatement
+        p = derive(lms_primary(), met)
+        assert p["liver_metastasis_ever"].is_yes
+        assert p["liver_metastasis_current"].is_no, abatement
+
+
+def test_recorded_date_is_marked_in_the_evidence(derive: Derive) -> None:
+    p = derive(condition("prim", cm("C49.4"), recorded="2023-01-05"), liver_met())
+    [ev] = p["primary_diagnosis_date"].evidence
+    assert ev.what is not None
+    assert "recording date" in ev.what
+
+
+# --- observations: TNM, stage, history, disease status, TumorSize focus ------------------------
+
+
+def test_tnm_cm1_makes_metastatic_yes_and_liver_indeterminate(derive: Derive) -> None:
+    m1 = observation("m", (SNOMED, "399387003"), valueCodeableConcept=concept(sct("1229903009")))
+    p = derive(lms_primary(), m1)
+    assert p["metastatic"].is_yes
+    assert p["liver_metastasis_ever"].state is State.INDETERMINATE
+    assert p["metastatic_sites"].state is State.UNKNOWN
+
+
+def test_stage_iv_ajcc(derive: Derive) -> None:
+    stage = observation(
+        "s", (LOINC, "21908-9"), valueCodeableConcept=concept(("http://cancerstaging.org", "4"))
+    )
+    assert derive(lms_primary(), stage)["metastatic"].is_yes
+
+
+def test_history_of_cancer_metastatic_to_liver(derive: Derive) -> None:
+    history = observation("h", (SNOMED, "1098951000119108"), when="2018-11-16")
+    p = derive(lms_primary(), history)
+    assert p["liver_metastasis_ever"].is_yes
+    assert p["liver_metastasis_current"].state is State.UNKNOWN
+    no_history = observation("h", (SNOMED, "1287652008"), valueBoolean=False)
+    assert derive(lms_primary(), no_history)["metastatic"].is_no
+
+
+def test_disease_status_88040_1_and_remission(derive: Derive) -> None:
+    chemo = procedure("c", sct("367336001"), period=("2024-04-01", "2024-08-01"))
+    status = observation(
+        "st",
+        (LOINC, "88040-1"),
+        when="2024-09-01",
+        valueCodeableConcept=concept(sct("551001000124108")),
+    )
+    p = derive(lms_primary(), liver_met(), chemo, status)
+    assert p["response_to_systemic_therapy"].value == "improved"
+
+
+def test_tumour_size_organ_from_body_structure_focus(derive: Derive) -> None:
+    tumour = {
+        "resourceType": "BodyStructure",
+        "id": "lesion-1",
+        "patient": {"reference": f"Patient/{PID}"},
+        "location": concept(sct("277961009")),
+    }
+    size = tumour_size("sz", 8, "mm", body_site=None) | {
+        "focus": [{"reference": "BodyStructure/lesion-1"}]
+    }
+    size.pop("bodySite", None)
+    p = derive(lms_primary(), liver_met(onset="2025-01-10"), tumour, size)
+    assert p["largest_liver_lesion_mm"].value == 8
+    assert p["subcentimetre_lesion"].is_yes
+
+
+def test_contained_body_structure(derive: Derive) -> None:
+    size = tumour_size("sz", 120, "mm") | {
+        "contained": [
+            {"resourceType": "BodyStructure", "id": "t", "location": concept(sct("10200004"))}
+        ],
+        "focus": [{"reference": "#t"}],
+    }
+    size.pop("bodySite")
+    p = derive(lms_primary(), liver_met(onset="2025-01-10"), size)
+    assert p["large_lesion"].is_yes
+
+
+# --- procedures --------------------------------------------------------------------------------
+
+
+def test_generic_excision_with_reason_reference_to_the_liver_metastasis(derive: Derive) -> None:
+    excision = procedure("x", sct("65801008"), performed="2024-05-01") | {
+        "reasonReference": [{"reference": "Condition/met-liver"}]
+    }
+    p = derive(lms_primary(), liver_met(), excision)
+    assert p["prior_liver_resections"].value == 1
+    assert p["last_liver_metastasectomy_date"].value == "2024-05-01"
+
+
+def test_generic_excision_at_the_primary_site(derive: Derive) -> None:
+    primary = lms_primary(body_site=sct("68367000"))
+    excision = procedure("x", sct("65801008"), performed="2022-03-01", body_site=sct("68367000"))
+    p = derive(primary, liver_met(), excision)
+    assert p["primary_resected"].is_yes
+
+
+def test_primary_resection_code_with_reason_liver_metastasis_is_a_liver_resection(
+    derive: Derive,
+) -> None:
+    excision = procedure("x", sct("56361007"), performed="2024-05-01") | {
+        "reasonReference": [{"reference": "Condition/met-liver"}]
+    }
+    p = derive(lms_primary(), liver_met(), excision)
+    assert p["prior_liver_resections"].value == 1
+    assert p["primary_resected"].is_no
+
+
+# --- medications -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "received", "ongoing", "planned"),
+    [
+        (med("MedicationRequest", "r", (RXNORM, "3639"), "completed", authoredOn="2024-04-01"),
+         True, False, False),
+        (med("MedicationRequest", "r", (RXNORM, "1790099"), "active", authoredOn="2025-05-01"),
+         True, True, False),
+        (med("MedicationRequest", "r", (ATC, "L01AA06"), "active", authoredOn="2025-07-01"),
+         False, False, True),
+        (med("MedicationAdministration", "a", (ATC, "L01BC05"), "completed",
+             effectiveDateTime="2024-04-01"), True, False, False),
+        (med("MedicationAdministration", "a", (ATC, "L01BC05"), "in-progress",
+             effectivePeriod={"start": "2025-05-30"}), True, True, False),
+        (med("MedicationStatement", "s", (RXNORM, "714438"), "active",
+             effectivePeriod={"start": "2025-03-01"}), True, True, False),
+        (med("MedicationStatement", "s", (RXNORM, "714438"), "not-taken"), False, False, False),
+        (med("MedicationRequest", "r", (RXNORM, "3639"), "entered-in-error"), False, False, False),
+    ],
+)  # fmt: skip
+def test_medication_status_semantics(
+    derive: Derive, resource: Json, received: bool, ongoing: bool, planned: bool
+) -> None:
+    p = derive(lms_primary(), liver_met(), resource)
+    assert p["systemic_therapy_received"].is_yes is received
+    assert p["on_systemic_therapy"].is_yes is ongoing
+    assert p["systemic_therapy_planned"].is_yes is planned
+    if not (received or ongoing or planned):
+        assert p["systemic_therapy_received"].is_no
+
+
+def test_medication_reference_to_contained_medication(derive: Derive) -> None:
+    request = med("MedicationRequest", "r", None, "completed", authoredOn="2024-04-01") | {
+        "contained": [{"resourceType": "Medication", "id": "m", "code": concept((RXNORM, "3639"))}],
+        "medicationReference": {"reference": "#m"},
+    }
+    p = derive(lms_primary(), liver_met(), request)
+    assert p["systemic_therapy_received"].is_yes
+    assert p["systemic_therapy_received"].evidence[0].ref == "MedicationRequest/r"
+
+
+def test_imatinib_does_not_count(derive: Derive) -> None:
+    imatinib = med("MedicationStatement", "s", (ATC, "L01EA01"), "active")
+    p = derive(lms_primary(), liver_met(), imatinib)
+    assert not p["systemic_therapy_received"].is_yes
+
+
+def test_unrecognised_chemotherapy_is_indeterminate_not_no(derive: Derive) -> None:
+    uncoded = med("MedicationAdministration", "a", None, "completed") | {
+        "medicationCodeableConcept": {"text": "Ifosfamide 3 g/m2 + mesna"},
+        "effectiveDateTime": "2024-04-01",
+    }
+    p = derive(lms_primary(), liver_met(), uncoded)
+    fact = p["systemic_therapy_received"]
+    assert fact.state is State.INDETERMINATE
+    assert "Ifosfamide 3 g/m2" in (fact.reason or "")
+
+
+def test_no_medication_keys_means_unknown(derive: Derive) -> None:
+    p = derive(
+        lms_primary(),
+        liver_met(),
+        omit=("medicationRequests", "medicationAdministrations", "medicationStatements"),
+    )
+    assert p["systemic_therapy_received"].state is State.UNKNOWN
+
+
+# --- honest "no" --------------------------------------------------------------------------------
+
+
+def test_text_only_sarcoma_is_indeterminate_and_quoted(derive: Derive) -> None:
+    uncoded = {"resourceType": "Condition", "id": "u", "code": {"text": "Leiomyosarcoma, thigh"}}
+    p = derive(uncoded, liver_met())
+    assert p["sts"].state is State.INDETERMINATE
+    assert "Leiomyosarcoma, thigh" in (p["sts"].reason or "")
+
+
+def test_text_only_liver_metastasis_is_indeterminate(derive: Derive) -> None:
+    uncoded = {"resourceType": "Condition", "id": "u", "code": {"text": "Liver metastases"}}
+    p = derive(lms_primary(), uncoded)
+    assert p["liver_metastasis_ever"].state is State.INDETERMINATE
+    assert p["metastatic"].state is State.INDETERMINATE
+
+
+def test_unrecognised_cancer_code_is_indeterminate(derive: Derive) -> None:
+    p = derive(condition("u", cm("D48.1")), liver_met())
+    assert p["sts"].state is State.INDETERMINATE
+    assert "D48.1" in (p["sts"].reason or "") or "D481" in (p["sts"].reason or "")
+
+
+def test_unrelated_text_does_not_unsettle_a_no(derive: Derive) -> None:
+    uncoded = {"resourceType": "Condition", "id": "u", "code": {"text": "Hypertension"}}
+    p = derive(uncoded, liver_met())
+    assert p["sts"].is_no

@@ -299,3 +299,124 @@ def test_unrelated_text_does_not_unsettle_a_no(derive: Derive) -> None:
     uncoded = {"resourceType": "Condition", "id": "u", "code": {"text": "Hypertension"}}
     p = derive(uncoded, liver_met())
     assert p["sts"].is_no
+
+
+# --- timing when metastatic disease is known only from staging or history ----------------------
+
+
+def test_timing_reason_names_the_staging_when_only_tnm_says_metastatic(derive: Derive) -> None:
+    """A cM1 says the disease is metastatic, not when it spread: the timing facts stay unknown
+    and say why, instead of the false "no metastasis recorded"."""
+    m1 = observation(
+        "m",
+        (SNOMED, "399387003"),
+        when="2025-04-10",
+        valueCodeableConcept=concept(sct("1229903009")),
+    )
+    p = derive(lms_primary(), m1)
+    for name in ("first_metastasis_date", "dfi_months", "timing", "long_dfi"):
+        fact = p[name]
+        assert fact.state is State.UNKNOWN, name
+        assert fact.reason is not None
+        assert "no metastasis recorded" not in fact.reason, name
+        assert "known only from staging or history" in fact.reason
+        assert "2025-04-10" in fact.reason
+    assert [e.ref for e in p["first_metastasis_date"].evidence] == ["Observation/m"]
+
+
+def test_first_liver_metastasis_date_reason_names_the_liver_history(derive: Derive) -> None:
+    history = observation("h", (SNOMED, "1098951000119108"), when="2018-11-16")
+    p = derive(lms_primary(), history)
+    reason = p["first_liver_metastasis_date"].reason or ""
+    assert "liver metastatic disease is known only from staging or history" in reason
+    assert "no liver metastasis" not in reason
+    assert [e.ref for e in p["first_liver_metastasis_date"].evidence] == ["Observation/h"]
+
+
+def test_no_metastasis_at_all_still_says_so(derive: Derive) -> None:
+    p = derive(lms_primary())
+    assert p["first_metastasis_date"].reason == "no metastasis recorded"
+    assert p["first_liver_metastasis_date"].reason == "no liver metastasis"
+
+
+# --- derivedFrom and the related primary ---------------------------------------------------------
+
+MCODE_RELATED = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-primary-cancer-condition"
+)
+
+
+def _ct_report(rid: str = "ct-1", when: str = "2025-04-20") -> Json:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": concept((LOINC, "79103-8")),
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": when,
+    }
+
+
+def test_undated_measurement_takes_the_date_of_the_imaging_report_it_is_derived_from(
+    derive: Derive,
+) -> None:
+    size = tumour_size("sz", 24, "mm", when=None) | {  # type: ignore[arg-type]
+        "derivedFrom": [{"reference": "DiagnosticReport/ct-1"}]
+    }
+    size.pop("effectiveDateTime", None)
+    p = derive(lms_primary(), liver_met(onset="2025-04-01"), _ct_report(), size)
+    assert p["largest_liver_lesion_mm"].value == 24
+    ev = p["largest_liver_lesion_mm"].evidence[0]
+    assert ev.ref == "Observation/sz"
+    assert ev.date == "2025-04-20"
+    assert ev.what is not None
+    assert "dated by DiagnosticReport/ct-1 (derivedFrom)" in ev.what
+
+
+def test_own_date_wins_over_the_report_and_an_unresolved_report_gives_none(
+    derive: Derive,
+) -> None:
+    own = tumour_size("own", 24, "mm", when="2025-04-02") | {
+        "derivedFrom": [{"reference": "DiagnosticReport/ct-1"}]
+    }
+    p = derive(lms_primary(), liver_met(onset="2025-04-01"), _ct_report(), own)
+    ev = p["largest_liver_lesion_mm"].evidence[0]
+    assert ev.date == "2025-04-02"
+    assert "derivedFrom" not in (ev.what or "")
+    lost = tumour_size("lost", 24, "mm", when=None) | {  # type: ignore[arg-type]
+        "derivedFrom": [{"reference": "DiagnosticReport/elsewhere"}]
+    }
+    lost.pop("effectiveDateTime", None)
+    p = derive(lms_primary(), liver_met(onset="2025-04-01"), _ct_report(), lost)
+    assert p["largest_liver_lesion_mm"].evidence[0].date is None
+
+
+def test_liver_metastasis_linked_to_another_primary_makes_the_origin_uncertain(
+    derive: Derive,
+) -> None:
+    breast = condition("bc", cm("C50.919"), onset="2019-05-01", clinical="resolved")
+    met = liver_met(onset="2023-04-01") | {
+        "extension": [{"url": MCODE_RELATED, "valueReference": {"reference": "Condition/bc"}}]
+    }
+    p = derive(lms_primary(), met, breast)
+    origin = p["origin_uncertain"]
+    assert origin.is_yes
+    assert origin.note is not None
+    assert origin.note.startswith("linked to another primary")
+    assert any("Condition/bc" in (e.what or "") for e in origin.evidence)
+    # Without the link the same record raises no doubt: the link is what is read.
+    plain = derive(lms_primary(), liver_met(onset="2023-04-01"), breast)
+    assert plain["origin_uncertain"].is_no
+
+
+def test_liver_metastasis_linked_to_the_sarcoma_raises_no_doubt(derive: Derive) -> None:
+    for url in (MCODE_RELATED, "http://hl7.org/fhir/StructureDefinition/condition-related"):
+        met = liver_met(onset="2023-04-01") | {
+            "extension": [{"url": url, "valueReference": {"reference": "Condition/prim"}}]
+        }
+        p = derive(lms_primary(), met)
+        assert p["origin_uncertain"].is_no, url
+    unresolved = liver_met(onset="2023-04-01") | {
+        "extension": [{"url": MCODE_RELATED, "valueReference": {"reference": "Condition/gone"}}]
+    }
+    assert derive(lms_primary(), unresolved)["origin_uncertain"].is_no

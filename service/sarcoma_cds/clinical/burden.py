@@ -163,6 +163,15 @@ def derive_burden(
             + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
             staged_ev,
         )
+    elif unknown_site := [m for m in mets if m.site is None]:
+        # A metastasis coded without its site (C79.9, 128462008 without bodySite) may be the
+        # liver metastasis: not a "no" (clinical-logic 1.1).
+        f["liver_metastasis_ever"] = Fact.indeterminate(
+            "a metastasis is recorded without its site ("
+            + ", ".join(m.dx.label() for m in unknown_site[:2])
+            + "): it may be in the liver; a bodySite would settle it",
+            [m.dx.evidence(_label(m)) for m in unknown_site],
+        )
     else:
         f["liver_metastasis_ever"] = _honest_none(
             rec, doubts, doubts.liver, "no liver metastasis recorded"

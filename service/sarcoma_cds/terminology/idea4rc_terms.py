@@ -264,7 +264,7 @@ STS_AGENTS = (
     "doxorubicin", "epirubicin", "ifosfamide", "dacarbazine", "trabectedin", "eribulin",
     "gemcitabine", "docetaxel", "paclitaxel", "pazopanib", "cyclophosphamide", "vincristine",
     "dactinomycin", "actinomycin d", "temozolomide", "etoposide", "irinotecan", "topotecan",
-    "regorafenib", "cisplatin", "methotrexate", "vinorelbine",
+    "regorafenib", "cisplatin", "vinorelbine",
 )  # fmt: skip
 REGIMENS = "RegimenVS"
 ATC_DRUGS = "VsI4rcAtcCodes"

@@ -1,6 +1,7 @@
 """`sarcoma-cds screen SOURCE --out DIR`: the population worklist from a Bulk Data export.
 
-SOURCE is a folder of NDJSON files. `run` returns the exit code or raises `ScreenError` with a
+SOURCE is a folder of NDJSON files, or a FHIR base / Group URL whose `$export` runs first
+(bulk.py) into `DIR/export`. `run` returns the exit code or raises `ScreenError` with a
 one-line message and the exit code (cli.py prints it): 1 the export or the engine failed, 2
 bad input.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sarcoma_cds.pipeline import RulesError
+from sarcoma_cds.population.bulk import BulkExportError, export_to_folder
 from sarcoma_cds.population.output import write_worklist
 from sarcoma_cds.population.report import render_report
 from sarcoma_cds.population.runner import RunnerError, make_runner
@@ -32,13 +34,14 @@ class ScreenError(Exception):
 
 def run(source: str, out: Path, today: date, engine: str, scheduler: str | None) -> int:
     console = Console(stderr=True)
+    requested: frozenset[str] = frozenset()
     if source.startswith(("http://", "https://")):
-        raise ScreenError(
-            "screening from a FHIR server ($export) is not available in this build yet: "
-            "export to a folder and screen the folder",
-            EXIT_FAILED,
-        )
-    folder = Path(source)
+        try:
+            folder, requested = export_to_folder(source, out / "export", console)
+        except BulkExportError as exc:
+            raise ScreenError(str(exc), EXIT_FAILED) from None
+    else:
+        folder = Path(source)
     if not folder.is_dir():
         raise ScreenError(f"{folder}: no such folder (SOURCE is a folder or a URL)", EXIT_BAD_INPUT)
     try:
@@ -46,7 +49,7 @@ def run(source: str, out: Path, today: date, engine: str, scheduler: str | None)
     except RunnerError as exc:
         raise ScreenError(str(exc), EXIT_FAILED) from None
     try:
-        result = screen(folder, out, today, runner, console)
+        result = screen(folder, out, today, runner, console, requested)
     except SourceError as exc:
         raise ScreenError(str(exc), EXIT_FAILED) from None
     except RulesError as exc:

@@ -71,7 +71,7 @@ class DaskRunner:
         self._cluster: LocalCluster | None = None
         try:
             if scheduler:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = Client(scheduler, timeout="5s")
             else:
                 self._cluster = LocalCluster(
                     n_workers=cpu_count(),

@@ -5,7 +5,8 @@ shared work folder and the rules).
 1. `scan_chunk`: parse every line; count types; note malformed lines (with a guess at their
    patient); name candidate patients (candidates.py).
 2. `spill_chunk`: keep only the lines of candidate patients (and Medications, which belong to
-   no patient), written to one file per hash bucket of the patient id.
+   no patient), read by the offsets the first pass noted, written to one file per hash bucket
+   of the patient id.
 3. `evaluate_bucket`: group one bucket's lines by patient and run each patient through the
    `Engine`, exactly as a patient-view call with those resources as prefetch would.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +35,6 @@ from sarcoma_cds.population.candidates import (
     ENGINE_TYPES,
     CodeFilter,
     guess_owner,
-    mentions,
     patient_of,
 )
 from sarcoma_cds.population.rows import worklist_row
@@ -109,15 +110,33 @@ def _malformed(result: ScanResult, n: int, line: bytes, reason: str) -> None:
         result.malformed.append(Malformed(result.chunk, n, reason, rtype, patient))
 
 
+@cache
+def _code_filter() -> CodeFilter:
+    return CodeFilter(worker_engine().rules.valuesets)
+
+
+MEDICATION_MARK = 0xFFFFFFFF  # the "patient hash" of a Medication line (kept for everyone)
+
+
+def patient_hash(patient: str) -> int:
+    return zlib.crc32(patient.encode()) & 0x7FFFFFFF
+
+
 def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
+    """Pass 1. Besides the counts and candidates it keeps, for the second pass, the byte
+    offset and a hash of the patient of every line the engine reads (12 bytes a line), so that
+    the second pass reads only the candidates' lines instead of the whole chunk again."""
     out = Path(work) / "scan" / f"chunk-{chunk.index}.json"
     if out.is_file():
         document: dict[str, Any] = read_json(out)
         return document
-    codes = CodeFilter(worker_engine().rules.valuesets)
+    codes = _code_filter()
     result = ScanResult(chunk.index)
+    offsets, hashes = array("Q"), array("L")
+    offset = chunk.start
+    n = 0
     for n, line in enumerate(lines(chunk), start=1):
-        result.lines = n
+        at, offset = offset, offset + len(line)
         if not line.strip():
             continue
         try:
@@ -130,13 +149,26 @@ def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
             _malformed(result, n, line, "not a FHIR resource (no resourceType)")
             continue
         result.types[rtype] += 1
-        if codes.is_candidate_line(rtype, line):
-            patient = patient_of(resource)
-            if patient is None:
+        if rtype not in ENGINE_TYPES:
+            continue
+        if rtype == "Medication":
+            offsets.append(n if chunk.gzip else at)
+            hashes.append(MEDICATION_MARK)
+            continue
+        patient = patient_of(resource)
+        if patient is None:
+            if codes.is_candidate(rtype, resource, line):
                 result.no_patient += 1
-            else:
-                result.candidates.add(patient)
-    document = result.as_json()
+            continue
+        offsets.append(n if chunk.gzip else at)
+        hashes.append(patient_hash(patient))
+        if patient not in result.candidates and codes.is_candidate(rtype, resource, line):
+            result.candidates.add(patient)
+    result.lines = n
+    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("wb") as f:
+        offsets.tofile(f)
+        hashes.tofile(f)
+    document = result.as_json() | {"indexed": len(offsets)}
     write_json(out, document)
     return document
 
@@ -157,39 +189,59 @@ def _candidates(version: tuple[str, int]) -> tuple[frozenset[str], int]:
     return frozenset(plan["candidates"]), int(plan["buckets"])
 
 
-def _kept(line: bytes, candidates: frozenset[str]) -> tuple[str, str | None] | None:
-    """(resourceType, patient or None for a Medication) of a line to keep, else None."""
-    rtype, _ = guess_owner(line[:200])
-    if rtype not in ENGINE_TYPES:
-        return None
-    if rtype not in ("Patient", "Medication") and not any(m in candidates for m in mentions(line)):
-        return None  # the cheap test: the line names no candidate patient
-    try:
-        resource = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None  # counted by the first pass
-    if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
-        return None
-    if rtype == "Medication":
-        return rtype, None
+def _wanted(chunk: Chunk, work: str, indexed: int) -> list[int]:
+    """Offsets (line numbers in a gzip chunk) of the lines of candidates and Medications."""
+    hashes_of = _candidate_hashes(_plan_version(work))
+    offsets, hashes = array("Q"), array("L")
+    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("rb") as f:
+        offsets.fromfile(f, indexed)
+        hashes.fromfile(f, indexed)
+    return [o for o, h in zip(offsets, hashes, strict=True) if h in hashes_of]
+
+
+@cache
+def _candidate_hashes(version: tuple[str, int]) -> frozenset[int]:
+    candidates, _ = _candidates(version)
+    return frozenset({patient_hash(p) for p in candidates} | {MEDICATION_MARK})
+
+
+def _selected(chunk: Chunk, wanted: list[int]) -> Iterator[bytes]:
+    if chunk.gzip:
+        numbers = set(wanted)
+        for n, line in enumerate(lines(chunk), start=1):
+            if n in numbers:
+                yield line
+        return
+    with open(chunk.path, "rb") as f:
+        for offset in wanted:
+            f.seek(offset)
+            yield f.readline()
+
+
+def _owner(line: bytes, candidates: frozenset[str]) -> tuple[bool, str | None]:
+    """(keep, patient): the line's patient when a candidate's, None for a Medication."""
+    resource = orjson.loads(line)  # parsed once already: valid
+    if resource.get("resourceType") == "Medication":
+        return True, None
     patient = patient_of(resource)
-    return (rtype, patient) if patient in candidates else None
+    return patient in candidates, patient
 
 
 def spill_chunk(chunk: Chunk, work: str) -> int:
+    """Pass 2: the candidates' lines (a hash match, then checked on the parsed line)."""
     folder = Path(work) / "spill"
     done = folder / f"c{chunk.index}.done"
     if done.is_file():
         return int(done.read_text())
     candidates, buckets = _candidates(_plan_version(work))
+    indexed = int(read_json(Path(work) / "scan" / f"chunk-{chunk.index}.json")["indexed"])
     files: dict[int, Any] = {}
     kept = 0
     try:
-        for line in lines(chunk):
-            found = _kept(line, candidates)
-            if found is None:
-                continue
-            _, patient = found
+        for line in _selected(chunk, _wanted(chunk, work, indexed)):
+            keep, patient = _owner(line, candidates)
+            if not keep:
+                continue  # a hash collision
             target = -1 if patient is None else bucket_of(patient, buckets)
             if target not in files:
                 name = f"c{chunk.index}-med" if target < 0 else f"c{chunk.index}-b{target}"

@@ -120,6 +120,33 @@ def test_malformed_lines_are_skipped_counted_and_named(
     assert any("line 3 of Condition.ndjson" in g for g in view.data_gaps)
 
 
+def test_an_unreadable_patient_line_is_named_on_the_card(
+    tmp_path: Path, local_runner: LocalRunner, engine: Engine
+) -> None:
+    """The Patient line of a sarcoma patient is broken: the patient is still screened, and the
+    summary card says the patient's details could not be read (patient-view's own words)."""
+    name = "01-metachronous-lms-liver-only.json"
+    folder = tmp_path / "export"
+    write_export(folder, files=[name, "16-no-cancer.json"])
+    pid = load_example(name)["context"]["patientId"]
+    patients = folder / "Patient.ndjson"
+    lines = patients.read_text().splitlines()
+    broken = [i for i, line in enumerate(lines) if f'"id":"{pid}"' in line]
+    assert len(broken) == 1
+    lines[broken[0]] = lines[broken[0]][:-5]  # cut short: not valid JSON any more
+    patients.write_text("\n".join(lines) + "\n")
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    reason = f"line {broken[0] + 1} of Patient.ndjson is not valid JSON"
+    assert result.malformed[0]["line"] == broken[0] + 1
+    request = load_example(name)
+    prefetch = {k: v for k, v in _complete(request["prefetch"]).items() if k != "patient"}
+    view = engine.evaluate(pid, prefetch, TODAY, unreadable={"patient": reason})
+    rows = _by_patient(result)
+    assert rows[pid]["topics"] == ";".join(t for c in view.cards_json() for t in card_topics(c))
+    assert "Patient details could not be read from the EHR (line" in rows[pid]["data_gaps"]
+    assert result.orphans == 0
+
+
 def test_a_chunked_plain_file_numbers_lines_across_chunks(
     tmp_path: Path, local_runner: LocalRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -194,6 +194,7 @@ def patient_of(resource: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
+_ID_GUESS = re.compile(rb'"id"\s*:\s*"([A-Za-z0-9.\-]{1,64})"')
 _RTYPE_GUESS = re.compile(rb'"resourceType"\s*:\s*"([A-Za-z]{1,64})"')
 _PATIENT_GUESS = re.compile(
     rb'"reference"\s*:\s*"(?:[^"]*?Patient/|urn:uuid:)([A-Za-z0-9.\-]{1,64})"'
@@ -202,9 +203,8 @@ _PATIENT_GUESS = re.compile(
 
 def guess_owner(line: bytes) -> tuple[str | None, str | None]:
     """(resourceType, patient id) read from a line that is not valid JSON, when they show."""
-    rtype = _RTYPE_GUESS.search(line)
-    patient = _PATIENT_GUESS.search(line)
-    return (
-        rtype.group(1).decode() if rtype else None,
-        patient.group(1).decode() if patient else None,
-    )
+    found = _RTYPE_GUESS.search(line)
+    rtype = found.group(1).decode() if found else None
+    # A Patient is its own patient: its id; anything else names its patient in a reference.
+    patient = (_ID_GUESS if rtype == "Patient" else _PATIENT_GUESS).search(line)
+    return rtype, patient.group(1).decode() if patient else None

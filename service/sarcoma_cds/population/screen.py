@@ -125,7 +125,9 @@ def _merge_scans(
             if patient is None:
                 continue
             candidates.add(patient)
-            key = KEY_OF_TYPE.get(rtype or "", "conditions")
+            # A line whose type cannot be read may have been a Condition: the key that
+            # matters most is the one named unreadable.
+            key = "patient" if rtype == "Patient" else KEY_OF_TYPE.get(rtype or "", "conditions")
             unreadable.setdefault(patient, {})[key] = (
                 f"line {where['line']} of {where['file']} is {reason}"
             )

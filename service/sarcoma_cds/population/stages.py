@@ -124,7 +124,7 @@ def patient_hash(patient: str) -> int:
 
 def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
     """Pass 1. Besides the counts and candidates it keeps, for the second pass, the byte
-    offset and a hash of the patient of every line the engine reads (12 bytes a line), so that
+    offset and a hash of the patient of every line the engine reads (16 bytes a line), so that
     the second pass reads only the candidates' lines instead of the whole chunk again."""
     out = Path(work) / "scan" / f"chunk-{chunk.index}.json"
     if out.is_file():
@@ -322,12 +322,18 @@ def evaluate_bucket(bucket: int, work: str, today: str) -> dict[str, Any]:
     engine = worker_engine()
     day = date.fromisoformat(today)
     rows: list[dict[str, Any]] = []
-    orphans = sorted(set(resources) - set(patients))
-    for pid in sorted(patients):
+    # A patient whose Patient line could not be read is evaluated all the same (the summary
+    # card names it); one the Patient file does not name at all is not a patient of the export.
+    broken = {p for p in resources if "patient" in unreadable.get(p, {})}
+    orphans = sorted(set(resources) - set(patients) - broken)
+    evaluated = sorted(set(patients) | broken)
+    for pid in evaluated:
         own = resources.get(pid, {})
         meds = own.get("medicationRequests", []) + own.get("medicationAdministrations", [])
         meds += own.get("medicationStatements", [])
-        prefetch = prefetch_of(patients[pid], own, supplied)
+        prefetch = prefetch_of(patients.get(pid), own, supplied)
+        if pid in broken:
+            del prefetch["patient"]  # unreadable, not "no patient details"
         referenced = _referenced_medications(meds, work)
         if referenced:
             prefetch["medications"] = referenced
@@ -335,6 +341,6 @@ def evaluate_bucket(bucket: int, work: str, today: str) -> dict[str, Any]:
         row = worklist_row(pid, evaluation)
         if row is not None:
             rows.append(row)
-    document = {"bucket": bucket, "evaluated": len(patients), "rows": rows, "orphans": orphans}
+    document = {"bucket": bucket, "evaluated": len(evaluated), "rows": rows, "orphans": orphans}
     write_json(out, document)
     return document

@@ -815,6 +815,7 @@ def _21() -> tuple[PatientFiles, Json]:
     p.disease_status("disease-status", "2026-05-10", STATUS_STABLE, "liver-met")
     p.ecog("ecog", "2026-05-10", 0)
     return p, expect(
+        says={"summary": ["Histology: alveolar soft part sarcoma", "Lesion count: 2"]},
         shows=(
             "Alveolar soft part sarcoma, synchronous liver metastases, primary resected, stable on"
             " systemic therapy"
@@ -881,9 +882,18 @@ def _22() -> tuple[PatientFiles, Json]:
         indicators={"treatment-pathway": "warning"},
         says={
             "treatment-pathway": ["progressed after chemotherapy", "not supported"],
-            "mdt-referral": ["next-line systemic therapy", "no liver surgery now"],
+            "mdt-referral": [
+                "next-line systemic therapy",
+                "no liver surgery now",
+                "restage (contrast CT of chest and abdomen)",
+            ],
+            "summary": ["radical treatment is not indicated now"],
         },
-        never_says=["front-line", "Any liver resection should first be discussed"],
+        never_says=[
+            "front-line",
+            "Any liver resection should first be discussed",
+            "amenable to radical treatment",
+        ],
         recommendations={
             "summary": SUMMARY_SYNC,
             "treatment-pathway": ["8.3"],
@@ -924,6 +934,7 @@ def _23() -> tuple[PatientFiles, Json]:
         says={
             "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
             "biopsy": ["liver MRI first", "only if still indicated after it"],
+            "summary": ["Histology: myxoid liposarcoma", "(myxoid liposarcoma, metachronous)"],
         },
         never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
         recommendations={
@@ -972,6 +983,14 @@ def _24() -> tuple[PatientFiles, Json]:
     )
     p.ecog("ecog", "2025-12-03", 1)
     return p, expect(
+        says={
+            "treatment-pathway": [
+                "Metachronous liver-only OMD: consider liver resection",
+                "did not reach consensus; an experienced HPB team decides",
+            ],
+            "summary": ["Histology: angiosarcoma"],
+        },
+        never_says=["resection discouraged by the authors"],
         shows=(
             "Angiosarcoma, 3 bilobar liver metastases with vascular involvement and future liver "
             "remnant 22 %"
@@ -1104,6 +1123,8 @@ def _27() -> tuple[PatientFiles, Json]:
     )
     p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     return p, expect(
+        says={"mdt-referral": ["against systemic therapy"]},
+        never_says=["assess eligibility for non-surgical local approaches", "best supportive care"],
         shows=(
             "Metachronous liver-only OMD in a patient flagged not a surgical candidate: local non-"
             "surgical options instead of resection"
@@ -1139,6 +1160,8 @@ def _28() -> tuple[PatientFiles, Json]:
     p.ecog("ecog-at-diagnosis", "2025-01-25", 1)
     p.ecog("ecog-latest", "2026-05-15", 3)
     return p, expect(
+        says={"mdt-referral": ["systemic therapy or best supportive care according to fitness"]},
+        never_says=["assess eligibility for non-surgical local approaches"],
         shows="ECOG 3 (latest; ECOG 1 at diagnosis is older): not a surgical candidate",
         topics=["summary", "staging-imaging", "local-therapy", "mdt-referral"],
         recommendations={
@@ -1298,6 +1321,8 @@ def _31() -> tuple[PatientFiles, Json]:
     )
     p.contrast_ct("ct", "2026-05-20")
     return p, expect(
+        says={"mdt-referral": ["resected 2 months and 30 days ago (2026-03-02)"]},
+        never_says=["resected 2 months ago"],
         shows=(
             "Three months after liver metastasectomy, surveillance CT 12 days ago: follow-up on "
             "schedule, adjuvant question for the MDT"
@@ -1756,10 +1781,11 @@ def _39() -> tuple[PatientFiles, Json]:
         says={
             "treatment-pathway": [
                 "residual hepatic disease",
-                "treated before or at the same time as the metastasectomy",
+                "treat it before or at the same time as the metastasectomy",
+                "the MDT must confirm it is resectable",
             ]
         },
-        never_says=["front-line"],
+        never_says=["front-line", "resected: no"],
         recommendations={
             "summary": SUMMARY_SYNC,
             "staging-imaging": STAGING,
@@ -1811,8 +1837,12 @@ def _40() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral", "follow-up"],
         indicators={"summary": "warning", "mdt-referral": "warning", "follow-up": "warning"},
         says={
-            "follow-up": ["not routine surveillance"],
-            "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
+            "follow-up": ["not routine surveillance", "restaging on the MDT card"],
+            "mdt-referral": [
+                "New lung metastasis 2026-03-10",
+                "contrast CT of chest and abdomen ± FDG-PET/CT",
+            ],
+            "summary": ["Metastatic sites: lung"],
         },
         never_says=["On schedule", "Schedule:"],
         recommendations={"follow-up": ["13.2"]},
@@ -1908,7 +1938,10 @@ def _42() -> tuple[PatientFiles, Json]:
             "systemic therapy (8.1), no 'reassess after 2-3 cycles'"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "local-therapy", "mdt-referral"],
-        says={"treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"]},
+        says={
+            "treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"],
+            "summary": ["Lesion count: 2"],
+        },
         never_says=["2–3 cycles", "Preoperative chemotherapy may be considered"],
         recommendations={
             "summary": SUMMARY_META,

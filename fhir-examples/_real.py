@@ -98,8 +98,9 @@ ALL_MEDS = ("medicationRequests", "medicationAdministrations", "medicationStatem
 def expect(shows: str, topics: list[str], facts: Json, rationale: str, **extra: Any) -> Json:
     expected: Json = {"topics": topics, "recommendations": extra.pop("recommendations", {})}
     expected["facts"] = facts
-    if "indicators" in extra:
-        expected["indicators"] = extra.pop("indicators")
+    for key in ("indicators", "says", "never_says"):
+        if key in extra:
+            expected[key] = extra.pop(key)
     return {"today": "2026-06-01", "shows": shows, "expected": expected, "rationale": rationale}
 
 
@@ -961,11 +962,17 @@ def _medications() -> tuple[Json, Json]:
             "on_systemic_therapy": "yes",
             "response_to_systemic_therapy": "stable",
             "primary_resected": "yes",
+            "systemic_therapy_lines": 1,
+            "systemic_progression": "no",
         },
         "As example 21 but with the therapy in medication resources (input-profile "
         "'Medications'): synchronous ASPS, primary resected, stable on gemcitabine-docetaxel "
-        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus).",
+        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus). Four "
+        "gemcitabine administrations and the day-8 docetaxel statement are one line, dated from "
+        "the first dose and still going on.",
         recommendations={"treatment-pathway": ["8.3"], "local-therapy": ["10.2"]},
+        says={"treatment-pathway": ["gemcitabine + docetaxel (2026-01-12 – ongoing"]},
+        never_says=["line 5", "(2026-03-16 – 2026-03-16"],
     )
 
 

@@ -10,6 +10,7 @@ from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     parse_fhir_date,
     whole_months_between,
 )
@@ -67,7 +68,9 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
     since_surgery = whole_months_between(surgery, today)
     out = {
         "months_since_liver_metastasectomy": Fact.of(
-            since_surgery, list(last_resection.evidence), note=f"operated {surgery}"
+            since_surgery,
+            list(last_resection.evidence),
+            note=f"{months_days_text(surgery, today)} ago ({surgery})",
         ),
         "followup_interval": Fact.of(wording, ev),
         "last_surveillance_ct_date": ct_fact,

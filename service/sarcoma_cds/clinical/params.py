@@ -21,3 +21,8 @@ class ClinicalParameters:
     flr_workup_percent: float = 40.0  # §3.7 30–40 % after extensive chemotherapy
     large_lesion_mm: float = 100.0  # §3.5 > 10 cm
     small_lesion_mm: float = 10.0  # 4.2 < 1 cm
+    # Lines of systemic therapy from medication records (not in the paper; clinical/lines.py):
+    # a break longer than this starts a new line; agents started within the window are one
+    # combination regimen.
+    line_gap_days: int = 90
+    regimen_window_days: int = 28

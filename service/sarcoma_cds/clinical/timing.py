@@ -11,6 +11,7 @@ from sarcoma_cds.clinical.record import Dx, earliest_of
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     months_range,
     months_text,
     within_months,
@@ -129,10 +130,7 @@ def _dfi_text(primary: DateInterval, first_met: DateInterval, months: int) -> st
     """ "10 months", or to the day when both dates are exact: "6 months and 1 day"."""
     if not (primary.exact and first_met.exact) or first_met.earliest < primary.earliest:
         return months_text(months)
-    days = (first_met.earliest - add_months(primary.earliest, months)).days
-    if days == 0:
-        return months_text(months)
-    return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
+    return months_days_text(primary.earliest, first_met.earliest)
 
 
 def _coarse(a: DateInterval, b: DateInterval) -> str:

@@ -141,7 +141,7 @@ def test_a_new_agent_after_the_regimen_window_is_a_new_line(derive: Derive) -> N
     gem = [given("gem", GEMCITABINE, "2025-08-04")]  # within the gap, after the 28-day window
     p = derive(lms_primary(), liver_met(), *dox, *gem, today=TODAY)
     assert p["systemic_therapy_lines"].value == 2
-    assert str(p["latest_systemic_line"].value).startswith("gemcitabine (2025-08-04")
+    assert p["latest_systemic_line"].value == "gemcitabine (on 2025-08-04)"
 
 
 def test_medications_within_a_recorded_course_are_that_course(derive: Derive) -> None:
@@ -175,3 +175,22 @@ def test_no_line_is_zero_only_when_every_source_was_read(derive: Derive) -> None
     doubt = derive(lms_primary(), liver_met(), uncoded, today=TODAY)
     assert doubt["systemic_therapy_lines"].state is State.INDETERMINATE
     assert not doubt["systemic_progression"].known
+
+
+def test_a_line_is_never_zero_months(derive: Derive) -> None:
+    short = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23")
+    p = derive(lms_primary(), liver_met(), *short, today=TODAY)
+    assert p["latest_systemic_line"].value == "doxorubicin (2025-06-02 – 2025-06-23, 21 days)"
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "dox-order",
+        "status": "stopped",
+        "intent": "order",
+        "medicationCodeableConcept": drug(DOXORUBICIN),
+        "subject": {"reference": f"Patient/{PID}"},
+        "authoredOn": "2025-03-24",
+    }
+    p = derive(lms_primary(), liver_met(), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24; cycles not recorded)"
+    )

@@ -96,3 +96,21 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
     else:
         out["followup_overdue"] = Fact.indeterminate(f"the last CT is dated only '{base.text}'", ev)
     return out
+
+
+def suspend_when_active(next_due: Fact, liver_current: Fact, new_extrahepatic: Fact) -> Fact:
+    """13.1's schedule is disease-free follow-up: with current liver disease or a new
+    extrahepatic metastasis there is no "next surveillance CT", but restaging and treatment."""
+    active = [
+        what
+        for fact, what in (
+            (liver_current, "current liver metastasis"),
+            (new_extrahepatic, "new extrahepatic metastasis"),
+        )
+        if fact.is_yes
+    ]
+    if not active or not next_due.known:
+        return next_due
+    return Fact.not_applicable(
+        f"surveillance suspended: {' and '.join(active)}", list(next_due.evidence)
+    )

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Proc
-from sarcoma_cds.fhir.projection import Procedure
+from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
 from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
@@ -32,7 +32,7 @@ from sarcoma_cds.values.dates import (
 def _agent(event: Proc) -> str:
     """The drug a medication event gives, in words ("gemcitabine"), or the course's label."""
     shown = next((c.display for c in event.drug if c.display), None)
-    return (shown or event.label()).lower()
+    return shown or event.label()
 
 
 def _ongoing(event: Proc) -> bool:
@@ -100,16 +100,34 @@ def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[
             last = lines[-1]
             agent = _agent(e)
             if day <= last.last_day(today) + gap and (
-                agent in last.agents or day <= last.start.latest + window
+                agent.lower() in {a.lower() for a in last.agents}
+                or day <= last.start.latest + window
             ):
                 host = last
         if host is None:
             host = Line()
             lines.append(host)
         host.events.append(e)
-        if is_drug and (agent := _agent(e)) not in host.agents:
+        if is_drug and (agent := _agent(e)).lower() not in {a.lower() for a in host.agents}:
             host.agents.append(agent)
     return lines
+
+
+def _span(line: Line, today: date) -> str:
+    """ "2026-01-12 – ongoing, 4 months"; "ordered 2025-03-24; cycles not recorded" for a lone
+    order; never "0 months" for a line shorter than a month."""
+    start, end = line.start, line.end
+    if end is not None and end.text == start.text:
+        if all(isinstance(e.res, MedicationRequest) for e in line.events):
+            return f"ordered {start.text}; cycles not recorded"
+        return f"on {start.text}"
+    lo, _ = months_range(start, end or DateInterval.on(today))
+    if lo > 0 or not (start.exact and (end is None or end.exact)):
+        length = months_text(max(lo, 0))
+    else:
+        days = ((end.earliest if end else today) - start.earliest).days
+        length = f"{days} day{'s' if days != 1 else ''}"
+    return f"{start.text} – {end.text if end else 'ongoing'}, {length}"
 
 
 def _latest_assessed(response: Fact) -> date | None:
@@ -136,12 +154,7 @@ def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> di
     f: dict[str, Fact] = {}
     f["systemic_therapy_lines"] = Fact.of(len(lines), [x for ln in lines for x in ln.evidence()])
     last = lines[-1]
-    end = last.end
-    span = f"{last.start.text} – {end.text if end else 'ongoing'}"
-    lo, _ = months_range(last.start, end or DateInterval.on(today))
-    f["latest_systemic_line"] = Fact.of(
-        f"{last.label()} ({span}, {months_text(max(lo, 0))})", last.evidence()
-    )
+    f["latest_systemic_line"] = Fact.of(f"{last.label()} ({_span(last, today)})", last.evidence())
     if not response.known:
         f["systemic_progression"] = Fact(
             state=response.state, reason=response.reason, evidence=response.evidence

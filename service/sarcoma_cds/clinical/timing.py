@@ -78,7 +78,7 @@ def derive_timing(
     if primary is None or first_met is None:
         missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
         reason = missing.reason or "a date is missing"
-        for name in ("dfi_months", "timing", "long_dfi"):
+        for name in ("dfi_months", "timing", "long_dfi", "timing_borderline"):
             f[name] = Fact.unknown(reason, p_ev + m_ev)
         return f
 
@@ -97,13 +97,20 @@ def derive_timing(
         f["timing"] = Fact.indeterminate(
             f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
         )
+        f["timing_borderline"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
         dfi = f"DFI {_dfi_text(primary, first_met, lo)}" if lo == hi else f"DFI {lo}–{hi} months"
         boundary = ""
         exact = primary.exact and first_met.exact
-        if exact and first_met.earliest == add_months(primary.earliest, p.synchronous_months):
+        on_boundary = first_met.earliest == add_months(primary.earliest, p.synchronous_months)
+        f["timing_borderline"] = Fact.of(
+            exact and on_boundary,
+            ev,
+            note=f"DFI exactly {p.synchronous_months} months" if exact and on_boundary else None,
+        )
+        if exact and on_boundary:
             boundary = (
                 f"; exactly {p.synchronous_months} months is synchronous by 2.1 and §3.8 "
                 "(≤ 6 months) but metachronous by 8.1 (DFI ≥ 6 months): the MDT decides"

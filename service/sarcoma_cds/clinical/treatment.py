@@ -22,6 +22,12 @@ LOCAL_KIND = {
 }
 
 
+def _when(x: Proc, word: str) -> str:
+    """ "Excision of neoplasm on 2025-11-28"; the label alone when undated."""
+    day = x.start or x.end
+    return f"{x.label()} {word} {day.text}" if day else x.label()
+
+
 def _none(rec: Record, key: str, note: str) -> Fact:
     return Fact.of(False, note=note) if rec.has(key) else Fact.unknown(f"no {key} were supplied")
 
@@ -141,7 +147,11 @@ def derive_treatment(
 
     primary_resections = rec.procs_in(vs["primary-resection"])
     f["primary_resected"] = (
-        Fact.of(True, [x.evidence(x.label()) for x in primary_resections])
+        Fact.of(
+            True,
+            [x.evidence(x.label()) for x in primary_resections],
+            note="; ".join(_when(x, "on") for x in primary_resections),
+        )
         if primary_resections
         else _none(rec, "procedures", "no resection of the primary recorded")
     )
@@ -215,7 +225,11 @@ def _systemic_facts(
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
-        Fact.of(True, [x.evidence(f"planned: {x.label()}") for x in planned])
+        Fact.of(
+            True,
+            [x.evidence(f"planned: {x.label()}") for x in planned],
+            note="; ".join(_when(x, "from") for x in planned),
+        )
         if planned
         else _no_systemic(rec, "no planned systemic therapy recorded")
     )

@@ -902,17 +902,17 @@ def _22() -> tuple[PatientFiles, Json]:
         topics=["summary", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "treatment-pathway": ["progressed after chemotherapy", "not supported"],
+            "treatment-pathway": [
+                "not supported",
+                "progressed after chemotherapy (line 1): no liver surgery now",
+                "Primary still in place",
+            ],
             "mdt-referral": [
                 "next-line systemic therapy",
                 "no liver surgery now",
                 "restage (contrast CT of chest and abdomen)",
             ],
             "summary": ["radical treatment is not indicated now"],
-            "treatment-pathway": [
-                "progressed after chemotherapy (line 1): no liver surgery now",
-                "Primary still in place",
-            ],
         },
         never_says=[
             "front-line",

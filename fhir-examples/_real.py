@@ -584,9 +584,7 @@ def _epic() -> tuple[Json, Json]:
         "exactly 6 months, synchronous (2.1) -> systemic treatment first (8.2). The local Epic "
         "code is ignored, not an obstacle; the dates are recording dates and the evidence says so.",
         recommendations={"treatment-pathway": ["8.2"], "summary": ["1.1", "2.1"]},
-        says={
-            "treatment-pathway": ["Borderline timing (DFI exactly 6 months)", "Restage after"]
-        },
+        says={"treatment-pathway": ["Borderline timing (DFI exactly 6 months)", "Restage after"]},
     )
 
 

@@ -496,7 +496,10 @@ def _synthea() -> tuple[Json, Json]:
         "treatment-pathway card says what is missing. A Synthea 'stopped' order dated before "
         "today was given: systemic therapy received; one order is one line, shown with its date "
         "and no invented duration.",
-        says={"summary": ["(ordered 2025-03-24; cycles not recorded)"]},
+        says={
+            "summary": ["(ordered 2025-03-24; cycles not recorded)"],
+            "staging-imaging": ["Imaging history not available"],
+        },
         never_says=["0 months)"],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from tests.clinical.conftest import (
 )
 
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 ATC = "http://www.whocc.no/atc"
 GEMCITABINE = (ATC, "L01BC05")
@@ -131,7 +132,7 @@ def test_a_long_break_starts_a_new_line_even_with_the_same_drug(derive: Derive) 
     rechallenge = [given("dox-late", DOXORUBICIN, "2025-06-02")]  # > 90 days after 2025-01-27
     p = derive(lms_primary(), liver_met(), *first, *rechallenge, today=TODAY)
     assert p["systemic_therapy_lines"].value == 2
-    shorter_gap = ClinicalParameters(line_gap_days=180)
+    shorter_gap = replace(default_parameters(), line_gap_days=180)
     p = derive(lms_primary(), liver_met(), *first, *rechallenge, today=TODAY, params=shorter_gap)
     assert p["systemic_therapy_lines"].value == 1
 

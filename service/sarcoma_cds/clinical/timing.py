@@ -78,7 +78,7 @@ def derive_timing(
     if primary is None or first_met is None:
         missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
         reason = missing.reason or "a date is missing"
-        for name in ("dfi_months", "timing", "long_dfi", "timing_borderline"):
+        for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):
             f[name] = Fact.unknown(reason, p_ev + m_ev)
         return f
 
@@ -97,7 +97,7 @@ def derive_timing(
         f["timing"] = Fact.indeterminate(
             f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
         )
-        f["timing_borderline"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
+        f["dfi_at_synchronous_limit"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
@@ -105,7 +105,7 @@ def derive_timing(
         boundary = ""
         exact = primary.exact and first_met.exact
         on_boundary = first_met.earliest == add_months(primary.earliest, p.synchronous_months)
-        f["timing_borderline"] = Fact.of(
+        f["dfi_at_synchronous_limit"] = Fact.of(
             exact and on_boundary,
             ev,
             note=f"DFI exactly {p.synchronous_months} months" if exact and on_boundary else None,

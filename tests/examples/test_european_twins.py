@@ -27,7 +27,7 @@ def _cards(cards: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for c in cards:
         ext = c["extension"]["org.sarcoma-cds"]
         recs = tuple(ext.get("recommendations", ()))
-        out.append((tuple(card_topics(c)), c["indicator"], recs, c["summary"]))
+        out.append((tuple(card_topics(c)), c["indicator"], recs, _drug_names(c["summary"])))
     return sorted(out)
 
 
@@ -56,7 +56,13 @@ def test_european_record_and_its_us_twin_agree(engine: Engine, slug: str) -> Non
     assert european.profile is not None and twin.profile is not None
     assert european.profile.data_gaps == twin.profile.data_gaps
     assert _facts(european.profile) == _facts(twin.profile)
-    assert _cards(european.cards_json()) == _cards(twin.cards_json())
+    ours, theirs = _cards(european.cards_json()), _cards(twin.cards_json())
+    assert [c[:3] for c in ours] == [c[:3] for c in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        # A summary is cut at the CDS Hooks length with "…": the regimen's own (longer) name
+        # may cut it earlier; up to the cut the words are the same.
+        x, y = a[3].removesuffix("…"), b[3].removesuffix("…")
+        assert x.startswith(y) or y.startswith(x), (a[3], b[3])
 
 
 def _resources(request: dict[str, Any]) -> list[dict[str, Any]]:

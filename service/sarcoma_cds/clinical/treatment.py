@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.lines import group_lines, line_facts
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -19,6 +20,12 @@ LOCAL_KIND = {
     "liver-sbrt": "sbrt",
     "radiotherapy-course": "sbrt",
 }
+
+
+def _when(x: Proc, word: str) -> str:
+    """ "Excision of neoplasm on 2025-11-28"; the label alone when undated."""
+    day = x.start or x.end
+    return f"{x.label()} {word} {day.text}" if day else x.label()
 
 
 def _none(rec: Record, key: str, note: str) -> Fact:
@@ -140,7 +147,11 @@ def derive_treatment(
 
     primary_resections = rec.procs_in(vs["primary-resection"])
     f["primary_resected"] = (
-        Fact.of(True, [x.evidence(x.label()) for x in primary_resections])
+        Fact.of(
+            True,
+            [x.evidence(x.label()) for x in primary_resections],
+            note="; ".join(_when(x, "on") for x in primary_resections),
+        )
         if primary_resections
         else _none(rec, "procedures", "no resection of the primary recorded")
     )
@@ -161,91 +172,23 @@ def derive_treatment(
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
     f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
-    f.update(_lines(rec, vs, f["response_to_systemic_therapy"]))
+    f.update(_lines(rec, vs, p, f))
     return f
 
 
-# A regimen's agents are one line: an agent started within the line's first cycle joins it
-# (doxorubicin + ifosfamide on day 1; gemcitabine day 1 + docetaxel day 8), and so does the next
-# cycle of a drug of the line (a medication event at most two cycles after its previous one).
-# 21 days is the cycle of the anthracycline and gemcitabine-docetaxel regimens.
-_CYCLE_DAYS = 21
-
-
-def _same_drug(a: Proc, b: Proc) -> bool:
-    """Both medication events of one drug (a chemotherapy Procedure names none: not joined)."""
-    return bool({(c.system, c.code) for c in a.drug} & {(c.system, c.code) for c in b.drug})
-
-
-def _joins(line: list[Proc], x: Proc) -> bool:
-    first, start = line[0].start, x.start
-    if first is None or start is None:
-        return False
-    if (start.latest - first.earliest).days < _CYCLE_DAYS:
-        return True
-    previous = [d for y in line if _same_drug(x, y) and (d := y.end or y.start) is not None]
-    return any((start.latest - d.earliest).days <= 2 * _CYCLE_DAYS for d in previous)
-
-
-def _regimens(courses: list[Proc]) -> list[list[Proc]]:
-    """Dated courses (sorted by start) grouped into lines: an IDEA4RC regimen is one resource,
-    the same regimen recorded the US way one resource per drug and cycle (issue 21)."""
-    lines: list[list[Proc]] = []
-    for x in courses:
-        if lines and _joins(lines[-1], x):
-            lines[-1].append(x)
-        else:
-            lines.append([x])
-    return lines
-
-
-def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
-    """Lines of systemic therapy (one per regimen), the latest with its dates, and whether the
-    disease progressed on or after them."""
-    courses = sorted(
-        (x for x in _systemic(rec, vs, ("done", "ongoing")) if x.start),
-        key=lambda x: x.start.earliest if x.start else rec.today,
-    )
-    f: dict[str, Fact] = {}
-    if not courses:
-        reason = (
-            "no dated systemic therapy recorded"
-            if rec.has("procedures")
-            else "no procedures were supplied"
-        )
-        f["systemic_therapy_lines"] = (
-            Fact.of(0, note="none recorded") if rec.has("procedures") else Fact.unknown(reason)
-        )
-        f["latest_systemic_line"] = Fact.unknown(reason)
-        f["systemic_progression"] = Fact.unknown(reason)
-        return f
-    ev = [x.evidence(x.label()) for x in courses]
-    lines = _regimens(courses)
-    f["systemic_therapy_lines"] = Fact.of(len(lines), ev)
-    last = lines[-1]
-    last_ev = [x.evidence(x.label()) for x in last]
-    label = " + ".join(dict.fromkeys(x.label() for x in last))
-    ongoing = any(x.status == "ongoing" or x.open_ended for x in last)
-    start = last[0].start
-    assert start is not None
-    ends = [x.end for x in last if x.end is not None]
-    end = None if ongoing or not ends else max(ends, key=lambda d: d.latest)
-    span = f"{start.text} – {end.text if end else 'ongoing'}"
-    lo, _ = months_range(start, end or DateInterval.on(rec.today))
-    f["latest_systemic_line"] = Fact.of(f"{label} ({span}, {months_text(max(lo, 0))})", last_ev)
-    if response.known:
-        progressed = response.value == "progressed"
-        when = "on" if ongoing else "after"
-        f["systemic_progression"] = Fact.of(
-            progressed,
-            [*response.evidence, *last_ev],
-            note=f"{response.value} {when} {label.lower()} (line {len(lines)})",
-        )
+def _lines(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, f: dict[str, Fact]
+) -> dict[str, Fact]:
+    """Lines of systemic therapy from Procedures and medication resources alike."""
+    received = f["systemic_therapy_received"]
+    if received.is_no:
+        none = Fact.of(0, note="none recorded")
+    elif received.is_yes:
+        none = Fact.unknown("systemic therapy is recorded without dates", received.evidence)
     else:
-        f["systemic_progression"] = Fact(
-            state=response.state, reason=response.reason, evidence=response.evidence
-        )
-    return f
+        none = Fact(state=received.state, reason=received.reason, evidence=received.evidence)
+    lines = group_lines(_systemic(rec, vs, ("done", "ongoing")), p, rec.today)
+    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none)
 
 
 def _no_resection(prior_resections: Fact) -> Fact:
@@ -282,7 +225,11 @@ def _systemic_facts(
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
-        Fact.of(True, [x.evidence(f"planned: {x.label()}") for x in planned])
+        Fact.of(
+            True,
+            [x.evidence(f"planned: {x.label()}") for x in planned],
+            note="; ".join(_when(x, "from") for x in planned),
+        )
         if planned
         else _no_systemic(rec, "no planned systemic therapy recorded")
     )

@@ -400,7 +400,7 @@ def _06() -> tuple[PatientFiles, Json]:
         says={
             "summary": ["not oligometastatic on staging of 2026-02-10"],
             "mdt-referral": [
-                "Staging of 2026-02-10 is out of date",
+                "Staging of 2026-02-10 is older than 90 days",
                 "as the baseline for systemic therapy",
             ],
         },

@@ -197,7 +197,7 @@ def test_long_dfi_override_moves_the_decision_and_every_mention() -> None:
     assert facts["long_dfi"]["value"] is False
     assert facts["long_dfi"]["note"] == "16 months and 22 days, ≤ 18 months"
     everything = cards + json.dumps(facts, ensure_ascii=False)
-    assert not re.search(r"[>≤] 12 months", everything)
+    assert not re.search(r"(DFI|days,|months,) [>≤] 12 months", everything)
 
 
 def test_staging_window_override_moves_the_decision_and_every_mention() -> None:

@@ -515,3 +515,67 @@ def test_rxnorm_agents_count_as_systemic_therapy(derive: Derive, rxcui: str, nam
     fact = derive(lms_primary(), liver_met(), given)["systemic_therapy_received"]
     assert fact.is_yes, name
     assert fact.evidence[0].ref == "MedicationAdministration/a"
+
+
+@pytest.mark.parametrize(
+    ("morphology", "histology"),
+    [("51549004", "leiomyosarcoma"), ("49430005", "liposarcoma"), ("39000009", "angiosarcoma"),
+     ("88195001", "asps"), ("34360000", "ups"), ("53654007", "other_sts"),
+     ("2424003", "other_sts"), ("1187396000", "other_sts")],
+)  # fmt: skip
+def test_snomed_sarcoma_morphologies_in_the_histology_extension(
+    derive: Derive, morphology: str, histology: str
+) -> None:
+    primary = condition("prim", sct("363346000"), onset="2023-02-01", body_site=sct("68367000"))
+    primary["extension"] = [
+        {"url": HISTOLOGY_EXT, "valueCodeableConcept": concept(sct(morphology))}
+    ]
+    p = derive(primary, liver_met(onset="2024-03-01"))
+    assert p["sts"].is_yes
+    assert p["histology"].value == histology
+
+
+def test_sarcoma_of_soft_tissue_disorder_code_is_a_primary_sts(derive: Derive) -> None:
+    p = derive(condition("prim", sct("424952003"), onset="2023-02-01"), liver_met())
+    assert p["sts"].is_yes
+    assert p["timing"].value == "metachronous"
+
+
+@pytest.mark.parametrize(
+    "bone", ["1163405004", "1163016002"], ids=["osteosarcoma", "chondrosarcoma"]
+)
+def test_bone_sarcoma_morphologies_are_not_soft_tissue_sarcoma(
+    valuesets: ValueSets, bone: str
+) -> None:
+    assert not valuesets["sts-morphology"].contains(SNOMED, bone)
+
+
+@pytest.mark.parametrize(
+    "display", ["Yondelis 1 MG Injection", "Halaven 0.5 MG/ML", "vinorelbine 10 MG/ML Injection"]
+)
+def test_agent_coded_outside_the_set_but_named_is_a_doubt_not_a_no(
+    derive: Derive, display: str
+) -> None:
+    given = med("MedicationAdministration", "a", None, "completed", effectiveDateTime="2024-04-01")
+    given["medicationCodeableConcept"] = {
+        "coding": [{"system": RXNORM, "code": "999999001", "display": display}]
+    }
+    fact = derive(lms_primary(), liver_met(), given)["systemic_therapy_received"]
+    assert fact.state is State.INDETERMINATE
+    assert display in (fact.reason or "")
+
+
+def test_methotrexate_is_not_sarcoma_systemic_therapy(derive: Derive) -> None:
+    """Weekly low-dose methotrexate (rheumatoid arthritis) shares its RxNorm ingredient with the
+    cytotoxic use; it is not an STS agent and must not read as systemic therapy received."""
+    ra = med(
+        "MedicationStatement",
+        "s",
+        (RXNORM, "6851"),
+        "active",
+        effectivePeriod={"start": "2020-01-01"},
+    )
+    assert derive(lms_primary(), liver_met(), ra)["systemic_therapy_received"].is_no
+    cytotoxic = med("MedicationStatement", "s", (ATC, "L01BA01"), "completed")
+    fact = derive(lms_primary(), liver_met(), cytotoxic)["systemic_therapy_received"]
+    assert fact.state is State.INDETERMINATE

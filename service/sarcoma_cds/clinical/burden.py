@@ -12,7 +12,7 @@ from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
-from sarcoma_cds.clinical.staging import staged_metastasis
+from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import BodyStructure, Coding
 
@@ -114,6 +114,50 @@ class Burden:
     facts: dict[str, Fact]
 
 
+def _metastatic(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A metastasis Condition, else staging or history (mCODE), else an honest "no"."""
+    staged_ev = [o.evidence(what) for o, what in staged.metastatic]
+    if mets:
+        return Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in mets] + staged_ev,
+            unconfirmed=all(m.dx.unconfirmed for m in mets),
+        )
+    if staged.metastatic:
+        return Fact.of(
+            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
+        )
+    return _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+
+
+def _liver_ever(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A liver metastasis Condition, else a liver history; M1 without sites stays open."""
+    liver_ever = [m for m in mets if m.site == "liver"]
+    liver_staged = [o.evidence(what) for o, what in staged.liver]
+    if liver_ever:
+        return Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
+            unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
+        )
+    if liver_staged:
+        return Fact.of(
+            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
+        )
+    if staged.metastatic and not mets:
+        return Fact.indeterminate(
+            "metastatic disease is recorded only as "
+            + ", ".join(what for _, what in staged.metastatic[:2])
+            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
+            [o.evidence(what) for o, what in staged.metastatic],
+        )
+    return _honest_none(rec, doubts, doubts.liver, "no liver metastasis recorded")
+
+
 def derive_burden(
     rec: Record, vs: ValueSets, p: ClinicalParameters, last_local: Proc | None = None
 ) -> Burden:
@@ -123,43 +167,12 @@ def derive_burden(
     doubts = condition_doubts(rec)
     staged = staged_metastasis(rec, vs)
     f: dict[str, Fact] = {}
-    ev_all = [m.dx.evidence(_label(m)) for m in mets]
     staged_ev = [o.evidence(what) for o, what in staged.metastatic]
-    if mets:
-        f["metastatic"] = Fact.of(
-            True, ev_all + staged_ev, unconfirmed=all(m.dx.unconfirmed for m in mets)
-        )
-    elif staged.metastatic:
-        f["metastatic"] = Fact.of(
-            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
-        )
-    else:
-        f["metastatic"] = _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+    f["metastatic"] = _metastatic(rec, mets, staged, doubts)
     liver_ever = [m for m in mets if m.site == "liver"]
     liver_now = [m for m in liver_ever if m.dx.current]
     liver_staged = [o.evidence(what) for o, what in staged.liver]
-    if liver_ever:
-        f["liver_metastasis_ever"] = Fact.of(
-            True,
-            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
-            unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
-        )
-    elif liver_staged:
-        f["liver_metastasis_ever"] = Fact.of(
-            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
-        )
-    elif staged.metastatic and not mets:
-        f["liver_metastasis_ever"] = Fact.indeterminate(
-            "metastatic disease is recorded only as "
-            + ", ".join(what for _, what in staged.metastatic[:2])
-            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
-            staged_ev,
-        )
-    else:
-        f["liver_metastasis_ever"] = _honest_none(
-            rec, doubts, doubts.liver, "no liver metastasis recorded"
-        )
-    ever = f["liver_metastasis_ever"]
+    f["liver_metastasis_ever"] = ever = _liver_ever(rec, mets, staged, doubts)
     if liver_ever or ever.is_no:
         f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
     else:

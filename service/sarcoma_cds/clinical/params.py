@@ -50,6 +50,14 @@ class ClinicalParameters:
     followup_late_interval_months: int
     reassess_min_cycles: int
     reassess_max_cycles: int
+    good_ps_max_ecog: int
+    good_ps_min_karnofsky: int
+    unfit_min_ecog: int
+    unfit_min_asa: int
+    limited_ecog: int
+    limited_asa: int
+    limited_min_karnofsky: int
+    limited_max_karnofsky: int
 
     def values(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

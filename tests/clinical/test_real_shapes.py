@@ -548,3 +548,34 @@ def test_bone_sarcoma_morphologies_are_not_soft_tissue_sarcoma(
     valuesets: ValueSets, bone: str
 ) -> None:
     assert not valuesets["sts-morphology"].contains(SNOMED, bone)
+
+
+@pytest.mark.parametrize(
+    "display", ["Yondelis 1 MG Injection", "Halaven 0.5 MG/ML", "vinorelbine 10 MG/ML Injection"]
+)
+def test_agent_coded_outside_the_set_but_named_is_a_doubt_not_a_no(
+    derive: Derive, display: str
+) -> None:
+    given = med("MedicationAdministration", "a", None, "completed", effectiveDateTime="2024-04-01")
+    given["medicationCodeableConcept"] = {
+        "coding": [{"system": RXNORM, "code": "999999001", "display": display}]
+    }
+    fact = derive(lms_primary(), liver_met(), given)["systemic_therapy_received"]
+    assert fact.state is State.INDETERMINATE
+    assert display in (fact.reason or "")
+
+
+def test_methotrexate_is_not_sarcoma_systemic_therapy(derive: Derive) -> None:
+    """Weekly low-dose methotrexate (rheumatoid arthritis) shares its RxNorm ingredient with the
+    cytotoxic use; it is not an STS agent and must not read as systemic therapy received."""
+    ra = med(
+        "MedicationStatement",
+        "s",
+        (RXNORM, "6851"),
+        "active",
+        effectivePeriod={"start": "2020-01-01"},
+    )
+    assert derive(lms_primary(), liver_met(), ra)["systemic_therapy_received"].is_no
+    cytotoxic = med("MedicationStatement", "s", (ATC, "L01BA01"), "completed")
+    fact = derive(lms_primary(), liver_met(), cytotoxic)["systemic_therapy_received"]
+    assert fact.state is State.INDETERMINATE

@@ -52,12 +52,14 @@ class ClinicalParameters:
     reassess_max_cycles: int
     good_ps_max_ecog: int
     good_ps_min_karnofsky: int
-    unfit_min_ecog: int
     unfit_min_asa: int
     limited_ecog: int
     limited_asa: int
     limited_min_karnofsky: int
     limited_max_karnofsky: int
+    line_gap_days: int  # lines of systemic therapy from medication records (clinical/lines.py)
+    regimen_window_days: int
+    ecog_poor_min: int  # MDT card: systemic therapy or best supportive care (mdt-referral.yaml)
 
     def values(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -119,11 +119,11 @@ def _not_surgical_candidate(
             [d.evidence("not a surgical candidate") for d in explicit],
             note="recorded as not a surgical candidate",
         )
-    if ecog and ecog[1] >= p.unfit_min_ecog:
+    if ecog and ecog[1] >= p.ecog_poor_min:
         return Fact.of(
             True,
             [ecog[0].evidence(f"ECOG {ecog[1]:g}")],
-            note=f"ECOG {ecog[1]:g} (≥ {p.unfit_min_ecog})",
+            note=f"ECOG {ecog[1]:g} (≥ {p.ecog_poor_min})",
         )
     if asa and asa[1] >= p.unfit_min_asa:
         return Fact.of(
@@ -136,7 +136,7 @@ def _not_surgical_candidate(
         return Fact.of(
             False,
             [h[0].evidence(label) for h, label in recorded],
-            note=f"no finding against surgery; ECOG < {p.unfit_min_ecog} and "
+            note=f"no finding against surgery; ECOG < {p.ecog_poor_min} and "
             f"ASA < {roman_numeral(p.unfit_min_asa)} where recorded",
         )
     return Fact.unknown("no performance status, ASA class or candidacy finding recorded")

@@ -39,8 +39,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
     "web": frozenset({"pipeline", "feedback", "security", "smart"}),
+    "population": frozenset({"pipeline"}),  # `screen`: Bulk Data export → worklist, report
     # never `web`: `serve` names it only as a string
-    "cli": frozenset({"pipeline", "demo", "feedback", "timeline"}),
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "population"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 

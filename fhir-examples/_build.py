@@ -1093,6 +1093,7 @@ def _24() -> tuple[PatientFiles, Json]:
             "treatment-pathway": [
                 "Metachronous liver-only OMD: consider liver resection",
                 "did not reach consensus; an experienced HPB team decides",
+                "FLR 22% (2025-12-03, > 90 days old: redo it)",
             ],
             "summary": ["Histology: angiosarcoma"],
         },

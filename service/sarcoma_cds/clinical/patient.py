@@ -156,6 +156,10 @@ def _liver_remnant(
         }
     o, v = flr
     ev = [o.evidence(f"FLR {v:g} %")]
+    # Volumetry plans a hepatectomy on the liver as it is now: an old one is named as such
+    # (the staging window of the lesion count, clinical-logic §1.4).
+    old = o.date is not None and (rec.today - o.date.latest).days > p.staging_window_days
+    when = o.date.text if o.date else "undated"
     if chemo.is_yes:
         workup = Fact.of(v < p.flr_workup_percent, ev, note=f"FLR {v:g} % after systemic therapy")
     elif chemo.is_no:
@@ -163,7 +167,11 @@ def _liver_remnant(
     else:
         workup = Fact.unknown(chemo.reason or "prior systemic therapy unknown", ev)
     return {
-        "future_liver_remnant_percent": Fact.of(float(v), ev),
+        "future_liver_remnant_percent": Fact.of(
+            float(v),
+            ev,
+            note=f"{when}, > {p.staging_window_days} days old: redo it" if old else when,
+        ),
         "flr_below_threshold": Fact.of(
             v < p.flr_min_percent,
             ev,

@@ -38,9 +38,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "security": frozenset({"settings"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
-    "web": frozenset({"pipeline", "feedback", "security", "smart"}),
+    # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
+    "startup": frozenset({"pipeline", "feedback", "security"}),
+    "web": frozenset({"pipeline", "feedback", "security", "smart", "startup"}),
     # never `web`: `serve` names it only as a string
-    "cli": frozenset({"pipeline", "demo", "feedback", "timeline"}),
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "startup"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 

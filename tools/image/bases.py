@@ -189,7 +189,7 @@ def _current(engine: Engine, base: Base) -> bool:
     if not engine.has_image(base.name):
         return False
     label = engine(
-        "image", "inspect", "--format", f'{{{{index .Labels "{RECIPE_LABEL}"}}}}', base.name
+        "image", "inspect", "--format", f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', base.name
     ).stdout.strip()
     return label in ("", "<no value>", base.recipe)
 

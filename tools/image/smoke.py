@@ -281,7 +281,7 @@ def image_size_mb(engine: Engine, image: str) -> int:
 
 def revision(engine: Engine, image: str) -> str:
     label = "org.opencontainers.image.revision"
-    found = engine("image", "inspect", "--format", f'{{{{index .Labels "{label}"}}}}', image)
+    found = engine("image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}', image)
     return found.stdout.strip()
 
 

@@ -77,11 +77,11 @@ _DEBIAN_PACKAGES = (
 )
 
 
-def _ensure_debian_packages() -> None:
+def _ensure_debian_packages(packages: tuple[tuple[str, str], ...] = _DEBIAN_PACKAGES) -> None:
     """Install the Debian packages the tests need if missing (root only: otherwise say how, and
     let those tests fail with the same message). Never `playwright install`, which downloads a
     browser build."""
-    missing = [pkg for pkg, marker in _DEBIAN_PACKAGES if not list(Path("/").glob(marker[1:]))]
+    missing = [pkg for pkg, marker in packages if not list(Path("/").glob(marker[1:]))]
     if not missing:
         return
     if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -129,7 +129,7 @@ def test(argv: list[str]) -> int:
 def image(argv: list[str]) -> int:
     """tools/image: build deploy/Dockerfile with the engine that works here, run the image and
     smoke-test it (see deploy/README.md, "Air-gapped build")."""
-    _ensure_debian_packages()  # the smoke test's PostgreSQL
+    _ensure_debian_packages(tuple(p for p in _DEBIAN_PACKAGES if p[0] == "postgresql"))
     _ensure_venv("test")
     return subprocess.run([str(PY), "-m", "tools.image", *argv], cwd=ROOT).returncode
 

@@ -9,6 +9,7 @@ from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, proce
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.followup import interval_due
+from sarcoma_cds.clinical.params import default_parameters
 
 HEPATECTOMY = sct("107963000")
 CT_ABDOMEN = (LOINC, "79103-8")
@@ -26,7 +27,7 @@ CT_CHEST = (LOINC, "24627-2")
     ],
 )
 def test_interval_due_changes_at_two_and_five_years(today: date, months: int) -> None:
-    assert interval_due(date(2022, 1, 1), today)[0] == months
+    assert interval_due(date(2022, 1, 1), today, default_parameters())[0] == months
 
 
 def test_overdue_when_the_last_ct_is_older_than_the_interval(derive: Derive) -> None:

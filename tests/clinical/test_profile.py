@@ -25,7 +25,7 @@ from tests.clinical.conftest import (
 
 from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
@@ -137,6 +137,6 @@ def test_every_example_request_derives_an_explained_profile(
     request: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     patient_id = request["context"]["patientId"]
     record = collect(patient_id, request.get("prefetch", {}))
-    p = derive_profile(record, valuesets, ClinicalParameters(), date(2025, 6, 1))
+    p = derive_profile(record, valuesets, default_parameters(), date(2025, 6, 1))
     _assert_explained(p)
     json.dumps(p.compact())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from tests.clinical.conftest import (
 )
 
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 
 def test_first_metastasis_exactly_six_calendar_months_after_diagnosis_is_synchronous(
@@ -82,7 +83,7 @@ def test_long_dfi_is_strictly_more_than_the_threshold_and_follows_the_setting(
     longer_setting = derive(
         lms_primary("2022-03-15"),
         liver_met(onset="2023-04-16"),
-        params=ClinicalParameters(long_dfi_months=18),
+        params=replace(default_parameters(), long_dfi_months=18),
     )
     assert longer_setting["long_dfi"].is_no
 

@@ -260,9 +260,9 @@ def lesion_sizes(
     return {
         "largest_liver_lesion_mm": Fact.of(largest, ev),
         "subcentimetre_lesion": Fact.of(
-            smallest < p.small_lesion_mm, ev, note=f"smallest liver lesion {smallest:g} mm"
+            smallest < 10 * p.small_lesion_cm, ev, note=f"smallest liver lesion {smallest:g} mm"
         ),
         "large_lesion": Fact.of(
-            largest > p.large_lesion_mm, ev, note=f"largest liver lesion {largest:g} mm"
+            largest > 10 * p.large_lesion_cm, ev, note=f"largest liver lesion {largest:g} mm"
         ),
     }

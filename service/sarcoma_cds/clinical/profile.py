@@ -108,7 +108,9 @@ def derive_profile(
     f.update(derive_origin(rec, vs, params, tumour.primaries, mets, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
-        derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)
+        derive_followup(
+            f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today, params
+        )
     )
     check_against_dictionary(f, facts)
     unconfirmed = tuple(

@@ -105,7 +105,8 @@ def derive_timing(
         if exact and first_met.earliest == add_months(primary.earliest, p.synchronous_months):
             boundary = (
                 f"; exactly {p.synchronous_months} months is synchronous by 2.1 and §3.8 "
-                "(≤ 6 months) but metachronous by 8.1 (DFI ≥ 6 months): the MDT decides"
+                f"(≤ {p.synchronous_months} months) but metachronous by 8.1 "
+                f"(DFI ≥ {p.synchronous_months} months): the MDT decides"
             )
         f["timing"] = Fact.of(
             label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months){boundary}"

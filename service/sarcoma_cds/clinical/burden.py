@@ -12,7 +12,7 @@ from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
-from sarcoma_cds.clinical.staging import staged_metastasis
+from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import BodyStructure, Coding
 
@@ -112,15 +112,23 @@ def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
 class Burden:
     metastases: list[Metastasis]
     facts: dict[str, Fact]
+    staged: StagedMetastasis  # metastatic disease recorded by staging or history only
 
 
 def derive_burden(
-    rec: Record, vs: ValueSets, p: ClinicalParameters, last_local: Proc | None = None
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    last_local: Proc | None = None,
+    mets: list[Metastasis] | None = None,
+    doubts: Doubts | None = None,
 ) -> Burden:
-    """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any."""
-    mets = classify_metastases(rec, vs)
+    """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any.
+    `mets` and `doubts`: the classified metastases and unread diagnoses, when the caller has
+    them already (the profile computes each once per request)."""
+    mets = mets if mets is not None else classify_metastases(rec, vs)
     current = [m for m in mets if m.dx.current]
-    doubts = condition_doubts(rec)
+    doubts = doubts if doubts is not None else condition_doubts(rec)
     staged = staged_metastasis(rec, vs)
     f: dict[str, Fact] = {}
     ev_all = [m.dx.evidence(_label(m)) for m in mets]
@@ -154,6 +162,15 @@ def derive_burden(
             + ", ".join(what for _, what in staged.metastatic[:2])
             + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
             staged_ev,
+        )
+    elif unknown_site := [m for m in mets if m.site is None]:
+        # A metastasis coded without its site (C79.9, 128462008 without bodySite) may be the
+        # liver metastasis: not a "no" (clinical-logic 1.1).
+        f["liver_metastasis_ever"] = Fact.indeterminate(
+            "a metastasis is recorded without its site ("
+            + ", ".join(m.dx.label() for m in unknown_site[:2])
+            + "): it may be in the liver; a bodySite would settle it",
+            [m.dx.evidence(_label(m)) for m in unknown_site],
         )
     else:
         f["liver_metastasis_ever"] = _honest_none(
@@ -211,7 +228,7 @@ def derive_burden(
         ("vascular_involvement", "vascular-involvement"),
     ):
         f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
-    return Burden(mets, f)
+    return Burden(mets, f, staged)
 
 
 def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:

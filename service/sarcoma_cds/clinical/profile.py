@@ -14,6 +14,7 @@ from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup
+from sarcoma_cds.clinical.honesty import condition_doubts
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -86,17 +87,20 @@ def derive_profile(
     """The facts of `dictionary` (default: the one shipped with the code) for one patient."""
     facts = dictionary if dictionary is not None else default_dictionary()
     rec = Record(lift(patient, vs), today, vs)
-    tumour = derive_tumour(rec, vs)
-    liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
+    # Each computed once per request and shared (the tumour and burden facts both need them).
+    doubts = condition_doubts(rec)
+    classified = classify_metastases(rec, vs)
+    tumour = derive_tumour(rec, vs, doubts)
+    liver_dx = [m.dx for m in classified if m.site == "liver"]
     classify_resections(rec, vs, tumour.primaries, liver_dx)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)
-    burden = derive_burden(rec, vs, params, last_local)
+    burden = derive_burden(rec, vs, params, last_local, classified, doubts)
     f: dict[str, Fact] = {"sts": tumour.sts, "gist": tumour.gist}
     f.update(burden.facts)
     mets = [m.dx for m in burden.metastases]
     liver = [m.dx for m in burden.metastases if m.site == "liver"]
-    f.update(derive_timing(tumour.primaries, mets, liver, params))
+    f.update(derive_timing(tumour.primaries, mets, liver, params, burden.staged))
     f["histology"] = tumour.histology
     f["primary_site_retroperitoneal"] = tumour.retroperitoneal
     f["intra_abdominal_primary"] = tumour.intra_abdominal

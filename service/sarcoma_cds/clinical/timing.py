@@ -5,9 +5,12 @@ clinical-logic §1.3; recommendations 2.1, 2.2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, earliest_of
+from sarcoma_cds.clinical.record import Dx, Obs, earliest_of
+from sarcoma_cds.clinical.staging import StagedMetastasis
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
@@ -39,18 +42,45 @@ def _undated(what: str, dxs: list[Dx]) -> str:
 
 def _date_fact(when: DateInterval | None, ev: list[Evidence], missing: str) -> Fact:
     if when is None:
-        return Fact.unknown(missing)
+        return Fact.unknown(missing, ev)
     if when.exact:
         return Fact.of(when.earliest.isoformat(), ev)
     return Fact.indeterminate(f"dated only '{when.text}'", ev)
 
 
+def _no_metastasis(
+    metastases: list[Dx], staged: Sequence[tuple[Obs, str]], liver: bool = False
+) -> str:
+    """Why there is no first-metastasis date. Metastatic disease known only from staging or
+    history (TNM M1, stage IV, HistoryOfMetastaticCancer) is named: it says the disease was
+    present by then, not when the first metastasis appeared."""
+    what = "liver metastasis" if liver else "metastasis"
+    if metastases:
+        return _undated(f"no date on any {what}", metastases)
+    if not staged:
+        return "no liver metastasis" if liver else "no metastasis recorded"
+    shown = "; ".join(
+        f"{what} on {o.date.text}" if o.date else what for o, what in list(staged)[:2]
+    )
+    disease = "liver metastatic disease" if liver else "metastatic disease"
+    return f"{disease} is known only from staging or history ({shown}), not when it first appeared"
+
+
 def derive_timing(
-    primaries: list[Dx], metastases: list[Dx], liver_metastases: list[Dx], p: ClinicalParameters
+    primaries: list[Dx],
+    metastases: list[Dx],
+    liver_metastases: list[Dx],
+    p: ClinicalParameters,
+    staged: StagedMetastasis | None = None,
 ) -> dict[str, Fact]:
+    """`staged`: metastatic disease recorded by staging or history only (clinical/staging.py)."""
     primary, p_ev = _earliest(primaries)
     first_met, m_ev = _earliest(metastases)
     first_liver, l_ev = _earliest(liver_metastases)
+    by_staging = staged.metastatic if staged and not metastases else []
+    liver_by_staging = staged.liver if staged and not liver_metastases else []
+    staged_ev = [o.evidence(what) for o, what in by_staging]
+    liver_staged_ev = [o.evidence(what) for o, what in liver_by_staging]
     f: dict[str, Fact] = {
         "primary_diagnosis_date": _date_fact(
             primary,
@@ -60,25 +90,19 @@ def derive_timing(
             else "no primary STS diagnosis recorded",
         ),
         "first_metastasis_date": _date_fact(
-            first_met,
-            m_ev,
-            _undated("no date on any metastasis", metastases)
-            if metastases
-            else "no metastasis recorded",
+            first_met, m_ev or staged_ev, _no_metastasis(metastases, by_staging)
         ),
         "first_liver_metastasis_date": _date_fact(
             first_liver,
-            l_ev,
-            _undated("no date on any liver metastasis", liver_metastases)
-            if liver_metastases
-            else "no liver metastasis",
+            l_ev or liver_staged_ev,
+            _no_metastasis(liver_metastases, liver_by_staging, liver=True),
         ),
     }
     if primary is None or first_met is None:
         missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
         reason = missing.reason or "a date is missing"
         for name in ("dfi_months", "timing", "long_dfi"):
-            f[name] = Fact.unknown(reason, p_ev + m_ev)
+            f[name] = Fact.unknown(reason, p_ev + (m_ev or staged_ev))
         return f
 
     ev = p_ev + m_ev

@@ -226,6 +226,13 @@ def _02() -> tuple[PatientFiles, Json]:
     liver_met_ehr(p, "dx-liver-met", "2026-04-15")
     p.lesion_count("lesion-count-liver", "2026-04-15", 1)
     return p, expect(
+        says={
+            "treatment-pathway": [
+                "Restage after 2–3 cycles",
+                "the primary, still in place, must be resectable",
+                "Borderline timing (DFI exactly 6 months)",
+            ]
+        },
         shows=(
             "First liver metastasis exactly 6 calendar months after diagnosis (2025-10-15 -> "
             "2026-04-15) is synchronous"
@@ -264,6 +271,7 @@ def _03() -> tuple[PatientFiles, Json]:
     liver_met_ehr(p, "dx-liver-met-visit2", "2026-05-02")
     p.lesion_count("lesion-count-liver", "2026-04-16", 1)
     return p, expect(
+        says={"summary": ["No resection of the primary recorded: confirm it is controlled"]},
         shows=(
             "First liver metastasis one day past 6 months (2025-10-15 -> 2026-04-16) is "
             "metachronous; repeated encounter diagnoses, earliest wins"
@@ -713,6 +721,8 @@ def _19() -> tuple[PatientFiles, Json]:
         reason="liver-met",
     )
     return p, expect(
+        says={"treatment-pathway": ["Systemic therapy planned first", "Restage after 2–3 cycles"]},
+        never_says=["front-line approach"],
         shows=(
             "Retroperitoneal liposarcoma (C48.0) with synchronous liver metastases and induction "
             "chemotherapy planned"
@@ -764,7 +774,14 @@ def _20() -> tuple[PatientFiles, Json]:
             "after 26 months"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
-        says={"treatment-pathway": ["larger than 10 cm", "leiomyosarcoma is named chemosensitive"]},
+        says={
+            "treatment-pathway": [
+                "larger than 10 cm",
+                "leiomyosarcoma is named chemosensitive",
+                "weigh them before a new intervention",
+            ]
+        },
+        never_says=["consider a minimally invasive approach"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -815,6 +832,11 @@ def _21() -> tuple[PatientFiles, Json]:
     p.disease_status("disease-status", "2026-05-10", STATUS_STABLE, "liver-met")
     p.ecog("ecog", "2026-05-10", 0)
     return p, expect(
+        says={
+            "summary": ["Histology: alveolar soft part sarcoma", "Lesion count: 2"],
+            "treatment-pathway": ["the primary is already resected (Resection of neoplasm on"],
+        },
+        never_says=["resected: yes"],
         shows=(
             "Alveolar soft part sarcoma, synchronous liver metastases, primary resected, stable on"
             " systemic therapy"
@@ -880,10 +902,24 @@ def _22() -> tuple[PatientFiles, Json]:
         topics=["summary", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "treatment-pathway": ["progressed after chemotherapy", "not supported"],
-            "mdt-referral": ["next-line systemic therapy", "no liver surgery now"],
+            "treatment-pathway": [
+                "not supported",
+                "progressed after chemotherapy (line 1): no liver surgery now",
+                "Primary still in place",
+            ],
+            "mdt-referral": [
+                "next-line systemic therapy",
+                "no liver surgery now",
+                "restage (contrast CT of chest and abdomen)",
+            ],
+            "summary": ["radical treatment is not indicated now"],
         },
-        never_says=["front-line", "Any liver resection should first be discussed"],
+        never_says=[
+            "front-line",
+            "Any liver resection should first be discussed",
+            "amenable to radical treatment",
+            "progressing on systemic therapy",
+        ],
         recommendations={
             "summary": SUMMARY_SYNC,
             "treatment-pathway": ["8.3"],
@@ -924,8 +960,14 @@ def _23() -> tuple[PatientFiles, Json]:
         says={
             "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
             "biopsy": ["liver MRI first", "only if still indicated after it"],
+            "summary": ["Histology: myxoid liposarcoma", "(myxoid liposarcoma, metachronous)"],
         },
-        never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
+        never_says=[
+            "FDG-PET/CT to exclude extrahepatic disease",
+            "TumorSize",
+            "21889-1",
+            "Surgical candidacy not recorded",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2"],
@@ -972,6 +1014,14 @@ def _24() -> tuple[PatientFiles, Json]:
     )
     p.ecog("ecog", "2025-12-03", 1)
     return p, expect(
+        says={
+            "treatment-pathway": [
+                "Metachronous liver-only OMD: consider liver resection",
+                "did not reach consensus; an experienced HPB team decides",
+            ],
+            "summary": ["Histology: angiosarcoma"],
+        },
+        never_says=["resection discouraged by the authors"],
         shows=(
             "Angiosarcoma, 3 bilobar liver metastases with vascular involvement and future liver "
             "remnant 22 %"
@@ -1104,6 +1154,8 @@ def _27() -> tuple[PatientFiles, Json]:
     )
     p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     return p, expect(
+        says={"mdt-referral": ["against systemic therapy"]},
+        never_says=["assess eligibility for non-surgical local approaches", "best supportive care"],
         shows=(
             "Metachronous liver-only OMD in a patient flagged not a surgical candidate: local non-"
             "surgical options instead of resection"
@@ -1139,6 +1191,8 @@ def _28() -> tuple[PatientFiles, Json]:
     p.ecog("ecog-at-diagnosis", "2025-01-25", 1)
     p.ecog("ecog-latest", "2026-05-15", 3)
     return p, expect(
+        says={"mdt-referral": ["systemic therapy or best supportive care according to fitness"]},
+        never_says=["assess eligibility for non-surgical local approaches"],
         shows="ECOG 3 (latest; ECOG 1 at diagnosis is older): not a surgical candidate",
         topics=["summary", "staging-imaging", "local-therapy", "mdt-referral"],
         recommendations={
@@ -1190,6 +1244,7 @@ def _29() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
         says={"liver-recurrence": ["new resection may be considered", "biopsy"]},
         never_says=[
+            "Next surveillance CT due",
             "origin is uncertain",
             "long interval to the liver lesion",
             "sarcoma metastasis",
@@ -1252,6 +1307,8 @@ def _30() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
         says={"summary": ["2025-08-20 → 2026-03-02"]},
         never_says=[
+            "Next surveillance CT due",
+            "Recurrence outside the criteria for a new resection",
             "preoperative systemic treatment should be given",
             "Any liver resection",
             "2025-04-14 → 2026-03-02",
@@ -1298,6 +1355,8 @@ def _31() -> tuple[PatientFiles, Json]:
     )
     p.contrast_ct("ct", "2026-05-20")
     return p, expect(
+        says={"mdt-referral": ["resected 2 months and 30 days ago (2026-03-02)"]},
+        never_says=["resected 2 months ago"],
         shows=(
             "Three months after liver metastasectomy, surveillance CT 12 days ago: follow-up on "
             "schedule, adjuvant question for the MDT"
@@ -1715,7 +1774,7 @@ def _38() -> tuple[PatientFiles, Json]:
                 "ablation, TAE/TACE/TARE, SBRT",
             ]
         },
-        never_says=["ASA 3"],
+        never_says=["ASA 3", "consider a minimally invasive approach"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1756,10 +1815,12 @@ def _39() -> tuple[PatientFiles, Json]:
         says={
             "treatment-pathway": [
                 "residual hepatic disease",
-                "treated before or at the same time as the metastasectomy",
+                "treat it before or at the same time as the metastasectomy",
+                "the MDT must confirm it is resectable",
+                "stable after chemotherapy (line 1)",
             ]
         },
-        never_says=["front-line"],
+        never_says=["front-line", "resected: no"],
         recommendations={
             "summary": SUMMARY_SYNC,
             "staging-imaging": STAGING,
@@ -1811,10 +1872,14 @@ def _40() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral", "follow-up"],
         indicators={"summary": "warning", "mdt-referral": "warning", "follow-up": "warning"},
         says={
-            "follow-up": ["not routine surveillance"],
-            "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
+            "follow-up": ["Routine surveillance suspended", "restaging and MDT on the MDT card"],
+            "mdt-referral": [
+                "New lung metastasis 2026-03-10",
+                "contrast CT of chest and abdomen ± FDG-PET/CT",
+            ],
+            "summary": ["Metastatic sites: lung"],
         },
-        never_says=["On schedule", "Schedule:"],
+        never_says=["On schedule", "Schedule:", "Next surveillance CT due"],
         recommendations={"follow-up": ["13.2"]},
         facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
         rationale=(
@@ -1908,7 +1973,10 @@ def _42() -> tuple[PatientFiles, Json]:
             "systemic therapy (8.1), no 'reassess after 2-3 cycles'"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "local-therapy", "mdt-referral"],
-        says={"treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"]},
+        says={
+            "treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"],
+            "summary": ["Lesion count: 2"],
+        },
         never_says=["2–3 cycles", "Preoperative chemotherapy may be considered"],
         recommendations={
             "summary": SUMMARY_META,

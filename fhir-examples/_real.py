@@ -98,8 +98,9 @@ ALL_MEDS = ("medicationRequests", "medicationAdministrations", "medicationStatem
 def expect(shows: str, topics: list[str], facts: Json, rationale: str, **extra: Any) -> Json:
     expected: Json = {"topics": topics, "recommendations": extra.pop("recommendations", {})}
     expected["facts"] = facts
-    if "indicators" in extra:
-        expected["indicators"] = extra.pop("indicators")
+    for key in ("indicators", "says", "never_says"):
+        if key in extra:
+            expected[key] = extra.pop(key)
     return {"today": "2026-06-01", "shows": shows, "expected": expected, "rationale": rationale}
 
 
@@ -493,7 +494,13 @@ def _synthea() -> tuple[Json, Json]:
         "equals the Patient entry's fullUrl. Liver metastasis 9 months after diagnosis: "
         "metachronous (2.2). The lesion count is missing, so OMD is indeterminate and the "
         "treatment-pathway card says what is missing. A Synthea 'stopped' order dated before "
-        "today was given: systemic therapy received.",
+        "today was given: systemic therapy received; one order is one line, shown with its date "
+        "and no invented duration.",
+        says={
+            "summary": ["(ordered 2025-03-24; cycles not recorded)"],
+            "staging-imaging": ["Imaging history not available"],
+        },
+        never_says=["0 months)"],
     )
 
 
@@ -580,6 +587,7 @@ def _epic() -> tuple[Json, Json]:
         "exactly 6 months, synchronous (2.1) -> systemic treatment first (8.2). The local Epic "
         "code is ignored, not an obstacle; the dates are recording dates and the evidence says so.",
         recommendations={"treatment-pathway": ["8.2"], "summary": ["1.1", "2.1"]},
+        says={"treatment-pathway": ["Borderline timing (DFI exactly 6 months)", "Restage after"]},
     )
 
 
@@ -961,11 +969,22 @@ def _medications() -> tuple[Json, Json]:
             "on_systemic_therapy": "yes",
             "response_to_systemic_therapy": "stable",
             "primary_resected": "yes",
+            "systemic_therapy_lines": 1,
+            "systemic_progression": "no",
         },
         "As example 21 but with the therapy in medication resources (input-profile "
         "'Medications'): synchronous ASPS, primary resected, stable on gemcitabine-docetaxel "
-        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus).",
+        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus). Four "
+        "gemcitabine administrations and the day-8 docetaxel statement are one line, dated from "
+        "the first dose and still going on.",
         recommendations={"treatment-pathway": ["8.3"], "local-therapy": ["10.2"]},
+        says={
+            "treatment-pathway": [
+                "gemcitabine + docetaxel (2026-01-12 – ongoing",
+                "the primary is already resected",
+            ]
+        },
+        never_says=["line 5", "(2026-03-16 – 2026-03-16"],
     )
 
 
@@ -1146,6 +1165,8 @@ def _planned() -> tuple[Json, Json]:
         "medicationReference (absolute URL to a bundled Medication); synchronous with induction "
         "systemic therapy planned -> 8.2 and the biopsy question 3.2 (no consensus).",
         recommendations={"treatment-pathway": ["8.2"], "biopsy": ["3.2"]},
+        says={"treatment-pathway": ["Systemic therapy planned first", "from 2026-06-08"]},
+        never_says=["front-line approach"],
     )
 
 

@@ -57,6 +57,8 @@ def test_every_overridable_parameter_has_a_setting_and_only_those() -> None:
         "imaging_recent_days",
         "origin_long_dfi_months",
         "staging_window_days",
+        "line_gap_days",
+        "regimen_window_days",
     }
 
 

@@ -48,12 +48,16 @@ class Settings(BaseSettings):
     imaging_recent_days: int | None = None
     origin_long_dfi_months: int | None = None
     staging_window_days: int | None = None
+    line_gap_days: int | None = None
+    regimen_window_days: int | None = None
     PARAMETER_OVERRIDES: ClassVar[tuple[str, ...]] = (
         "long_dfi_months",
         "tfi_favourable_months",
         "imaging_recent_days",
         "origin_long_dfi_months",
         "staging_window_days",
+        "line_gap_days",
+        "regimen_window_days",
     )
 
     # Fetching from the EHR's FHIR server when prefetch is absent.

@@ -138,7 +138,7 @@ def test_no_lesion_data_leaves_the_count_unknown_and_omd_indeterminate(derive: D
     assert "at least 1" in (p["lesion_count"].reason or "")
     omd = p["oligometastatic"]
     assert omd.state is State.INDETERMINATE
-    assert "no lesion count" in (omd.reason or "")
+    assert "number of lesions not recorded: record it from the staging CT" in (omd.reason or "")
 
 
 # --- diffuse sites (1.2) and the ambiguous codes ----------------------------------------------

@@ -28,12 +28,14 @@ def test_first_metastasis_exactly_six_calendar_months_after_diagnosis_is_synchro
     assert p["dfi_months"].value == 6
     assert p["long_dfi"].is_no
     assert {e.ref for e in p["timing"].evidence} == {"Condition/prim", "Condition/met-liver"}
+    assert p["dfi_at_synchronous_limit"].is_yes  # 2.1 says synchronous, 8.1 (DFI ≥ 6) metachronous
 
 
 def test_one_day_after_six_months_is_metachronous(derive: Derive) -> None:
     p = derive(lms_primary("2024-01-31"), liver_met(onset="2024-08-01"))
     assert p["timing"].value == "metachronous"
     assert p["dfi_months"].value == 6  # six completed months, but one day past the boundary
+    assert p["dfi_at_synchronous_limit"].is_no
 
 
 def test_metastasis_found_with_the_primary_is_synchronous_with_dfi_zero(derive: Derive) -> None:
@@ -206,3 +208,8 @@ def test_onset_text_that_is_not_a_date_is_named(derive: Derive) -> None:
     p = derive(_primary(onsetString="in childhood"), liver_met(onset="2022-06-15"))
     assert p["primary_diagnosis_date"].state is State.UNKNOWN
     assert "in childhood" in (p["timing"].reason or "")
+
+
+def test_borderline_timing_is_open_when_the_dates_are_too_coarse(derive: Derive) -> None:
+    p = derive(lms_primary("2024"), liver_met(onset="2024-07-31"))
+    assert not p["dfi_at_synchronous_limit"].known

@@ -12,6 +12,7 @@ from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     parse_fhir_date,
     whole_months_between,
 )
@@ -87,7 +88,9 @@ def derive_followup(
     since_surgery = whole_months_between(surgery, today)
     out = {
         "months_since_liver_metastasectomy": Fact.of(
-            since_surgery, list(last_resection.evidence), note=f"operated {surgery}"
+            since_surgery,
+            list(last_resection.evidence),
+            note=f"{months_days_text(surgery, today)} ago ({surgery})",
         ),
         "followup_interval": Fact.of(wording, ev),
         "last_surveillance_ct_date": ct_fact,
@@ -113,3 +116,21 @@ def derive_followup(
     else:
         out["followup_overdue"] = Fact.indeterminate(f"the last CT is dated only '{base.text}'", ev)
     return out
+
+
+def suspend_when_active(next_due: Fact, liver_current: Fact, new_extrahepatic: Fact) -> Fact:
+    """13.1's schedule is disease-free follow-up: with current liver disease or a new
+    extrahepatic metastasis there is no "next surveillance CT", but restaging and treatment."""
+    active = [
+        what
+        for fact, what in (
+            (liver_current, "current liver metastasis"),
+            (new_extrahepatic, "new extrahepatic metastasis"),
+        )
+        if fact.is_yes
+    ]
+    if not active or not next_due.known:
+        return next_due
+    return Fact.not_applicable(
+        f"surveillance suspended: {' and '.join(active)}", list(next_due.evidence)
+    )

@@ -162,8 +162,8 @@ def lesion_facts(
     if not counted:
         floor = max(len(sites), diagnosed.n if diagnosed else 1, 1)
         reason = (
-            f"no lesion count or measured lesions recorded (at least {floor}: one per site "
-            "and per metastasis diagnosis)"
+            f"number of lesions not recorded: record it from the staging CT (at least {floor} "
+            "from the diagnoses)"
         )
         ev = diagnosed.evidence if diagnosed else []
         undated = Fact.unknown("no lesion count or measured lesions recorded")

@@ -50,6 +50,9 @@ class ClinicalParameters:
     followup_late_interval_months: int
     reassess_min_cycles: int
     reassess_max_cycles: int
+    line_gap_days: int  # lines of systemic therapy from medication records (clinical/lines.py)
+    regimen_window_days: int
+    ecog_poor_min: int  # MDT card: systemic therapy or best supportive care (mdt-referral.yaml)
 
     def values(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

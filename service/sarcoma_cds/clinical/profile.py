@@ -13,7 +13,7 @@ from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.clinical.followup import derive_followup
+from sarcoma_cds.clinical.followup import derive_followup, suspend_when_active
 from sarcoma_cds.clinical.honesty import condition_doubts
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
 from sarcoma_cds.clinical.origin import derive_origin
@@ -115,6 +115,9 @@ def derive_profile(
         derive_followup(
             f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today, params
         )
+    )
+    f["followup_next_due"] = suspend_when_active(
+        f["followup_next_due"], f["liver_metastasis_current"], f["new_extrahepatic_disease"]
     )
     check_against_dictionary(f, facts)
     unconfirmed = tuple(

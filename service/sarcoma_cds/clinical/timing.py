@@ -14,6 +14,7 @@ from sarcoma_cds.clinical.staging import StagedMetastasis
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     months_range,
     months_text,
     within_months,
@@ -101,7 +102,7 @@ def derive_timing(
     if primary is None or first_met is None:
         missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
         reason = missing.reason or "a date is missing"
-        for name in ("dfi_months", "timing", "long_dfi"):
+        for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):
             f[name] = Fact.unknown(reason, p_ev + (m_ev or staged_ev))
         return f
 
@@ -120,13 +121,20 @@ def derive_timing(
         f["timing"] = Fact.indeterminate(
             f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
         )
+        f["dfi_at_synchronous_limit"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
         dfi = f"DFI {_dfi_text(primary, first_met, lo)}" if lo == hi else f"DFI {lo}–{hi} months"
         boundary = ""
         exact = primary.exact and first_met.exact
-        if exact and first_met.earliest == add_months(primary.earliest, p.synchronous_months):
+        on_boundary = first_met.earliest == add_months(primary.earliest, p.synchronous_months)
+        f["dfi_at_synchronous_limit"] = Fact.of(
+            exact and on_boundary,
+            ev,
+            note=f"DFI exactly {p.synchronous_months} months" if exact and on_boundary else None,
+        )
+        if exact and on_boundary:
             boundary = (
                 f"; exactly {p.synchronous_months} months is synchronous by 2.1 and §3.8 "
                 f"(≤ {p.synchronous_months} months) but metachronous by 8.1 "
@@ -154,10 +162,7 @@ def _dfi_text(primary: DateInterval, first_met: DateInterval, months: int) -> st
     """ "10 months", or to the day when both dates are exact: "6 months and 1 day"."""
     if not (primary.exact and first_met.exact) or first_met.earliest < primary.earliest:
         return months_text(months)
-    days = (first_met.earliest - add_months(primary.earliest, months)).days
-    if days == 0:
-        return months_text(months)
-    return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
+    return months_days_text(primary.earliest, first_met.earliest)
 
 
 def _coarse(a: DateInterval, b: DateInterval) -> str:

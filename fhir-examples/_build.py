@@ -405,9 +405,19 @@ def _06() -> tuple[PatientFiles, Json]:
             "liver_only": "no",
             "liver_and_lung_only": "no",
         },
+        says={
+            "summary": ["not oligometastatic on staging of 2026-02-10"],
+            "mdt-referral": [
+                "Staging of 2026-02-10 is older than 90 days",
+                "as the baseline for systemic therapy",
+            ],
+        },
+        never_says=["a more indolent course"],
         rationale=(
-            "> 2 metastatic sites excludes OMD (1.1), so no staging, surgical or MDT card; the "
-            "summary explains why."
+            "> 2 metastatic sites excludes OMD (1.1), so no staging or surgical card; the "
+            "summary explains why. The staging is 111 days old: the verdict is dated and the MDT "
+            "card asks for restaging as the baseline for systemic therapy (REVIEW2 finding 6); "
+            "the long DFI bears on no decision here and is not shown (finding 4)."
         ),
     )
 
@@ -458,9 +468,19 @@ def _08() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
+        says={
+            "summary": [
+                "Not oligometastatic on staging of 2026-03-01: diffuse peritoneal involvement",
+                "selected peritoneal disease may be amenable",
+            ],
+            "mdt-referral": ["restage (contrast CT of chest and abdomen)"],
+        },
+        never_says=["a more indolent course", "Extrahepatic disease beyond the lung"],
         rationale=(
             "Peritoneal sarcomatosis is diffuse organ involvement -> not oligometastatic (1.2) "
-            "although only 2 sites."
+            "although only 2 sites. One line says it; no long-DFI reassurance or repeated "
+            "prognosis line beside it (REVIEW2 finding 4); staging of 2026-03-01 is out of date: "
+            "dated verdict, restage for systemic therapy (finding 6)."
         ),
     )
 
@@ -484,7 +504,16 @@ def _09() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
-        rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
+        says={"summary": ["diffuse pleural involvement excludes OMD"]},
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2), said in one line "
+            "(REVIEW2 finding 4)."
+        ),
     )
 
 
@@ -505,7 +534,16 @@ def _10() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
-        rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
+        says={"summary": ["diffuse pericardial involvement excludes OMD"]},
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2), said in "
+            "one line (REVIEW2 finding 4)."
+        ),
     )
 
 
@@ -527,7 +565,22 @@ def _11() -> tuple[PatientFiles, Json]:
             "diffuse_involvement": "yes",
             "histology": "synovial_sarcoma",
         },
-        rationale="Leptomeningeal sarcomatosis -> not OMD (1.2).",
+        says={
+            "summary": [
+                "on staging of 2026-02-02: diffuse leptomeningeal involvement excludes OMD"
+            ],
+            "mdt-referral": ["as the baseline for systemic therapy"],
+        },
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Leptomeningeal sarcomatosis -> not OMD (1.2): no long-DFI reassurance beside it "
+            "(REVIEW2 finding 4); the lesion count of 2026-02-02 is out of date: dated verdict, "
+            "restage for systemic therapy (finding 6)."
+        ),
     )
 
 
@@ -556,10 +609,19 @@ def _12() -> tuple[PatientFiles, Json]:
             "oligometastatic": "indeterminate",
             "diffuse_involvement": "indeterminate",
         },
+        says={
+            "summary": [
+                "coded only as 'retroperitoneum or peritoneum', with no site recorded",
+                "record the site from the abdominal CT",
+            ],
+            "treatment-pathway": ["record the metastasis site from the abdominal CT"],
+        },
+        never_says=["C78.6", "bodySite"],
         rationale=(
             "C78.6 alone may be peritoneal (diffuse, 1.2) or retroperitoneal: OMD indeterminate, "
             "so staging (4.1 CT of the abdominal cavity, 4.3) and MDT (5.1) but no surgical "
-            "pathway."
+            "pathway. Said in clinical words with the step that settles it, not as a code "
+            "(REVIEW2 finding 5)."
         ),
     )
 
@@ -958,14 +1020,22 @@ def _23() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
+            "staging-imaging": [
+                "limited value in myxoid liposarcoma",
+                "Whole-spine MRI",
+                "whole-spine MRI (myxoid liposarcoma)",
+            ],
             "biopsy": ["liver MRI first", "only if still indicated after it"],
-            "summary": ["Histology: myxoid liposarcoma", "(myxoid liposarcoma, metachronous)"],
+            "summary": [
+                "Unconfirmed STS liver metastasis (myxoid liposarcoma",
+                "Histology: myxoid liposarcoma",
+            ],
         },
         never_says=[
             "FDG-PET/CT to exclude extrahepatic disease",
             "TumorSize",
             "21889-1",
+            "liver MRI if needed, FDG-PET/CT",
             "Surgical candidacy not recorded",
         ],
         recommendations={
@@ -1018,6 +1088,7 @@ def _24() -> tuple[PatientFiles, Json]:
             "treatment-pathway": [
                 "Metachronous liver-only OMD: consider liver resection",
                 "did not reach consensus; an experienced HPB team decides",
+                "FLR 22% (2025-12-03, > 90 days old: redo it)",
             ],
             "summary": ["Histology: angiosarcoma"],
         },
@@ -1086,9 +1157,17 @@ def _25() -> tuple[PatientFiles, Json]:
             "hcc_risk_factors": "yes",
             "oligometastatic": "yes",
         },
+        says={
+            "treatment-pathway": [
+                "Background liver disease (Chronic viral hepatitis B",
+                "liver-function work-up and future liver remnant assessment before any resection",
+            ]
+        },
         rationale=(
             "HCC risk factors make origin uncertain: biopsy could be considered (3.1) and liver "
-            "MRI characterises it (4.2). Unconfirmed lesion counts but is named."
+            "MRI characterises it (4.2). Unconfirmed lesion counts but is named. Cirrhosis and "
+            "hepatitis B also call for liver-function work-up and FLR assessment before any "
+            "resection (7.1; section 3.7: ~25% holds for a normal liver; REVIEW2 finding 19)."
         ),
     )
 
@@ -1923,9 +2002,18 @@ def _41() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
         says={
-            "liver-recurrence": ["Recurrence after liver ablation", "no earlier liver resection"]
+            "liver-recurrence": [
+                "Recurrence after liver ablation (2024-01-15)",
+                "no earlier liver resection",
+            ]
         },
-        never_says=["first liver resection", "re-metastasectomy", "new resection", "new liver"],
+        never_says=[
+            "first liver resection",
+            "re-metastasectomy",
+            "new resection",
+            "new liver",
+            "1 or more liver tumors",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,

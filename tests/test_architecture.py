@@ -41,8 +41,9 @@ LAYERS: dict[str, frozenset[str]] = {
     # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
     "startup": frozenset({"pipeline", "feedback", "security"}),
     "web": frozenset({"pipeline", "feedback", "security", "smart", "startup"}),
+    "population": frozenset({"pipeline"}),  # `screen`: Bulk Data export → worklist, report
     # never `web`: `serve` names it only as a string
-    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "startup"}),
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "population", "startup"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 

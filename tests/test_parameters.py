@@ -193,13 +193,13 @@ def test_long_dfi_override_moves_the_decision_and_every_mention() -> None:
     facts, cards = _run()
     assert facts["dfi_months"]["value"] == 16
     assert facts["long_dfi"]["value"] is True
-    assert facts["long_dfi"]["note"] == "DFI > 12 months"
+    assert facts["long_dfi"]["note"] == "16 months and 22 days, > 12 months"
 
     facts, cards = _run(long_dfi_months=18)
     assert facts["long_dfi"]["value"] is False
-    assert facts["long_dfi"]["note"] == "DFI ≤ 18 months"
+    assert facts["long_dfi"]["note"] == "16 months and 22 days, ≤ 18 months"
     everything = cards + json.dumps(facts, ensure_ascii=False)
-    assert not re.search(r"DFI [>≤] 12 months", everything)
+    assert not re.search(r"(DFI|days,|months,) [>≤] 12 months", everything)
 
 
 def test_staging_window_override_moves_the_decision_and_every_mention() -> None:

@@ -247,6 +247,36 @@ def add_feedback(commands: Subcommands) -> None:
     report.set_defaults(handler=_feedback_report)
 
 
+# --- screen (population worklist) ---------------------------------------------------------------
+def _screen(args: argparse.Namespace) -> int:
+    from sarcoma_cds.population.cli import ScreenError, run
+
+    try:
+        return run(args.source, args.out, args.today or date.today(), args.engine, args.scheduler)
+    except ScreenError as exc:
+        raise CliError(str(exc), exc.exit_code) from None
+
+
+def add_screen(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "screen",
+        help="tumour-board worklist and report from a FHIR Bulk Data export (folder or server)",
+    )
+    parser.add_argument(
+        "source", metavar="SOURCE", help="folder of *.ndjson / *.ndjson.gz, or a FHIR base URL"
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--today", type=_iso_date, help="evaluation date (default: today)")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask", "spark"),
+        default="local",
+        help="local: every core of this machine (default); dask: a Dask cluster; spark: not built",
+    )
+    parser.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler (tcp://host:8786)")
+    parser.set_defaults(handler=_screen)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     add_serve,
     add_evaluate,
@@ -255,6 +285,7 @@ COMMANDS: list[Callable[[Subcommands], None]] = [
     add_demo,
     add_feedback,
     add_timeline,
+    add_screen,
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -46,9 +46,18 @@ SITE_BY_BODYSITE = (
 )
 DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
 # Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
+# Said in clinical words, not codes (clinical-logic §3): the card names the next step.
 POSSIBLY_DIFFUSE = {
-    "retroperitoneum_or_peritoneum": "C78.6 without a bodySite may be peritoneal (diffuse)",
-    "possible_leptomeningeal": "C79.32 / C79.49 may be leptomeningeal (diffuse)",
+    "retroperitoneum_or_peritoneum": (
+        "a metastasis is coded only as 'retroperitoneum or peritoneum', with no site recorded: "
+        "if it is peritoneal sarcomatosis it excludes oligometastatic disease; record the site "
+        "from the abdominal CT"
+    ),
+    "possible_leptomeningeal": (
+        "a metastasis is coded only as 'meninges or nervous system', with no site recorded: if "
+        "it is leptomeningeal it excludes oligometastatic disease; record the site from the "
+        "imaging report"
+    ),
 }
 
 
@@ -154,13 +163,15 @@ def derive_burden(
         )
     elif liver_staged:
         f["liver_metastasis_ever"] = Fact.of(
-            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
+            True, liver_staged, note=f"liver metastasis recorded only as history{_by(liver_staged)}"
         )
     elif staged.metastatic and not mets:
         f["liver_metastasis_ever"] = Fact.indeterminate(
             "metastatic disease is recorded only as "
-            + ", ".join(what for _, what in staged.metastatic[:2])
-            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
+            + ", ".join(
+                f"{what} ({o.date.text})" if o.date else what for o, what in staged.metastatic[:2]
+            )
+            + ", without its sites",
             staged_ev,
         )
     elif unknown_site := [m for m in mets if m.site is None]:
@@ -182,8 +193,8 @@ def derive_burden(
     else:
         f["liver_metastasis_current"] = Fact.unknown(
             ever.reason
-            or "the liver metastasis is recorded only as history (HistoryOfMetastaticCancer): "
-            "whether disease remains is not recorded",
+            or f"the liver metastasis is recorded only as history{_by(liver_staged)}, without a "
+            "diagnosis: whether disease remains, and whether it was treated, is not recorded",
             liver_staged,
         )
     f["liver_metastasis_confirmed"] = (
@@ -229,6 +240,12 @@ def derive_burden(
     ):
         f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
     return Burden(mets, f, staged)
+
+
+def _by(evidence: list[Evidence]) -> str:
+    """ " (by 2025-11-16)": a history entry dates the record, not the metastasis."""
+    dates = sorted(e.date for e in evidence if e.date)
+    return f" (by {dates[-1]})" if dates else ""
 
 
 def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:
@@ -308,7 +325,7 @@ def _sites(current: list[Metastasis]) -> dict[str, Fact]:
         f["diffuse_involvement"] = Fact.of(
             True,
             [m.dx.evidence(_label(m)) for m in current if m.site in DIFFUSE],
-            note="diffuse involvement: " + ", ".join(diffuse),
+            note="diffuse " + ", ".join(diffuse) + " involvement",
         )
     elif possible or unknown_site:
         f["diffuse_involvement"] = Fact.indeterminate(

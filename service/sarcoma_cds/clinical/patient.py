@@ -129,7 +129,15 @@ def derive_patient(
     if flr:
         o, v = flr
         ev = [o.evidence(f"FLR {v:g} %")]
-        f["future_liver_remnant_percent"] = Fact.of(float(v), ev)
+        # Volumetry plans a hepatectomy on the liver as it is now: an old one is named as such
+        # (the staging window of the lesion count, clinical-logic §1.4).
+        old = o.date is not None and (rec.today - o.date.latest).days > p.staging_window_days
+        when = o.date.text if o.date else "undated"
+        f["future_liver_remnant_percent"] = Fact.of(
+            float(v),
+            ev,
+            note=f"{when}, > {p.staging_window_days} days old: redo it" if old else when,
+        )
         f["flr_below_threshold"] = Fact.of(
             v < p.flr_min_percent,
             ev,

@@ -150,10 +150,13 @@ def derive_timing(
             f"cannot tell whether DFI > {p.long_dfi_months} months: {coarse}", ev
         )
     else:
+        # The interval itself in the note, a range when the dates are coarse (never "indeterminate
+        # months" beside a settled "long DFI").
+        months = _dfi_text(primary, first_met, lo) if lo == hi else f"{lo}–{hi} months"
         f["long_dfi"] = Fact.of(
             not within_long,
             ev,
-            note=f"DFI {'>' if not within_long else '≤'} {p.long_dfi_months} months",
+            note=f"{months}, {'>' if not within_long else '≤'} {p.long_dfi_months} months",
         )
     return f
 

@@ -65,7 +65,9 @@ def last_local_kind(rec: Record, vs: ValueSets, last: Proc | None) -> Fact:
     return Fact.of(
         kind,
         [last.evidence(last.label())],
-        note=f"{last.label()} {done.text if done else 'undated'}",
+        # The date only: the kind is the value, and a procedure code's display ("Ablation, 1 or
+        # more liver tumors, percutaneous, radiofrequency") is not card wording.
+        note=done.text if done else "undated",
     )
 
 

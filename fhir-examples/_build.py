@@ -99,7 +99,7 @@ from _fhir import (
     UCUM,
     UPPER_ARM,
     UTERUS,
-    Coding,
+    CodeTriple,
     Json,
     PatientFiles,
 )
@@ -161,7 +161,12 @@ def liver_met_mcode(p: PatientFiles, rid: str, date: str, **kw: Any) -> Json:
 
 
 def sts_mcode(
-    p: PatientFiles, rid: str, site_code: Coding, site: Coding, histology: Coding, date: str
+    p: PatientFiles,
+    rid: str,
+    site_code: CodeTriple,
+    site: CodeTriple,
+    histology: CodeTriple,
+    date: str,
 ) -> Json:
     return p.condition(rid, [site_code], date, kind="primary", body_site=site, histology=histology)
 
@@ -1088,6 +1093,7 @@ def _24() -> tuple[PatientFiles, Json]:
             "treatment-pathway": [
                 "Metachronous liver-only OMD: consider liver resection",
                 "did not reach consensus; an experienced HPB team decides",
+                "FLR 22% (2025-12-03, > 90 days old: redo it)",
             ],
             "summary": ["Histology: angiosarcoma"],
         },
@@ -2088,7 +2094,7 @@ def _42() -> tuple[PatientFiles, Json]:
     )
 
 
-def _coding(c: Coding) -> Json:
+def _coding(c: CodeTriple) -> Json:
     return {"system": c[0], "code": c[1], "display": c[2]}
 
 

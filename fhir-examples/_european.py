@@ -42,7 +42,7 @@ from _fhir import (
     SCT,
     THIGH,
     UTERUS,
-    Coding,
+    CodeTriple,
     Json,
     PatientFiles,
     cc,
@@ -57,37 +57,37 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 COND_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 
 # Athena concepts (names as in the IG's value sets)
-SYNOVIAL_LOWER_LIMB: Coding = (
+SYNOVIAL_LOWER_LIMB: CodeTriple = (
     ATHENA,
     "36536106",
     "Synovial sarcoma, NOS, of connective, Subcutaneous and other soft tissues of lower limb "
     "and hip",
 )
-LMS_RETROPERITONEUM: Coding = (ATHENA, "44500548", "Leiomyosarcoma, NOS, of retroperitoneum")
-LMS_UTERUS: Coding = (ATHENA, "44501977", "Leiomyosarcoma, NOS, of uterus, NOS")
-MET_LIVER: Coding = (ATHENA, "36770544", "Metastasis to liver")
-METASTASIS: Coding = (ATHENA, "36769180", "Metastasis")
-LIVER_STRUCTURE: Coding = (ATHENA, "4009105", "Liver structure")
-SMOOTH_MUSCLE_TUMOUR: Coding = (ATHENA, "4327493", "Smooth muscle tumor")
-PROGRESSION: Coding = (ATHENA, "32949", "Progression")
-PARTIAL_REMISSION: Coding = (ATHENA, "32947", "Partial Remission")
-DOXORUBICIN_IFOSFAMIDE: Coding = (ATHENA, "35806965", "Doxorubicin and Ifosfamide")
-DACARBAZINE_DOXORUBICIN: Coding = (ATHENA, "35806964", "Dacarbazine and Doxorubicin")
-SURGICAL_PROCEDURE: Coding = (ATHENA, "4301351", "Surgical procedure")
-LOCAL_EXCISION: Coding = (ATHENA, "4315400", "Local excision")
-CORE_NEEDLE_BIOPSY: Coding = (ATHENA, "4321878", "Core needle biopsy")
+LMS_RETROPERITONEUM: CodeTriple = (ATHENA, "44500548", "Leiomyosarcoma, NOS, of retroperitoneum")
+LMS_UTERUS: CodeTriple = (ATHENA, "44501977", "Leiomyosarcoma, NOS, of uterus, NOS")
+MET_LIVER: CodeTriple = (ATHENA, "36770544", "Metastasis to liver")
+METASTASIS: CodeTriple = (ATHENA, "36769180", "Metastasis")
+LIVER_STRUCTURE: CodeTriple = (ATHENA, "4009105", "Liver structure")
+SMOOTH_MUSCLE_TUMOUR: CodeTriple = (ATHENA, "4327493", "Smooth muscle tumor")
+PROGRESSION: CodeTriple = (ATHENA, "32949", "Progression")
+PARTIAL_REMISSION: CodeTriple = (ATHENA, "32947", "Partial Remission")
+DOXORUBICIN_IFOSFAMIDE: CodeTriple = (ATHENA, "35806965", "Doxorubicin and Ifosfamide")
+DACARBAZINE_DOXORUBICIN: CodeTriple = (ATHENA, "35806964", "Dacarbazine and Doxorubicin")
+SURGICAL_PROCEDURE: CodeTriple = (ATHENA, "4301351", "Surgical procedure")
+LOCAL_EXCISION: CodeTriple = (ATHENA, "4315400", "Local excision")
+CORE_NEEDLE_BIOPSY: CodeTriple = (ATHENA, "4321878", "Core needle biopsy")
 ECOG_GRADE = {
     0: (ATHENA, "4175026", "ECOG performance status - grade 0"),
     1: (ATHENA, "4173614", "ECOG performance status - grade 1"),
 }
-SCT_SURGERY: Coding = (SCT, "387713003", "Surgical procedure")
+SCT_SURGERY: CodeTriple = (SCT, "387713003", "Surgical procedure")
 ATC = "http://www.whocc.no/atc"
 # The twin's administrations, one per drug: RxNorm where systemic-agent lists the ingredient
 # (doxorubicin 3639), otherwise the WHO ATC code it lists (its RxNorm ids are not verified here).
-RX_DOXORUBICIN: Coding = (RXNORM, "3639", "doxorubicin")
-ATC_IFOSFAMIDE: Coding = (ATC, "L01AA06", "ifosfamide")
-ATC_DACARBAZINE: Coding = (ATC, "L01AX04", "dacarbazine")
-STATUS_IMPROVED: Coding = (SCT, "268910001", "Patient's condition improved (finding)")
+RX_DOXORUBICIN: CodeTriple = (RXNORM, "3639", "doxorubicin")
+ATC_IFOSFAMIDE: CodeTriple = (ATC, "L01AA06", "ifosfamide")
+ATC_DACARBAZINE: CodeTriple = (ATC, "L01AX04", "dacarbazine")
+STATUS_IMPROVED: CodeTriple = (SCT, "268910001", "Patient's condition improved (finding)")
 
 
 def _uuid(pid: str, rid: str) -> str:
@@ -126,11 +126,11 @@ class Idea4rcPatient:
     def primary(
         self,
         rid: str,
-        code: Coding,
+        code: CodeTriple,
         *,
         onset: str | None = None,
         onset_age: int | None = None,
-        histology: Coding | None = None,
+        histology: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "Condition",
@@ -156,7 +156,7 @@ class Idea4rcPatient:
             }
         return self._add(rid, res)
 
-    def diagnosis(self, rid: str, primary: str, code: Coding, date: str) -> Json:
+    def diagnosis(self, rid: str, primary: str, code: CodeTriple, date: str) -> Json:
         """The diagnosis details Observation: the exact date of the diagnosis."""
         res = self._add(
             rid,
@@ -175,7 +175,12 @@ class Idea4rcPatient:
         return res
 
     def metastasis(
-        self, rid: str, code: Coding, primary: str, onset: str, body_site: Coding | None = None
+        self,
+        rid: str,
+        code: CodeTriple,
+        primary: str,
+        onset: str,
+        body_site: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "Condition",
@@ -205,7 +210,9 @@ class Idea4rcPatient:
             res["bodySite"] = [cc(body_site)]
         return self._add(rid, res)
 
-    def episode(self, rid: str, baseline: str, status: Coding, clinical: str, date: str) -> Json:
+    def episode(
+        self, rid: str, baseline: str, status: CodeTriple, clinical: str, date: str
+    ) -> Json:
         """A progression / recurrence episode: the same code, pointing back to the baseline."""
         base = self._find(baseline)
         res: Json = {
@@ -228,11 +235,11 @@ class Idea4rcPatient:
     def surgery(
         self,
         rid: str,
-        code: Coding,
+        code: CodeTriple,
         date: str,
         reason: str,
         *,
-        body_site: Coding | None = None,
+        body_site: CodeTriple | None = None,
         part_of: str | None = None,
     ) -> Json:
         res: Json = {
@@ -253,12 +260,12 @@ class Idea4rcPatient:
     def administration(
         self,
         rid: str,
-        regimen: Coding,
+        regimen: CodeTriple,
         start: str,
         end: str | None,
         reason: str,
         *,
-        outcome: Coding | None = None,
+        outcome: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "MedicationAdministration",
@@ -335,13 +342,13 @@ CLINICAL_KEYS = (
 )
 
 
-def _c(coding: Coding) -> Json:
+def _c(coding: CodeTriple) -> Json:
     s, c, d = coding
     return {"system": s, "code": c, "display": d}
 
 
 def _administration(
-    p: PatientFiles, rid: str, drugs: list[Coding], start: str, end: str | None, reason: str
+    p: PatientFiles, rid: str, drugs: list[CodeTriple], start: str, end: str | None, reason: str
 ) -> None:
     """The twin's MedicationAdministration: one per drug, RxNorm ingredients."""
     for n, drug in enumerate(drugs, start=1):

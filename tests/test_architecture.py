@@ -38,10 +38,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "security": frozenset({"settings"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
-    "web": frozenset({"pipeline", "feedback", "security", "smart"}),
+    # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
+    "startup": frozenset({"pipeline", "feedback", "security"}),
+    "web": frozenset({"pipeline", "feedback", "security", "smart", "startup"}),
     "population": frozenset({"pipeline"}),  # `screen`: Bulk Data export → worklist, report
     # never `web`: `serve` names it only as a string
-    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "population"}),
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "population", "startup"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 

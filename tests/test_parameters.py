@@ -129,8 +129,10 @@ def test_a_malformed_reference_and_an_unknown_consensus_stop_start_up(tmp_path: 
 
 
 def test_no_rule_file_types_a_threshold_or_a_consensus_percentage() -> None:
-    """Numbers that belong to parameters.yaml or recommendations.yaml are named, not typed."""
-    for path in sorted((ROOT / "cql-free-rules" / "rules").glob("*.yaml")):
+    """Numbers that belong to parameters.yaml or recommendations.yaml are named, not typed, in
+    the rules and in the fact dictionary."""
+    folder = ROOT / "cql-free-rules"
+    for path in [*sorted((folder / "rules").glob("*.yaml")), folder / "facts.yaml"]:
         code = "\n".join(line.split(" #")[0] for line in path.read_text().splitlines())
         code = re.sub(r"(?m)^\s*#.*$", "", code)
         code = code.split("\nexamples:")[0]  # the examples' facts are data, not thresholds

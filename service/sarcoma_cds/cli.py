@@ -21,7 +21,7 @@ from sarcoma_cds.cds_hooks.problems import ProblemError
 from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
-from sarcoma_cds.settings import Settings, UnsafeSettingsError
+from sarcoma_cds.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
 # argparse's subparsers object; its class is private, hence the alias.
@@ -51,22 +51,12 @@ def _print_json(document: Any) -> None:
 
 # --- serve --------------------------------------------------------------------------------------
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn  # only this command needs the server
+    from sarcoma_cds.startup import StartupError, run_server  # only this command serves
 
-    settings = Settings()
     try:
-        settings.check_safe()
-    except UnsafeSettingsError as exc:
+        run_server(args.host, args.port, args.workers)
+    except StartupError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
-    uvicorn.run(
-        "sarcoma_cds.web.app:serve_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        log_config=None,  # serve_app installs JSON logging in every worker
-        access_log=False,  # our middleware logs each request without query strings
-    )
     return 0
 
 

@@ -124,6 +124,61 @@ class Burden:
     staged: StagedMetastasis  # metastatic disease recorded by staging or history only
 
 
+def _metastatic(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A metastasis Condition, else staging or history (mCODE), else an honest "no"."""
+    staged_ev = [o.evidence(what) for o, what in staged.metastatic]
+    if mets:
+        return Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in mets] + staged_ev,
+            unconfirmed=all(m.dx.unconfirmed for m in mets),
+        )
+    if staged.metastatic:
+        return Fact.of(
+            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
+        )
+    return _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+
+
+def _liver_ever(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A liver metastasis Condition, else a liver history; M1 without sites stays open."""
+    liver_ever = [m for m in mets if m.site == "liver"]
+    liver_staged = [o.evidence(what) for o, what in staged.liver]
+    if liver_ever:
+        return Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
+            unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
+        )
+    if liver_staged:
+        return Fact.of(
+            True, liver_staged, note=f"liver metastasis recorded only as history{_by(liver_staged)}"
+        )
+    if staged.metastatic and not mets:
+        return Fact.indeterminate(
+            "metastatic disease is recorded only as "
+            + ", ".join(
+                f"{what} ({o.date.text})" if o.date else what for o, what in staged.metastatic[:2]
+            )
+            + ", without its sites",
+            [o.evidence(what) for o, what in staged.metastatic],
+        )
+    if unknown_site := [m for m in mets if m.site is None]:
+        # A metastasis coded without its site (C79.9, 128462008 without bodySite) may be the
+        # liver metastasis: not a "no" (clinical-logic 1.1).
+        return Fact.indeterminate(
+            "a metastasis is recorded without its site ("
+            + ", ".join(m.dx.label() for m in unknown_site[:2])
+            + "): it may be in the liver; a bodySite would settle it",
+            [m.dx.evidence(_label(m)) for m in unknown_site],
+        )
+    return _honest_none(rec, doubts, doubts.liver, "no liver metastasis recorded")
+
+
 def derive_burden(
     rec: Record,
     vs: ValueSets,
@@ -140,54 +195,12 @@ def derive_burden(
     doubts = doubts if doubts is not None else condition_doubts(rec)
     staged = staged_metastasis(rec, vs)
     f: dict[str, Fact] = {}
-    ev_all = [m.dx.evidence(_label(m)) for m in mets]
     staged_ev = [o.evidence(what) for o, what in staged.metastatic]
-    if mets:
-        f["metastatic"] = Fact.of(
-            True, ev_all + staged_ev, unconfirmed=all(m.dx.unconfirmed for m in mets)
-        )
-    elif staged.metastatic:
-        f["metastatic"] = Fact.of(
-            True, staged_ev, note="metastatic by staging or history; the sites are not coded"
-        )
-    else:
-        f["metastatic"] = _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+    f["metastatic"] = _metastatic(rec, mets, staged, doubts)
     liver_ever = [m for m in mets if m.site == "liver"]
     liver_now = [m for m in liver_ever if m.dx.current]
     liver_staged = [o.evidence(what) for o, what in staged.liver]
-    if liver_ever:
-        f["liver_metastasis_ever"] = Fact.of(
-            True,
-            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
-            unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
-        )
-    elif liver_staged:
-        f["liver_metastasis_ever"] = Fact.of(
-            True, liver_staged, note=f"liver metastasis recorded only as history{_by(liver_staged)}"
-        )
-    elif staged.metastatic and not mets:
-        f["liver_metastasis_ever"] = Fact.indeterminate(
-            "metastatic disease is recorded only as "
-            + ", ".join(
-                f"{what} ({o.date.text})" if o.date else what for o, what in staged.metastatic[:2]
-            )
-            + ", without its sites",
-            staged_ev,
-        )
-    elif unknown_site := [m for m in mets if m.site is None]:
-        # A metastasis coded without its site (C79.9, 128462008 without bodySite) may be the
-        # liver metastasis: not a "no" (clinical-logic 1.1).
-        f["liver_metastasis_ever"] = Fact.indeterminate(
-            "a metastasis is recorded without its site ("
-            + ", ".join(m.dx.label() for m in unknown_site[:2])
-            + "): it may be in the liver; a bodySite would settle it",
-            [m.dx.evidence(_label(m)) for m in unknown_site],
-        )
-    else:
-        f["liver_metastasis_ever"] = _honest_none(
-            rec, doubts, doubts.liver, "no liver metastasis recorded"
-        )
-    ever = f["liver_metastasis_ever"]
+    f["liver_metastasis_ever"] = ever = _liver_ever(rec, mets, staged, doubts)
     if liver_ever or ever.is_no:
         f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
     else:

@@ -50,6 +50,13 @@ class ClinicalParameters:
     followup_late_interval_months: int
     reassess_min_cycles: int
     reassess_max_cycles: int
+    good_ps_max_ecog: int
+    good_ps_min_karnofsky: int
+    unfit_min_asa: int
+    limited_ecog: int
+    limited_asa: int
+    limited_min_karnofsky: int
+    limited_max_karnofsky: int
     line_gap_days: int  # lines of systemic therapy from medication records (clinical/lines.py)
     regimen_window_days: int
     ecog_poor_min: int  # MDT card: systemic therapy or best supportive care (mdt-referral.yaml)

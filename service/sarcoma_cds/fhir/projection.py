@@ -77,9 +77,6 @@ class CodeableConcept(_Element):
                 return c.display
         return next((c.code for c in self.coding if c.code), "uncoded")
 
-    def first_code(self) -> str | None:
-        return next((c.code for c in self.coding if c.code), None)
-
     @property
     def coded(self) -> bool:
         return any(c.code for c in self.coding)

@@ -137,17 +137,9 @@ def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
     n = 0
     for n, line in enumerate(lines(chunk), start=1):
         at, offset = offset, offset + len(line)
-        if not line.strip():
+        if not line.strip() or (parsed := _parse(result, n, line)) is None:
             continue
-        try:
-            resource = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            _malformed(result, n, line, f"not valid JSON ({exc.args[0]})")
-            continue
-        rtype = resource.get("resourceType") if isinstance(resource, dict) else None
-        if not isinstance(rtype, str):
-            _malformed(result, n, line, "not a FHIR resource (no resourceType)")
-            continue
+        resource, rtype = parsed
         result.types[rtype] += 1
         if rtype not in ENGINE_TYPES:
             continue
@@ -171,6 +163,20 @@ def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
     document = result.as_json() | {"indexed": len(offsets)}
     write_json(out, document)
     return document
+
+
+def _parse(result: ScanResult, n: int, line: bytes) -> tuple[Any, str] | None:
+    """(resource, resourceType) of one NDJSON line; None, counted as malformed, otherwise."""
+    try:
+        resource = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        _malformed(result, n, line, f"not valid JSON ({exc.args[0]})")
+        return None
+    rtype = resource.get("resourceType") if isinstance(resource, dict) else None
+    if not isinstance(rtype, str):
+        _malformed(result, n, line, "not a FHIR resource (no resourceType)")
+        return None
+    return resource, rtype
 
 
 # --- pass 2 ------------------------------------------------------------------------------------

@@ -172,12 +172,23 @@ class JwtAuthenticator:
         return alg, kid, jku
 
     def _check_claims(self, claims: dict[str, Any], client: TrustedClient, audience: str) -> None:
-        now = self._clock()
         aud = claims.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if not isinstance(audiences, list) or audience not in audiences:
             raise AuthenticationError(f"aud {_short(aud)} does not name {audience!r}")
+        exp = self._check_times(claims)
+        if client.tenant is not None and claims.get("tenant") != client.tenant:
+            raise AuthenticationError(f"tenant {_short(claims.get('tenant'))} is not the client's")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti or len(jti) > MAX_ID_CHARS:
+            raise AuthenticationError("jti is required (a string of at most 256 characters)")
+        if not self._replay.first_use(f"{client.iss}\x00{jti}", exp + self._leeway):
+            raise AuthenticationError(f"jti {_short(jti)} of {client.iss!r} replayed")
 
+    def _check_times(self, claims: dict[str, Any]) -> float:
+        """exp, iat and nbf against the clock (with leeway) and the longest lifetime allowed;
+        returns exp."""
+        now = self._clock()
         exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", -math.inf)
         if not _is_time(exp) or not _is_time(iat):
             raise AuthenticationError("exp and iat are required numbers")
@@ -191,12 +202,4 @@ class JwtAuthenticator:
             raise AuthenticationError(f"nbf is {nbf - now:.0f} s in the future")
         if exp - now > self._max_lifetime:
             raise AuthenticationError(f"exp is more than {self._max_lifetime:.0f} s ahead")
-
-        if client.tenant is not None and claims.get("tenant") != client.tenant:
-            raise AuthenticationError(f"tenant {_short(claims.get('tenant'))} is not the client's")
-
-        jti = claims.get("jti")
-        if not isinstance(jti, str) or not jti or len(jti) > MAX_ID_CHARS:
-            raise AuthenticationError("jti is required (a string of at most 256 characters)")
-        if not self._replay.first_use(f"{client.iss}\x00{jti}", exp + self._leeway):
-            raise AuthenticationError(f"jti {_short(jti)} of {client.iss!r} replayed")
+        return float(exp)

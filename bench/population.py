@@ -56,7 +56,7 @@ SARCOMA_TEMPLATES = (
     "29-re-metastasectomy-long-tfi.json",
     "32-follow-up-overdue.json",
     "42-on-treatment-partial-response.json",
-    "47-synthea-raw-transaction-bundle-urn-uuid.json",
+    "51-synthea-raw-transaction-bundle-urn-uuid.json",
 )
 COMORBIDITIES = [
     [(ICD10CM, "I10", "Essential (primary) hypertension"), (SCT, "59621000", "Hypertension")],

@@ -34,11 +34,11 @@ EXAMPLES = [
     "01-metachronous-lms-liver-only.json",
     "13-gist-icd10cm.json",
     "18-sts-lung-metastases-only.json",
-    "44-mcode-stu4-postcoordinated-lms-tumor-bodystructure.json",
-    "47-synthea-raw-transaction-bundle-urn-uuid.json",
-    "51-text-only-problem-list.json",
-    "53-unrecognised-cancer-code-d48-1.json",
-    "54-medication-request-planned-bundled-medication.json",
+    "48-mcode-stu4-postcoordinated-lms-tumor-bodystructure.json",
+    "51-synthea-raw-transaction-bundle-urn-uuid.json",
+    "55-text-only-problem-list.json",
+    "57-unrecognised-cancer-code-d48-1.json",
+    "58-medication-request-planned-bundled-medication.json",
 ]
 GROUP = ["01-metachronous-lms-liver-only.json", "13-gist-icd10cm.json"]
 

@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sarcoma_cds.clinical.datafile import load_yaml
 from sarcoma_cds.paths import default_rules_dir
 
 
@@ -141,18 +141,7 @@ def _typed(values: dict[str, float], source: Path) -> ClinicalParameters:
 
 
 def load_parameters(path: Path) -> ParameterTable:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot be read: {exc}") from exc
-    try:
-        f = _File.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ParameterError(f"{path}: at {where}: {first['msg']}") from exc
+    f = load_yaml(path, _File, ParameterError)
     table = ParameterTable(dict(f.parameters), path)
     table.build()  # the names and types match the code
     return table

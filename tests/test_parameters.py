@@ -27,9 +27,11 @@ from tests.conftest import ROOT
 
 from sarcoma_cds.clinical.params import (
     ParameterError,
+    UnknownParameter,
     default_parameters,
     default_table,
     load_parameters,
+    substitute,
 )
 from sarcoma_cds.pipeline import Engine
 from sarcoma_cds.rules.loader import RulesError, load_rules
@@ -141,8 +143,12 @@ def test_no_rule_file_types_a_threshold_or_a_consensus_percentage() -> None:
             r"\b(?:gt|ge|lt|le): (?!0\b|1\b)\d",  # comparisons other than "at least one"
             r"\(\d+%\)",  # a consensus percentage
             r"\d+ ?cm",  # a lesion size threshold
-            r"(?<!up to )\b\d+(?:–\d+)? ?%",  # an FLR threshold (not "bleeds in up to 10%")
+            r"\b\d+(?:–\d+)? ?%",  # an FLR threshold, a complication rate
             r"\d+(?:–\d+)? months",  # an interval
+            r"(?<![}-])\b(?:yearly|annually|monthly)\b",  # an interval in words ("6-monthly" is a
+            # parameter and a suffix)
+            r"\d+(?:[–-]\d+)? G\b|\b(?:\d+|one|two|three|four|five|six) (?:\w+ )?cores",  # 3.3
+            r"\b(?:ECOG|ASA|Karnofsky) (?:\d|[IV]+\b)",  # a performance-status limit
         ):
             assert not re.search(pattern, code), f"{path.name}: {re.search(pattern, code)}"
 
@@ -338,3 +344,36 @@ def test_every_overridable_parameter_has_an_override_test_here() -> None:
     for name, p in default_table().parameters.items():
         if p.overridable:
             assert re.search(rf'\b{name}=\d|"{name}": \d', source), f"no override test of {name}"
+
+
+def test_text_references_name_a_range_end_and_a_format() -> None:
+    """`{param.name.min}` is the range's end in parameters.yaml (9.1's "12–18" is the range of
+    tfi_favourable_months, not two more numbers); `:words`, `:roman`, `:every` word a value."""
+    p = default_parameters()
+    text = (
+        "{param.tfi_favourable_months.min}–{param.tfi_favourable_months.max}; "
+        "{param.biopsy_min_cores:words} cores; ASA {param.limited_asa:roman}; "
+        "then {param.followup_late_interval_months:every}"
+    )
+    assert substitute(text, p) == "12–18; four cores; ASA III; then yearly"
+    assert substitute({"le": {"param": "tfi_favourable_months.max"}}, p) == {"le": 18}
+    # the threshold in force moves; the paper's range it is chosen from does not
+    moved = default_table().build({"tfi_favourable_months": 15})
+    assert substitute("{param.tfi_favourable_months} in {param.tfi_favourable_months.min}–"
+                      "{param.tfi_favourable_months.max}", moved) == "15 in 12–18"  # fmt: skip
+    with pytest.raises(UnknownParameter, match=r"at x: unknown format 'bogus'"):
+        substitute({"x": "{param.biopsy_min_cores:bogus}"}, p)
+    with pytest.raises(UnknownParameter, match=r"malformed reference '\{param.limited_asa.mid\}'"):
+        substitute("{param.limited_asa.mid}", p)
+    with pytest.raises(UnknownParameter, match=r"unknown parameter 'limited_asa.mid'"):
+        substitute({"param": "limited_asa.mid"}, p)
+
+
+def test_a_misspelt_format_in_a_rule_stops_start_up(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "rules" / "follow-up.yaml"
+    text = path.read_text()
+    assert "{param.followup_late_interval_months:every}" in text
+    path.write_text(text.replace(":every}", ":yearly}"))
+    with pytest.raises(RulesError, match=r"follow-up.yaml: at statements\.\d+\.text: unknown "):
+        load_rules(folder)

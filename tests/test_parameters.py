@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
+from tests.conftest import ROOT
+from tests.support.fhir_data import (
+    DOCETAXEL,
+    GEMCITABINE,
     LOINC,
     PID,
+    PROGRESSED,
+    disease_status,
+    given,
     liver_met,
     lms_primary,
     observation,
@@ -22,8 +28,6 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
-from tests.clinical.test_lines import DOCETAXEL, GEMCITABINE, PROGRESSED, given, status
-from tests.conftest import ROOT
 
 from sarcoma_cds.clinical.params import (
     ParameterError,
@@ -277,7 +281,7 @@ def _two_regimens_patient() -> dict[str, Any]:
             given("gem-1", GEMCITABINE, "2023-01-09"),
             given("doc-1", DOCETAXEL, "2023-01-29"),
             given("gem-2", GEMCITABINE, "2023-04-24"),
-            status("s", PROGRESSED, "2023-05-15"),
+            disease_status("s", PROGRESSED, "2023-05-15"),
         ]
     )
 

@@ -35,10 +35,19 @@ LUNG_SITE = (SNOMED, "39607008")
 
 Json = dict[str, Any]
 Code = tuple[str, str]  # (system, code)
+Named = tuple[str, str, str]  # (system, code, display): as an EHR sends it
+AnyCode = Code | Named
 
 
-def concept(*codes: Code, text: str | None = None) -> Json:
-    out: Json = {"coding": [{"system": s, "code": c} for s, c in codes]}
+def concept(*codes: AnyCode, text: str | None = None) -> Json:
+    """A CodeableConcept; a code with its display gives the text too, as EHRs write it."""
+    out: Json = {
+        "coding": [
+            {"system": c[0], "code": c[1]} | ({"display": c[2]} if len(c) == 3 else {})
+            for c in codes
+        ]
+    }
+    text = text or next((c[2] for c in codes if len(c) == 3), None)
     if text:
         out["text"] = text
     return out
@@ -46,12 +55,12 @@ def concept(*codes: Code, text: str | None = None) -> Json:
 
 def condition(
     rid: str,
-    *codes: Code,
+    *codes: AnyCode,
     onset: str | None = None,
     recorded: str | None = None,
     clinical: str | None = "active",
     verification: str | None = "confirmed",
-    body_site: Code | None = None,
+    body_site: AnyCode | None = None,
     morphology: str | None = None,
     subject: str | None = f"Patient/{PID}",
     **extra: Any,
@@ -88,11 +97,11 @@ def sct(code: str) -> Code:
 
 def observation(
     rid: str,
-    code: Code,
+    code: AnyCode,
     *,
     when: str | None = "2025-01-10",
     status: str = "final",
-    body_site: Code | None = None,
+    body_site: AnyCode | None = None,
     subject: str | None = f"Patient/{PID}",
     **values: Any,
 ) -> Json:
@@ -131,13 +140,14 @@ def lesion_count(rid: str, n: int, *, when: str = "2025-04-10", site: Code = LIV
 
 def procedure(
     rid: str,
-    code: Code,
+    code: AnyCode,
     *,
     performed: str | None = None,
     period: tuple[str | None, str | None] | None = None,
     status: str = "completed",
-    body_site: Code | None = None,
+    body_site: AnyCode | None = None,
     subject: str | None = f"Patient/{PID}",
+    **extra: Any,
 ) -> Json:
     res: Json = {"resourceType": "Procedure", "id": rid, "status": status, "code": concept(code)}
     if subject is not None:
@@ -150,13 +160,28 @@ def procedure(
         }
     if body_site is not None:
         res["bodySite"] = [concept(body_site)]
+    res.update(extra)
     return res
 
 
-def patient(birth: str | None = "1960-03-15") -> Json:
-    res: Json = {"resourceType": "Patient", "id": PID}
+def diagnostic_report(
+    rid: str, code: AnyCode, when: str, *, subject: str = f"Patient/{PID}"
+) -> Json:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": concept(code),
+        "subject": {"reference": subject},
+        "effectiveDateTime": when,
+    }
+
+
+def patient(birth: str | None = "1960-03-15", *, pid: str = PID, **extra: Any) -> Json:
+    res: Json = {"resourceType": "Patient", "id": pid}
     if birth:
         res["birthDate"] = birth
+    res.update(extra)
     return res
 
 
@@ -165,6 +190,18 @@ def bundle(resources: Iterable[Json]) -> Json:
         "resourceType": "Bundle",
         "type": "searchset",
         "entry": [{"resource": r} for r in resources],
+    }
+
+
+def transaction(resources: Iterable[Json]) -> Json:
+    """A transaction Bundle that PUTs each resource at its id (so the ids are known)."""
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+            for r in resources
+        ],
     }
 
 
@@ -217,18 +254,20 @@ DRUG_NAMES = {GEMCITABINE: "gemcitabine", DOCETAXEL: "docetaxel", DOXORUBICIN: "
 PROGRESSED, STABLE = (SNOMED, "271299001"), (SNOMED, "359746009")
 
 
-def drug(code: Code) -> Json:
-    return {"coding": [{"system": code[0], "code": code[1], "display": DRUG_NAMES[code]}]}
+def drug(code: AnyCode) -> Json:
+    """A drug with its name (the display the record gives, else the ATC code's name)."""
+    name = code[2] if len(code) == 3 else DRUG_NAMES[code]
+    return {"coding": [{"system": code[0], "code": code[1], "display": name}]}
 
 
-def given(rid: str, code: Code, when: str) -> Json:
+def given(rid: str, code: AnyCode, when: str, *, subject: str = f"Patient/{PID}") -> Json:
     """One administration (a cycle's dose)."""
     return {
         "resourceType": "MedicationAdministration",
         "id": rid,
         "status": "completed",
         "medicationCodeableConcept": drug(code),
-        "subject": {"reference": f"Patient/{PID}"},
+        "subject": {"reference": subject},
         "effectiveDateTime": when,
     }
 

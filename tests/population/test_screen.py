@@ -29,7 +29,8 @@ def _complete(prefetch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _patient_view(engine: Engine, name: str) -> dict[str, Any] | None:
-    """Topics and warnings of the example's patient-view call at the screening day."""
+    """Topics, warnings and the summary card's presence in the example's patient-view call at
+    the screening day."""
     request = load_example(name)
     prefetch = _complete(request["prefetch"])
     cards = engine.evaluate(request["context"]["patientId"], prefetch, TODAY)
@@ -41,7 +42,11 @@ def _patient_view(engine: Engine, name: str) -> dict[str, Any] | None:
         topics += [t for t in card_topics(card) if t not in topics]
         if card["indicator"] != "info":
             warnings += [t for t in card_topics(card) if t not in warnings]
-    return {"topics": ";".join(topics), "warnings": ";".join(warnings)}
+    return {
+        "topics": ";".join(topics),
+        "warnings": ";".join(warnings),
+        "summary": "summary" in topics,
+    }
 
 
 def _by_patient(result: ScreenResult) -> dict[str, dict[str, Any]]:
@@ -51,18 +56,60 @@ def _by_patient(result: ScreenResult) -> dict[str, dict[str, Any]]:
 def test_worklist_equals_patient_view_on_every_example(
     engine: Engine, examples_screened: ScreenResult
 ) -> None:
+    """A row for every patient whose patient-view carries a summary card, with the same
+    topics and warnings; the patients with other cards only are listed apart."""
     rows = _by_patient(examples_screened)
-    expected = {}
+    expected, off_list = {}, set()
     for name, pid in example_patient_ids().items():
         view = _patient_view(engine, name)
-        if view is not None:
+        if view is not None and view["summary"]:
             expected[pid] = view
+        elif view is not None:
+            off_list.add(pid)
     assert sorted(rows) == sorted(expected)  # the same patients
     for pid, view in expected.items():
         assert rows[pid]["topics"] == view["topics"], pid
         assert rows[pid]["warnings"] == view["warnings"], pid
+    assert {r["patient_id"] for r in examples_screened.off_list} == off_list
+    assert len(off_list) >= 5  # data-quality and GIST examples: a real comparison
     assert examples_screened.patients == len(example_patient_ids())
     assert len(rows) >= 40  # the examples are mostly patients with cards: a real comparison
+
+
+@pytest.mark.parametrize(
+    ("name", "branch"),
+    [
+        ("01-metachronous-lms-liver-only.json", "treatment-pathway"),
+        ("22-lms-synchronous-progressed.json", "treatment-pathway"),
+        ("06-three-sites-not-oligometastatic.json", "mdt-referral"),
+        ("27-not-surgical-candidate-local-code.json", "local-therapy"),
+        ("29-re-metastasectomy-long-tfi.json", "liver-recurrence"),
+        ("32-follow-up-overdue.json", "follow-up"),
+    ],
+)
+def test_branch_is_the_pathway_the_cards_follow(
+    examples_screened: ScreenResult, name: str, branch: str
+) -> None:
+    row = _by_patient(examples_screened)[example_patient_ids()[name]]
+    assert row["branch"] == branch
+
+
+@pytest.mark.parametrize(
+    ("name", "branch"),
+    [
+        ("55-text-only-problem-list.json", "data-quality"),
+        ("57-unrecognised-cancer-code-d48-1.json", "data-quality"),
+        ("13-gist-icd10cm.json", "not-applicable"),
+    ],
+)
+def test_patients_without_a_summary_card_are_off_the_list(
+    examples_screened: ScreenResult, name: str, branch: str
+) -> None:
+    pid = example_patient_ids()[name]
+    assert pid not in _by_patient(examples_screened)
+    entry = next(r for r in examples_screened.off_list if r["patient_id"] == pid)
+    assert entry["branch"] == branch
+    assert entry["summary"]
 
 
 def test_row_carries_the_profile(examples_screened: ScreenResult) -> None:

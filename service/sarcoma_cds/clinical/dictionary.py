@@ -92,7 +92,8 @@ def load_fact_dictionary(path: Path, params: ClinicalParameters | None = None) -
     """The dictionary, with `{param.name}` in its labels replaced by the values in force."""
     try:
         raw = substitute(
-            yaml.safe_load(path.read_text(encoding="utf-8")), params or default_parameters()
+            yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader),
+            params or default_parameters(),
         )
     except yaml.YAMLError as exc:
         raise FactDictionaryError(f"{path}: not valid YAML: {exc}") from exc

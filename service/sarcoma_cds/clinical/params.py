@@ -142,7 +142,7 @@ def _typed(values: dict[str, float], source: Path) -> ClinicalParameters:
 
 def load_parameters(path: Path) -> ParameterTable:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
     except OSError as exc:

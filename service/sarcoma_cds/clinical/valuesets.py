@@ -295,7 +295,7 @@ def _apply_supplements(sets: dict[str, ValueSet], folder: Path) -> dict[str, Val
 
 def load_file(path: Path) -> ValueSet:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise ValueSetError(f"{path}: not valid YAML: {exc}") from exc
     try:

@@ -15,7 +15,6 @@ from pathlib import Path
 from rich.console import Console
 
 from sarcoma_cds.pipeline import RulesError
-from sarcoma_cds.population.bulk import BulkExportError, export_to_folder
 from sarcoma_cds.population.output import write_worklist
 from sarcoma_cds.population.report import render_report
 from sarcoma_cds.population.runner import RunnerError, make_runner
@@ -36,6 +35,9 @@ def run(source: str, out: Path, today: date, engine: str, scheduler: str | None)
     console = Console(stderr=True)
     requested: frozenset[str] = frozenset()
     if source.startswith(("http://", "https://")):
+        # Imported here: httpx and Authlib cost a folder run half a second of start-up.
+        from sarcoma_cds.population.bulk import BulkExportError, export_to_folder
+
         try:
             folder, requested = export_to_folder(source, out / "export", console)
         except BulkExportError as exc:

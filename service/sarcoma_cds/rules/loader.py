@@ -80,7 +80,7 @@ class RuleSet:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML: {exc}") from exc
     except OSError as exc:

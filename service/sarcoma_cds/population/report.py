@@ -17,6 +17,7 @@ from functools import lru_cache
 import matplotlib
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
+from matplotlib.figure import Figure
 
 from sarcoma_cds.cards.layout import SUMMARY_TOPIC
 from sarcoma_cds.population.rows import GAP_SEPARATOR, SEPARATOR
@@ -39,8 +40,6 @@ def _environment() -> Environment:
 
 
 def _bar(title: str, counts: Iterable[tuple[str, int]], horizontal: bool = True) -> Markup:
-    from matplotlib.figure import Figure
-
     items = list(counts) or [("none", 0)]
     labels, values = [k for k, _ in items], [n for _, n in items]
     figure = Figure(figsize=(6.4, 3.2))

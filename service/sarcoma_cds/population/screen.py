@@ -147,9 +147,11 @@ def screen(
     runner: Runner,
     console: Console | None = None,
     requested_types: frozenset[str] = frozenset(),
+    meanwhile: Callable[[], None] | None = None,
 ) -> ScreenResult:
     """Screen the export in `folder`; `requested_types`: resource types a completed `$export`
-    was asked for (a type it returned no file for is a known "none", not "not sent")."""
+    was asked for (a type it returned no file for is a known "none", not "not sent");
+    `meanwhile`: work for this process while the workers run the first pass."""
     console = console or Console(stderr=True)
     started = time.monotonic()
     files = export_files(folder)
@@ -167,7 +169,7 @@ def screen(
     chunks = plan_chunks(folder)
     with _progress(console) as progress:
         with _step(progress, "1/3 scanning for candidates", len(chunks)) as done:
-            scans = runner.map(scan_chunk, chunks, work, done=done)
+            scans = runner.map(scan_chunk, chunks, work, done=done, meanwhile=meanwhile)
         plan, malformed, unattributed = _merge_scans(chunks, scans)
         if not plan["types"].get("Patient"):
             raise SourceError(

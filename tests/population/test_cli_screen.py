@@ -91,5 +91,8 @@ def test_spark_says_it_is_not_available(
 ) -> None:
     code = main(["screen", str(examples_export), "--out", str(tmp_path), "--engine", "spark"])
     assert code == 1
-    assert "Spark engine is not available" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Spark engine is not available" in err
+    assert "--engine dask" in err  # what to use instead
+    assert "Traceback" not in err
     assert not (tmp_path / "worklist.csv").exists()

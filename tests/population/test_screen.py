@@ -4,6 +4,7 @@ NDJSON export gets exactly the cards (topics, warnings) its patient-view call ge
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,29 @@ def test_gzip_file_reads_whole(tmp_path: Path) -> None:
         f.write(b'{"a":1}\n{"b":2}\n')
     (chunk,) = plan_chunks(folder)
     assert list(lines(chunk)) == [b'{"a":1}\n', b'{"b":2}\n']
+
+
+def test_crlf_spaced_json_blank_lines_and_no_final_newline_give_the_same_worklist(
+    tmp_path: Path,
+    local_runner: LocalRunner,
+    examples_screened: ScreenResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What other exporters write: CRLF line ends, spaces after colons and commas, a blank
+    line, no newline after the last line; the files cut into many small chunks so that the
+    byte offsets pass 1 notes for pass 2 cross every shape of line end."""
+    from sarcoma_cds.population import screen as screen_module
+    from sarcoma_cds.population import source
+
+    folder = tmp_path / "export"
+    write_export(folder)
+    for path in folder.iterdir():
+        resources = [json.loads(line) for line in path.read_text().splitlines()]
+        text = "\r\n\r\n".join(json.dumps(r, separators=(", ", ": ")) for r in resources)
+        path.write_bytes(text.encode())  # no final newline
+    monkeypatch.setattr(screen_module, "plan_chunks", lambda f: source.plan_chunks(f, 4096))
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    assert result.malformed_count == 0
+    assert result.rows == examples_screened.rows
+    assert result.off_list == examples_screened.off_list
+    assert result.types == examples_screened.types

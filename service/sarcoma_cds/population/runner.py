@@ -139,8 +139,9 @@ def _gather(
 def make_runner(engine: str, scheduler: str | None) -> Runner:
     if engine == "spark":
         raise RunnerError(
-            "the Spark engine is not available in this build; use --engine dask "
-            "(any Dask cluster by --scheduler) or the default --engine local"
+            "the Spark engine is not available in this build: the distributed engine is Dask "
+            "(pure Python, no JVM; docs/design.md says why); use --engine dask (any Dask "
+            "cluster by --scheduler) or the default --engine local"
         )
     if engine == "dask":
         return DaskRunner(scheduler)

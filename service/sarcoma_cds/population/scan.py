@@ -23,7 +23,13 @@ from typing import Any
 
 import orjson
 
-from sarcoma_cds.population.candidates import ENGINE_TYPES, CodeFilter, guess_owner, patient_of
+from sarcoma_cds.population.candidates import (
+    DECIDING_TYPES,
+    ENGINE_TYPES,
+    CodeFilter,
+    guess_owner,
+    patient_of,
+)
 from sarcoma_cds.population.source import Chunk
 from sarcoma_cds.population.work import (
     MEDICATION_MARK,
@@ -135,7 +141,11 @@ def _scan(chunk: Chunk) -> tuple[ScanResult, array[int], array[int]]:
             if patient is not None or rtype == "Medication":
                 offsets.append(n if gz else here)
                 hashes.append(MEDICATION_MARK if patient is None else patient_hash(patient))
-            if patient not in candidates and is_candidate(rtype, resource, line):
+            if (
+                rtype in DECIDING_TYPES
+                and patient not in candidates
+                and is_candidate(rtype, resource, line)
+            ):
                 if patient is None:
                     result.no_patient += 1
                 else:

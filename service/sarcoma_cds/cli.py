@@ -66,6 +66,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
         log_config=None,  # serve_app installs JSON logging in every worker
         access_log=False,  # our middleware logs each request without query strings
+        # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
+        # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
+        loop="asyncio",
     )
     return 0
 

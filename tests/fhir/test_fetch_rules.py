@@ -291,11 +291,14 @@ def test_optional_keys_without_fhir_server_become_gaps() -> None:
     assert outcome.prefetch == {"conditions": searchset()}
 
 
-def test_oversized_page_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sarcoma_cds.fhir.fetch.MAX_PAGE_BYTES", 1000)
-    big = searchset(*({"resourceType": "Condition", "id": f"c{i}"} for i in range(100)))
-    error, _ = fetch_error(lambda r: fhir_json(big))
-    assert error.reason == "FHIR server sent more than 1000 bytes in one page"
+def test_oversized_page_is_refused() -> None:
+    settings = Settings(mode="production", fetch_max_bytes=64 * 1024)
+    big = searchset(*({"resourceType": "Condition", "id": f"c{i}"} for i in range(3000)))
+    error, _ = fetch_error(lambda r: fhir_json(big), settings=settings)
+    assert error.reason == (
+        "the FHIR server sent more than 65536 bytes for this call; the data would be incomplete"
+    )
+    assert error.kind == "too_large"
 
 
 # --- a prefetched searchset with a next link (CDS Hooks 2.0 req. 34) -------------------------

@@ -6,7 +6,6 @@ newer `metadata.create_all` already shaped (fresh stores create the current tabl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,7 +26,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from sarcoma_cds.database import with_start_up_retries
 
 metadata = MetaData()
 
@@ -124,14 +124,6 @@ def _migrate_once(engine: Engine) -> None:
             )
 
 
-def create_tables(engine: Engine, attempts: int = 5) -> None:
-    """Apply the migrations. Workers start together and race between "is it there?" and
-    CREATE; the loser fails and, on retry, finds the work done."""
-    for attempt in range(1, attempts + 1):
-        try:
-            _migrate_once(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
+def create_tables(engine: Engine) -> None:
+    """Apply the migrations (retried: workers start together and race)."""
+    with_start_up_retries(lambda: _migrate_once(engine))

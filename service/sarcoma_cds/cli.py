@@ -50,6 +50,9 @@ def _print_json(document: Any) -> None:
 
 
 # --- serve --------------------------------------------------------------------------------------
+MAX_HEADER_BYTES = 32 * 1024  # the request line and all headers together (431/400 above)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # only this command needs the server
 
@@ -69,6 +72,10 @@ def _serve(args: argparse.Namespace) -> int:
         # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
         # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
         loop="asyncio",
+        # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
+        # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return 0
 

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     rules_dir: Path = Field(default_factory=default_rules_dir)
     feedback_db_url: str = "sqlite:///var/feedback.sqlite3"
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Seconds a client may take to send its request body (408 after); a stalled upload must
+    # not hold a worker's capacity.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Production: the bearer token Prometheus presents for GET /metrics (404 without it).
+    metrics_token: SecretStr | None = None
+    # Entries one feedback call may carry (400 above).
+    feedback_max_entries: int = Field(default=100, ge=1, le=10_000)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     # Clinical parameters (clinical-logic §1.3, §2): thresholds the paper gives as ranges.
@@ -102,6 +109,9 @@ class Settings(BaseSettings):
         if self.allow_unauthenticated_fetch:
             problems.append("SARCOMA_CDS_ALLOW_UNAUTHENTICATED_FETCH is for development only")
         problems += self._smart_problems()
+        token = self.metrics_token
+        if token is not None and len(token.get_secret_value()) < 32:
+            problems.append("SARCOMA_CDS_METRICS_TOKEN must be at least 32 random characters")
         if "*" in self.cors_origins:
             problems.append("SARCOMA_CDS_CORS_ORIGINS must list the EHR origins, not '*'")
         if problems:

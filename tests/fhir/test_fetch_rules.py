@@ -58,7 +58,12 @@ def run_fetch(
         async with httpx.AsyncClient(transport=httpx.MockTransport(recording)) as client:
             fetcher = FhirFetcher(settings or Settings(mode="production"), client)
             return await fetcher.complete(
-                prefetch or {}, missing, context or {"patientId": "p1"}, BASE, token
+                prefetch or {},
+                missing,
+                context or {"patientId": "p1"},
+                BASE,
+                token,
+                fhir_servers=(BASE,),
             )
 
     return asyncio.run(go()), seen
@@ -379,6 +384,7 @@ def test_token_problem_named_by_the_caller_stops_every_request() -> None:
                 BASE,
                 TOKEN,
                 token_problem="token type 'MAC' is not Bearer",
+                fhir_servers=(BASE,),
             )
 
     def fail_on_request(request: httpx.Request) -> httpx.Response:

@@ -62,9 +62,18 @@ class FeedbackRecord:
     override_reason_system: str | None = None
     override_reason_display: str | None = None
     user_comment: str | None = None
+    # The verified client that sent it (JWT iss and tenant); None in development mode.
+    issuer: str | None = None
+    tenant: str | None = None
 
     @classmethod
-    def from_item(cls, service_id: str, item: FeedbackItem) -> FeedbackRecord:
+    def from_item(
+        cls,
+        service_id: str,
+        item: FeedbackItem,
+        issuer: str | None = None,
+        tenant: str | None = None,
+    ) -> FeedbackRecord:
         reason = item.overrideReason.reason if item.overrideReason else None
         return cls(
             service_id=service_id,
@@ -76,6 +85,8 @@ class FeedbackRecord:
             override_reason_system=reason.system if reason else None,
             override_reason_display=reason.display if reason else None,
             user_comment=item.overrideReason.userComment if item.overrideReason else None,
+            issuer=issuer[:512] if issuer else None,
+            tenant=tenant[:256] if tenant else None,
         )
 
     @property
@@ -105,6 +116,8 @@ class FeedbackRecord:
             "user_comment": self.user_comment,
             "received_at": received_at,
             "event_key": self.event_key,
+            "issuer": self.issuer,
+            "tenant": self.tenant,
         }
 
 
@@ -250,4 +263,6 @@ def _record(row: Any) -> FeedbackRecord:
         override_reason_system=row["override_reason_system"],
         override_reason_display=row["override_reason_display"],
         user_comment=row["user_comment"],
+        issuer=row["issuer"],
+        tenant=row["tenant"],
     )

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal
@@ -128,11 +128,14 @@ class FhirFetcher:
         fhir_server: str | None,
         access_token: str | None,
         token_problem: str | None = None,
+        fhir_servers: Sequence[str] | None = None,
     ) -> FetchOutcome:
         """Return `prefetch` completed for `keys` (advertised keys): absent or failed ones are
         fetched with their template, paged searchsets have their later pages read.
 
         `token_problem`: why the request's token cannot be used (then no request is made).
+        `fhir_servers`: the base URLs the calling client may send us to; outside development
+        nothing else is fetched (None there: the client lists none).
         Raises FetchError when a required key cannot be obtained, InvalidContextError (a
         ValueError: answer 400) when a context value cannot be placed into a template, and
         ValueError for a key this service does not advertise.
@@ -146,7 +149,7 @@ class FhirFetcher:
             self._settings.fetch_max_bytes, self._settings.fetch_max_resources, self._process_bytes
         )
         try:
-            target = self._target(fhir_server, access_token, budget, token_problem)
+            target = self._target(fhir_server, access_token, budget, token_problem, fhir_servers)
         except _Unavailable as exc:
             outcomes: dict[str, dict[str, Any] | _Unavailable] = dict.fromkeys(wanted + paged, exc)
         else:
@@ -174,6 +177,7 @@ class FhirFetcher:
         access_token: str | None,
         budget: CallBudget,
         token_problem: str | None = None,
+        fhir_servers: Sequence[str] | None = None,
     ) -> _Target:
         development = self._settings.mode == "development"
         if not fhir_server:
@@ -190,6 +194,7 @@ class FhirFetcher:
             raise _Unavailable(
                 "fhirServer must be a plain base URL (no query, fragment or user)", "other"
             )
+        _check_listed(base, fhir_servers, development)
         headers = {"Accept": "application/fhir+json", "Accept-Encoding": ACCEPT_ENCODING}
         if token_problem:
             raise _Unavailable(token_problem, "other")
@@ -330,6 +335,23 @@ def _new_client(settings: Settings) -> httpx.AsyncClient:
         cookies=no_cookies,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
+
+
+def _check_listed(base: httpx.URL, listed: Sequence[str] | None, development: bool) -> None:
+    """SSRF guard: the client's token goes only to a FHIR server listed for that client (its
+    trusted-clients entry), whatever host, loopback or internal, the request names. The reason
+    says nothing of the network: no connection is ever made."""
+    if listed is None and development:
+        log.warning("development mode: fhirServer is not checked against a client's list")
+        return
+    if not listed:
+        raise _Unavailable(
+            "no FHIR servers are listed for this client; nothing is fetched", "other"
+        )
+    if str(base) not in {url.rstrip("/") for url in listed}:
+        raise _Unavailable(
+            "fhirServer is not one of the FHIR servers listed for this client", "other"
+        )
 
 
 def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -10,9 +10,12 @@ only when its value holds everything its query asked for.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from sarcoma_cds.fhir import gaps as gap_text
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
@@ -124,7 +127,8 @@ def _subject(res: Resource) -> str | bool | None:
 class _Collector:
     rec: PatientRecord
     broken: list[str] = field(default_factory=list)
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    seen: dict[tuple[str, str], bytes] = field(default_factory=dict)  # id -> content digest
+    conflicting: list[str] = field(default_factory=list)  # ids sent twice, differently
     projected: list[tuple[Resource, str | None]] = field(default_factory=list)
 
     def add(self, key: str, full_url: str | None, raw: dict[str, Any]) -> None:
@@ -142,9 +146,13 @@ class _Collector:
         if res is None:
             return  # a resource type the facts do not use
         if res.id and (rtype, res.id) in self.seen:
-            return  # the same resource under two keys
+            # The same resource under two keys is read once; two different versions of one id
+            # are a data gap (issue 17, F13): which one the EHR means is not ours to guess.
+            if self.seen[(rtype, res.id)] != _digest(raw) and name not in self.conflicting:
+                self.conflicting.append(name)
+            return
         if res.id:
-            self.seen.add((rtype, res.id))
+            self.seen[(rtype, res.id)] = _digest(raw)
         self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
         self.rec.refs.add(res, full_url)
         self._contained(res, name, raw.get("contained"))
@@ -166,6 +174,13 @@ class _Collector:
             if res is not None:
                 self.rec.unreadable += [f"{u} ({name}#{res.id})" for u in res.unreadable]
                 self.rec.refs.add_contained(container, res)
+
+
+def _digest(raw: dict[str, Any]) -> bytes:
+    try:
+        return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).digest()
+    except orjson.JSONEncodeError:
+        return b""  # not JSON again (never from a request): not compared
 
 
 def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
@@ -223,6 +238,8 @@ def collect(
         )
     if other_patient:
         rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
+    if c.conflicting:
+        rec.gaps.append(gap_text.conflicting(c.conflicting[:_SHOWN], len(c.conflicting)))
     rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]
     for key in ("conditions", "observations", "procedures"):
         if key not in rec.supplied_keys and key not in unread:

@@ -228,6 +228,7 @@ async def _read_patient(
             {"patientId": session.patient_id},
             session.iss,
             session.access_token,
+            fhir_servers=(session.iss,),  # checked against the trusted clients at launch
         )
     except FetchError as exc:
         raise LaunchError(

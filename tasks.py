@@ -3,6 +3,7 @@
 
     python3 tasks.py run    # create .venv, install, serve on http://127.0.0.1:8080
     python3 tasks.py test   # create .venv, install test extras, run pytest, ruff and mypy
+    python3 tasks.py image  # build the container image (Docker, else Podman) and smoke-test it
 
 Standard library only: this file runs before anything is installed. Both commands install from
 requirements/test.lock (pip-tools) and skip the install when neither pyproject.toml nor the lock
@@ -76,11 +77,11 @@ _DEBIAN_PACKAGES = (
 )
 
 
-def _ensure_debian_packages() -> None:
+def _ensure_debian_packages(packages: tuple[tuple[str, str], ...] = _DEBIAN_PACKAGES) -> None:
     """Install the Debian packages the tests need if missing (root only: otherwise say how, and
     let those tests fail with the same message). Never `playwright install`, which downloads a
     browser build."""
-    missing = [pkg for pkg, marker in _DEBIAN_PACKAGES if not list(Path("/").glob(marker[1:]))]
+    missing = [pkg for pkg, marker in packages if not list(Path("/").glob(marker[1:]))]
     if not missing:
         return
     if sys.platform != "linux" or os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -125,8 +126,16 @@ def test(argv: list[str]) -> int:
     return 0
 
 
+def image(argv: list[str]) -> int:
+    """tools/image: build deploy/Dockerfile with the engine that works here, run the image and
+    smoke-test it (see deploy/README.md, "Air-gapped build")."""
+    _ensure_debian_packages(tuple(p for p in _DEBIAN_PACKAGES if p[0] == "postgresql"))
+    _ensure_venv("test")
+    return subprocess.run([str(PY), "-m", "tools.image", *argv], cwd=ROOT).returncode
+
+
 def main() -> int:
-    commands = {"run": run, "test": test}
+    commands = {"run": run, "test": test, "image": image}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

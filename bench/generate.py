@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 Json = dict[str, Any]
-Coding = tuple[str, str, str]  # (system, code, display)
+CodeTriple = tuple[str, str, str]  # (system, code, display)
 
 FHIR_BASE = "https://ehr.example.org/fhir"
 PATIENT_ID = "bench-pt-1"
@@ -44,18 +44,18 @@ HISTOLOGY_EXT = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 )
 
-LIVER: Coding = (SCT, "10200004", "Liver structure")
-THIGH: Coding = (SCT, "68367000", "Thigh structure")
-LMS_MORPHOLOGY: Coding = (ICDO3, "8890/3", "Leiomyosarcoma, NOS")
-PRIMARY: list[Coding] = [
+LIVER: CodeTriple = (SCT, "10200004", "Liver structure")
+THIGH: CodeTriple = (SCT, "68367000", "Thigh structure")
+LMS_MORPHOLOGY: CodeTriple = (ICDO3, "8890/3", "Leiomyosarcoma, NOS")
+PRIMARY: list[CodeTriple] = [
     (ICD10CM, "C49.22", "Malignant neoplasm of connective and soft tissue of left lower limb"),
     (SCT, "443719001", "Leiomyosarcoma"),
 ]
-LIVER_MET: list[Coding] = [
+LIVER_MET: list[CodeTriple] = [
     (ICD10CM, "C78.7", "Secondary malignant neoplasm of liver and intrahepatic bile duct"),
     (SCT, "94381002", "Secondary malignant neoplasm of liver"),
 ]
-COMORBIDITIES: list[list[Coding]] = [
+COMORBIDITIES: list[list[CodeTriple]] = [
     [(ICD10CM, "I10", "Essential (primary) hypertension"), (SCT, "59621000", "Hypertension")],
     [(ICD10CM, "E11.9", "Type 2 diabetes mellitus"), (SCT, "44054006", "Diabetes type 2")],
     [(ICD10CM, "D64.9", "Anemia, unspecified"), (SCT, "271737000", "Anemia")],
@@ -73,19 +73,19 @@ LABS: list[tuple[str, str, str, float, float]] = [
     ("2160-0", "Creatinine", "mg/dL", 0.5, 1.3),
     ("6768-6", "Alkaline phosphatase", "U/L", 40, 190),
 ]
-CHEMO: Coding = (SCT, "367336001", "Chemotherapy")
-CT_ABDOMEN: list[Coding] = [
+CHEMO: CodeTriple = (SCT, "367336001", "Chemotherapy")
+CT_ABDOMEN: list[CodeTriple] = [
     (CPT, "74177", "CT abdomen and pelvis with contrast material"),
     (LOINC, "79103-8", "CT Abdomen W contrast IV"),
 ]
-CT_CHEST: list[Coding] = [
+CT_CHEST: list[CodeTriple] = [
     (CPT, "71260", "CT thorax with contrast material"),
     (LOINC, "24627-2", "CT Chest"),
 ]
-MRI_LIVER: list[Coding] = [(CPT, "74183", "MRI abdomen without and with contrast")]
+MRI_LIVER: list[CodeTriple] = [(CPT, "74183", "MRI abdomen without and with contrast")]
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-DOXORUBICIN: Coding = (RXNORM, "1790099", "10 ML doxorubicin hydrochloride 2 MG/ML Injection")
-GEMCITABINE: Coding = (RXNORM, "12574", "gemcitabine")
+DOXORUBICIN: CodeTriple = (RXNORM, "1790099", "10 ML doxorubicin hydrochloride 2 MG/ML Injection")
+GEMCITABINE: CodeTriple = (RXNORM, "12574", "gemcitabine")
 
 CORE_SIZE = 10  # Patient + the nine resources of the clinical story
 STORY_START = date(2021, 3, 15)
@@ -94,7 +94,7 @@ MET_DIAGNOSED = date(2023, 2, 10)
 HEPATECTOMY = date(2023, 5, 16)
 
 
-def cc(*codings: Coding) -> Json:
+def cc(*codings: CodeTriple) -> Json:
     return {
         "coding": [{"system": s, "code": c, "display": d} for s, c, d in codings],
         "text": codings[0][2],
@@ -107,12 +107,12 @@ def _subject() -> Json:
 
 def condition(
     rid: str,
-    codings: list[Coding],
+    codings: list[CodeTriple],
     recorded: str,
     *,
     category: str,
-    body_site: Coding | None = None,
-    histology: Coding | None = None,
+    body_site: CodeTriple | None = None,
+    histology: CodeTriple | None = None,
     clinical: str = "active",
 ) -> Json:
     res: Json = {"resourceType": "Condition", "id": rid}
@@ -133,12 +133,12 @@ def condition(
 
 def observation(
     rid: str,
-    code: Coding,
+    code: CodeTriple,
     effective: str,
     *,
     category: str,
     value: Json,
-    body_site: Coding | None = None,
+    body_site: CodeTriple | None = None,
     focus: str | None = None,
     components: list[Json] | None = None,
 ) -> Json:
@@ -159,11 +159,11 @@ def observation(
 
 def procedure(
     rid: str,
-    codings: list[Coding],
+    codings: list[CodeTriple],
     *,
     performed: str | None = None,
     period: tuple[str, str] | None = None,
-    body_site: Coding | None = None,
+    body_site: CodeTriple | None = None,
     reason: str | None = None,
 ) -> Json:
     res: Json = {"resourceType": "Procedure", "id": rid, "status": "completed"}
@@ -219,7 +219,7 @@ def lesion_count(rid: str, effective: str, count: int) -> Json:
     )
 
 
-def medication_administration(rid: str, drug: Coding, effective: str) -> Json:
+def medication_administration(rid: str, drug: CodeTriple, effective: str) -> Json:
     return {
         "resourceType": "MedicationAdministration",
         "id": rid,
@@ -230,7 +230,7 @@ def medication_administration(rid: str, drug: Coding, effective: str) -> Json:
     }
 
 
-def medication_request(rid: str, drug: Coding, start: str, end: str) -> Json:
+def medication_request(rid: str, drug: CodeTriple, start: str, end: str) -> Json:
     """An order with its own Medication contained (a common EHR export shape)."""
     return {
         "resourceType": "MedicationRequest",
@@ -247,7 +247,7 @@ def medication_request(rid: str, drug: Coding, start: str, end: str) -> Json:
     }
 
 
-def diagnostic_report(rid: str, codings: list[Coding], effective: str) -> Json:
+def diagnostic_report(rid: str, codings: list[CodeTriple], effective: str) -> Json:
     return {
         "resourceType": "DiagnosticReport",
         "id": rid,
@@ -312,17 +312,8 @@ def _filler(rng: random.Random, index: int) -> Json:
     rid = f"r{index:05d}"
     day = _day(rng)
     roll = rng.random()
-    if roll < 0.12:  # encounter diagnoses repeat the cancer codes at every visit
-        if rng.random() < 0.3:
-            # Metastasis repeats only between diagnosis and hepatectomy: a repeat dated after it
-            # would read as a liver recurrence and change the story between sizes.
-            met_day = MET_DIAGNOSED + timedelta(
-                days=rng.randrange((HEPATECTOMY - MET_DIAGNOSED).days)
-            )
-            return condition(rid, LIVER_MET, met_day.isoformat(), category="encounter-diagnosis")
-        return condition(rid, PRIMARY, day, category="encounter-diagnosis")
     if roll < 0.20:
-        return condition(rid, rng.choice(COMORBIDITIES), day, category="encounter-diagnosis")
+        return _diagnosis(rng, rid, day, comorbidity=roll >= 0.12)
     if roll < 0.66:
         code, display, unit, low, high = rng.choice(LABS)
         quantity = {"value": round(rng.uniform(low, high), 1), "unit": unit, "system": UCUM}
@@ -340,14 +331,7 @@ def _filler(rng: random.Random, index: int) -> Json:
     if roll < 0.80:
         return lesion_count(rid, day, rng.choice((1, 2, 2, 3)))
     if roll < 0.90:
-        start = date.fromisoformat(day)
-        end = start + timedelta(days=21)  # one chemotherapy cycle, recorded three ways
-        kind = rng.random()
-        if kind < 0.4:
-            return procedure(rid, [CHEMO], period=(start.isoformat(), end.isoformat()))
-        if kind < 0.8:
-            return medication_administration(rid, rng.choice((DOXORUBICIN, GEMCITABINE)), day)
-        return medication_request(rid, DOXORUBICIN, start.isoformat(), end.isoformat())
+        return _chemotherapy_cycle(rng, rid, day)
     imaging: list[Callable[[], Json]] = [
         lambda: diagnostic_report(rid, CT_ABDOMEN, day),
         lambda: procedure(rid, CT_ABDOMEN, performed=day),
@@ -355,6 +339,30 @@ def _filler(rng: random.Random, index: int) -> Json:
         lambda: procedure(rid, MRI_LIVER, performed=day, body_site=LIVER),
     ]
     return rng.choice(imaging)()
+
+
+def _diagnosis(rng: random.Random, rid: str, day: str, *, comorbidity: bool) -> Json:
+    """An encounter diagnosis: a comorbidity, or the cancer codes repeated at a visit."""
+    if comorbidity:
+        return condition(rid, rng.choice(COMORBIDITIES), day, category="encounter-diagnosis")
+    if rng.random() < 0.3:
+        # Metastasis repeats only between diagnosis and hepatectomy: a repeat dated after it
+        # would read as a liver recurrence and change the story between sizes.
+        met_day = MET_DIAGNOSED + timedelta(days=rng.randrange((HEPATECTOMY - MET_DIAGNOSED).days))
+        return condition(rid, LIVER_MET, met_day.isoformat(), category="encounter-diagnosis")
+    return condition(rid, PRIMARY, day, category="encounter-diagnosis")
+
+
+def _chemotherapy_cycle(rng: random.Random, rid: str, day: str) -> Json:
+    """One chemotherapy cycle, recorded three ways (Procedure, administration, request)."""
+    start = date.fromisoformat(day)
+    end = start + timedelta(days=21)
+    kind = rng.random()
+    if kind < 0.4:
+        return procedure(rid, [CHEMO], period=(start.isoformat(), end.isoformat()))
+    if kind < 0.8:
+        return medication_administration(rid, rng.choice((DOXORUBICIN, GEMCITABINE)), day)
+    return medication_request(rid, DOXORUBICIN, start.isoformat(), end.isoformat())
 
 
 def _searchset(resources: list[Json]) -> Json:

@@ -99,7 +99,7 @@ from _fhir import (
     UCUM,
     UPPER_ARM,
     UTERUS,
-    Coding,
+    CodeTriple,
     Json,
     PatientFiles,
 )
@@ -161,7 +161,12 @@ def liver_met_mcode(p: PatientFiles, rid: str, date: str, **kw: Any) -> Json:
 
 
 def sts_mcode(
-    p: PatientFiles, rid: str, site_code: Coding, site: Coding, histology: Coding, date: str
+    p: PatientFiles,
+    rid: str,
+    site_code: CodeTriple,
+    site: CodeTriple,
+    histology: CodeTriple,
+    date: str,
 ) -> Json:
     return p.condition(rid, [site_code], date, kind="primary", body_site=site, histology=histology)
 
@@ -226,6 +231,13 @@ def _02() -> tuple[PatientFiles, Json]:
     liver_met_ehr(p, "dx-liver-met", "2026-04-15")
     p.lesion_count("lesion-count-liver", "2026-04-15", 1)
     return p, expect(
+        says={
+            "treatment-pathway": [
+                "Restage after 2–3 cycles",
+                "the primary, still in place, must be resectable",
+                "Borderline timing (DFI exactly 6 months)",
+            ]
+        },
         shows=(
             "First liver metastasis exactly 6 calendar months after diagnosis (2025-10-15 -> "
             "2026-04-15) is synchronous"
@@ -264,6 +276,7 @@ def _03() -> tuple[PatientFiles, Json]:
     liver_met_ehr(p, "dx-liver-met-visit2", "2026-05-02")
     p.lesion_count("lesion-count-liver", "2026-04-16", 1)
     return p, expect(
+        says={"summary": ["No resection of the primary recorded: confirm it is controlled"]},
         shows=(
             "First liver metastasis one day past 6 months (2025-10-15 -> 2026-04-16) is "
             "metachronous; repeated encounter diagnoses, earliest wins"
@@ -397,9 +410,19 @@ def _06() -> tuple[PatientFiles, Json]:
             "liver_only": "no",
             "liver_and_lung_only": "no",
         },
+        says={
+            "summary": ["not oligometastatic on staging of 2026-02-10"],
+            "mdt-referral": [
+                "Staging of 2026-02-10 is older than 90 days",
+                "as the baseline for systemic therapy",
+            ],
+        },
+        never_says=["a more indolent course"],
         rationale=(
-            "> 2 metastatic sites excludes OMD (1.1), so no staging, surgical or MDT card; the "
-            "summary explains why."
+            "> 2 metastatic sites excludes OMD (1.1), so no staging or surgical card; the "
+            "summary explains why. The staging is 111 days old: the verdict is dated and the MDT "
+            "card asks for restaging as the baseline for systemic therapy (REVIEW2 finding 6); "
+            "the long DFI bears on no decision here and is not shown (finding 4)."
         ),
     )
 
@@ -450,9 +473,19 @@ def _08() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes", "site_count": 2},
+        says={
+            "summary": [
+                "Not oligometastatic on staging of 2026-03-01: diffuse peritoneal involvement",
+                "selected peritoneal disease may be amenable",
+            ],
+            "mdt-referral": ["restage (contrast CT of chest and abdomen)"],
+        },
+        never_says=["a more indolent course", "Extrahepatic disease beyond the lung"],
         rationale=(
             "Peritoneal sarcomatosis is diffuse organ involvement -> not oligometastatic (1.2) "
-            "although only 2 sites."
+            "although only 2 sites. One line says it; no long-DFI reassurance or repeated "
+            "prognosis line beside it (REVIEW2 finding 4); staging of 2026-03-01 is out of date: "
+            "dated verdict, restage for systemic therapy (finding 6)."
         ),
     )
 
@@ -476,7 +509,16 @@ def _09() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
-        rationale="Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2).",
+        says={"summary": ["diffuse pleural involvement excludes OMD"]},
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Malignant pleural effusion = pleural sarcomatosis -> not OMD (1.2), said in one line "
+            "(REVIEW2 finding 4)."
+        ),
     )
 
 
@@ -497,7 +539,16 @@ def _10() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral"],
         recommendations={"summary": ["1.2"]},
         facts={"oligometastatic": "no", "diffuse_involvement": "yes"},
-        rationale="Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2).",
+        says={"summary": ["diffuse pericardial involvement excludes OMD"]},
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Malignant pericardial effusion = pericardial sarcomatosis -> not OMD (1.2), said in "
+            "one line (REVIEW2 finding 4)."
+        ),
     )
 
 
@@ -519,7 +570,22 @@ def _11() -> tuple[PatientFiles, Json]:
             "diffuse_involvement": "yes",
             "histology": "synovial_sarcoma",
         },
-        rationale="Leptomeningeal sarcomatosis -> not OMD (1.2).",
+        says={
+            "summary": [
+                "on staging of 2026-02-02: diffuse leptomeningeal involvement excludes OMD"
+            ],
+            "mdt-referral": ["as the baseline for systemic therapy"],
+        },
+        never_says=[
+            "a more indolent course",
+            "Extrahepatic disease beyond the lung",
+            "selected peritoneal disease",
+        ],
+        rationale=(
+            "Leptomeningeal sarcomatosis -> not OMD (1.2): no long-DFI reassurance beside it "
+            "(REVIEW2 finding 4); the lesion count of 2026-02-02 is out of date: dated verdict, "
+            "restage for systemic therapy (finding 6)."
+        ),
     )
 
 
@@ -548,10 +614,19 @@ def _12() -> tuple[PatientFiles, Json]:
             "oligometastatic": "indeterminate",
             "diffuse_involvement": "indeterminate",
         },
+        says={
+            "summary": [
+                "coded only as 'retroperitoneum or peritoneum', with no site recorded",
+                "record the site from the abdominal CT",
+            ],
+            "treatment-pathway": ["record the metastasis site from the abdominal CT"],
+        },
+        never_says=["C78.6", "bodySite"],
         rationale=(
             "C78.6 alone may be peritoneal (diffuse, 1.2) or retroperitoneal: OMD indeterminate, "
             "so staging (4.1 CT of the abdominal cavity, 4.3) and MDT (5.1) but no surgical "
-            "pathway."
+            "pathway. Said in clinical words with the step that settles it, not as a code "
+            "(REVIEW2 finding 5)."
         ),
     )
 
@@ -713,6 +788,8 @@ def _19() -> tuple[PatientFiles, Json]:
         reason="liver-met",
     )
     return p, expect(
+        says={"treatment-pathway": ["Systemic therapy planned first", "Restage after 2–3 cycles"]},
+        never_says=["front-line approach"],
         shows=(
             "Retroperitoneal liposarcoma (C48.0) with synchronous liver metastases and induction "
             "chemotherapy planned"
@@ -764,7 +841,14 @@ def _20() -> tuple[PatientFiles, Json]:
             "after 26 months"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
-        says={"treatment-pathway": ["larger than 10 cm", "leiomyosarcoma is named chemosensitive"]},
+        says={
+            "treatment-pathway": [
+                "larger than 10 cm",
+                "leiomyosarcoma is named chemosensitive",
+                "weigh them before a new intervention",
+            ]
+        },
+        never_says=["consider a minimally invasive approach"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -815,6 +899,11 @@ def _21() -> tuple[PatientFiles, Json]:
     p.disease_status("disease-status", "2026-05-10", STATUS_STABLE, "liver-met")
     p.ecog("ecog", "2026-05-10", 0)
     return p, expect(
+        says={
+            "summary": ["Histology: alveolar soft part sarcoma", "Lesion count: 2"],
+            "treatment-pathway": ["the primary is already resected (Resection of neoplasm on"],
+        },
+        never_says=["resected: yes"],
         shows=(
             "Alveolar soft part sarcoma, synchronous liver metastases, primary resected, stable on"
             " systemic therapy"
@@ -880,10 +969,24 @@ def _22() -> tuple[PatientFiles, Json]:
         topics=["summary", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "treatment-pathway": ["progressed after chemotherapy", "not supported"],
-            "mdt-referral": ["next-line systemic therapy", "no liver surgery now"],
+            "treatment-pathway": [
+                "not supported",
+                "progressed after chemotherapy (line 1): no liver surgery now",
+                "Primary still in place",
+            ],
+            "mdt-referral": [
+                "next-line systemic therapy",
+                "no liver surgery now",
+                "restage (contrast CT of chest and abdomen)",
+            ],
+            "summary": ["radical treatment is not indicated now"],
         },
-        never_says=["front-line", "Any liver resection should first be discussed"],
+        never_says=[
+            "front-line",
+            "Any liver resection should first be discussed",
+            "amenable to radical treatment",
+            "progressing on systemic therapy",
+        ],
         recommendations={
             "summary": SUMMARY_SYNC,
             "treatment-pathway": ["8.3"],
@@ -922,10 +1025,24 @@ def _23() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "biopsy", "treatment-pathway", "mdt-referral"],
         indicators={"treatment-pathway": "warning"},
         says={
-            "staging-imaging": ["limited value in myxoid liposarcoma", "Whole-spine MRI"],
+            "staging-imaging": [
+                "limited value in myxoid liposarcoma",
+                "Whole-spine MRI",
+                "whole-spine MRI (myxoid liposarcoma)",
+            ],
             "biopsy": ["liver MRI first", "only if still indicated after it"],
+            "summary": [
+                "Unconfirmed STS liver metastasis (myxoid liposarcoma",
+                "Histology: myxoid liposarcoma",
+            ],
         },
-        never_says=["FDG-PET/CT to exclude extrahepatic disease", "TumorSize", "21889-1"],
+        never_says=[
+            "FDG-PET/CT to exclude extrahepatic disease",
+            "TumorSize",
+            "21889-1",
+            "liver MRI if needed, FDG-PET/CT",
+            "Surgical candidacy not recorded",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": ["4.1", "4.2"],
@@ -972,6 +1089,15 @@ def _24() -> tuple[PatientFiles, Json]:
     )
     p.ecog("ecog", "2025-12-03", 1)
     return p, expect(
+        says={
+            "treatment-pathway": [
+                "Metachronous liver-only OMD: consider liver resection",
+                "did not reach consensus; an experienced HPB team decides",
+                "FLR 22% (2025-12-03, > 90 days old: redo it)",
+            ],
+            "summary": ["Histology: angiosarcoma"],
+        },
+        never_says=["resection discouraged by the authors"],
         shows=(
             "Angiosarcoma, 3 bilobar liver metastases with vascular involvement and future liver "
             "remnant 22 %"
@@ -1036,9 +1162,17 @@ def _25() -> tuple[PatientFiles, Json]:
             "hcc_risk_factors": "yes",
             "oligometastatic": "yes",
         },
+        says={
+            "treatment-pathway": [
+                "Background liver disease (Chronic viral hepatitis B",
+                "liver-function work-up and future liver remnant assessment before any resection",
+            ]
+        },
         rationale=(
             "HCC risk factors make origin uncertain: biopsy could be considered (3.1) and liver "
-            "MRI characterises it (4.2). Unconfirmed lesion counts but is named."
+            "MRI characterises it (4.2). Unconfirmed lesion counts but is named. Cirrhosis and "
+            "hepatitis B also call for liver-function work-up and FLR assessment before any "
+            "resection (7.1; section 3.7: ~25% holds for a normal liver; REVIEW2 finding 19)."
         ),
     )
 
@@ -1104,6 +1238,8 @@ def _27() -> tuple[PatientFiles, Json]:
     )
     p.lesion_count("lesion-count-liver", "2026-05-12", 2)
     return p, expect(
+        says={"mdt-referral": ["against systemic therapy"]},
+        never_says=["assess eligibility for non-surgical local approaches", "best supportive care"],
         shows=(
             "Metachronous liver-only OMD in a patient flagged not a surgical candidate: local non-"
             "surgical options instead of resection"
@@ -1139,6 +1275,8 @@ def _28() -> tuple[PatientFiles, Json]:
     p.ecog("ecog-at-diagnosis", "2025-01-25", 1)
     p.ecog("ecog-latest", "2026-05-15", 3)
     return p, expect(
+        says={"mdt-referral": ["systemic therapy or best supportive care according to fitness"]},
+        never_says=["assess eligibility for non-surgical local approaches"],
         shows="ECOG 3 (latest; ECOG 1 at diagnosis is older): not a surgical candidate",
         topics=["summary", "staging-imaging", "local-therapy", "mdt-referral"],
         recommendations={
@@ -1190,6 +1328,7 @@ def _29() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
         says={"liver-recurrence": ["new resection may be considered", "biopsy"]},
         never_says=[
+            "Next surveillance CT due",
             "origin is uncertain",
             "long interval to the liver lesion",
             "sarcoma metastasis",
@@ -1252,6 +1391,8 @@ def _30() -> tuple[PatientFiles, Json]:
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral", "follow-up"],
         says={"summary": ["2025-08-20 → 2026-03-02"]},
         never_says=[
+            "Next surveillance CT due",
+            "Recurrence outside the criteria for a new resection",
             "preoperative systemic treatment should be given",
             "Any liver resection",
             "2025-04-14 → 2026-03-02",
@@ -1298,6 +1439,8 @@ def _31() -> tuple[PatientFiles, Json]:
     )
     p.contrast_ct("ct", "2026-05-20")
     return p, expect(
+        says={"mdt-referral": ["resected 2 months and 30 days ago (2026-03-02)"]},
+        never_says=["resected 2 months ago"],
         shows=(
             "Three months after liver metastasectomy, surveillance CT 12 days ago: follow-up on "
             "schedule, adjuvant question for the MDT"
@@ -1480,7 +1623,14 @@ expected topics, recommendation ids, key facts and non-info indicators, with a r
 expectations were written from `docs/clinical-logic.md` section 2 and the paper (Table 5), not from
 the service code, so they act as an independent oracle for the golden tests.
 
-Examples 35 onwards (issue 12) are in the shapes real systems send, written by hand in
+Examples 43–47 (issue 21, `_european.py`) are European records: **registry** (a Dutch registry
+record in ICD-10-NL with the morphology as its own Condition) and **idea4rc** (one IDEA4RC
+`collection` Bundle per patient with `urn:uuid` references and Athena concepts: histology-of-site
+primaries, the diagnosis Observation, a `partOf` liver metastasectomy, a progression episode, a
+regimen with its outcome). Each has a US-coded twin built by
+`tests/examples/test_european_twins.py`, which must give the same facts and cards.
+
+Examples 48 onwards (issue 12) are in the shapes real systems send, written by hand in
 `_real.py` from the public specifications' example shapes and not normalised: **mcode-stu4**
 (the IG's own instance shapes: post-coordinated primaries with SNOMED morphologies,
 SecondaryCancerCondition with body sites, TumorSize with a Tumor BodyStructure focus, TNM, history
@@ -1715,7 +1865,7 @@ def _38() -> tuple[PatientFiles, Json]:
                 "ablation, TAE/TACE/TARE, SBRT",
             ]
         },
-        never_says=["ASA 3"],
+        never_says=["ASA 3", "consider a minimally invasive approach"],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1756,10 +1906,12 @@ def _39() -> tuple[PatientFiles, Json]:
         says={
             "treatment-pathway": [
                 "residual hepatic disease",
-                "treated before or at the same time as the metastasectomy",
+                "treat it before or at the same time as the metastasectomy",
+                "the MDT must confirm it is resectable",
+                "stable after chemotherapy (line 1)",
             ]
         },
-        never_says=["front-line"],
+        never_says=["front-line", "resected: no"],
         recommendations={
             "summary": SUMMARY_SYNC,
             "staging-imaging": STAGING,
@@ -1811,10 +1963,14 @@ def _40() -> tuple[PatientFiles, Json]:
         topics=["summary", "mdt-referral", "follow-up"],
         indicators={"summary": "warning", "mdt-referral": "warning", "follow-up": "warning"},
         says={
-            "follow-up": ["not routine surveillance"],
-            "mdt-referral": ["New lung metastasis 2026-03-10", "restage"],
+            "follow-up": ["Routine surveillance suspended", "restaging and MDT on the MDT card"],
+            "mdt-referral": [
+                "New lung metastasis 2026-03-10",
+                "contrast CT of chest and abdomen ± FDG-PET/CT",
+            ],
+            "summary": ["Metastatic sites: lung"],
         },
-        never_says=["On schedule", "Schedule:"],
+        never_says=["On schedule", "Schedule:", "Next surveillance CT due"],
         recommendations={"follow-up": ["13.2"]},
         facts={"new_extrahepatic_disease": "yes", "followup_overdue": "no"},
         rationale=(
@@ -1858,9 +2014,18 @@ def _41() -> tuple[PatientFiles, Json]:
         ),
         topics=["summary", "staging-imaging", "liver-recurrence", "mdt-referral"],
         says={
-            "liver-recurrence": ["Recurrence after liver ablation", "no earlier liver resection"]
+            "liver-recurrence": [
+                "Recurrence after liver ablation (2024-01-15)",
+                "no earlier liver resection",
+            ]
         },
-        never_says=["first liver resection", "re-metastasectomy", "new resection", "new liver"],
+        never_says=[
+            "first liver resection",
+            "re-metastasectomy",
+            "new resection",
+            "new liver",
+            "1 or more liver tumors",
+        ],
         recommendations={
             "summary": SUMMARY_META,
             "staging-imaging": STAGING,
@@ -1908,7 +2073,10 @@ def _42() -> tuple[PatientFiles, Json]:
             "systemic therapy (8.1), no 'reassess after 2-3 cycles'"
         ),
         topics=["summary", "staging-imaging", "treatment-pathway", "local-therapy", "mdt-referral"],
-        says={"treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"]},
+        says={
+            "treatment-pathway": ["with improved disease", "Chemotherapy (2025-12-01"],
+            "summary": ["Lesion count: 2"],
+        },
         never_says=["2–3 cycles", "Preoperative chemotherapy may be considered"],
         recommendations={
             "summary": SUMMARY_META,
@@ -1926,7 +2094,7 @@ def _42() -> tuple[PatientFiles, Json]:
     )
 
 
-def _coding(c: Coding) -> Json:
+def _coding(c: CodeTriple) -> Json:
     return {"system": c[0], "code": c[1], "display": c[2]}
 
 

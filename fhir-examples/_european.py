@@ -42,7 +42,7 @@ from _fhir import (
     SCT,
     THIGH,
     UTERUS,
-    Coding,
+    CodeTriple,
     Json,
     PatientFiles,
     cc,
@@ -57,35 +57,37 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 COND_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 
 # Athena concepts (names as in the IG's value sets)
-SYNOVIAL_LOWER_LIMB: Coding = (
+SYNOVIAL_LOWER_LIMB: CodeTriple = (
     ATHENA,
     "36536106",
     "Synovial sarcoma, NOS, of connective, Subcutaneous and other soft tissues of lower limb "
     "and hip",
 )
-LMS_RETROPERITONEUM: Coding = (ATHENA, "44500548", "Leiomyosarcoma, NOS, of retroperitoneum")
-LMS_UTERUS: Coding = (ATHENA, "44501977", "Leiomyosarcoma, NOS, of uterus, NOS")
-MET_LIVER: Coding = (ATHENA, "36770544", "Metastasis to liver")
-METASTASIS: Coding = (ATHENA, "36769180", "Metastasis")
-LIVER_STRUCTURE: Coding = (ATHENA, "4009105", "Liver structure")
-SMOOTH_MUSCLE_TUMOUR: Coding = (ATHENA, "4327493", "Smooth muscle tumor")
-PROGRESSION: Coding = (ATHENA, "32949", "Progression")
-PARTIAL_REMISSION: Coding = (ATHENA, "32947", "Partial Remission")
-DOXORUBICIN_IFOSFAMIDE: Coding = (ATHENA, "35806965", "Doxorubicin and Ifosfamide")
-DACARBAZINE_DOXORUBICIN: Coding = (ATHENA, "35806964", "Dacarbazine and Doxorubicin")
-SURGICAL_PROCEDURE: Coding = (ATHENA, "4301351", "Surgical procedure")
-LOCAL_EXCISION: Coding = (ATHENA, "4315400", "Local excision")
-CORE_NEEDLE_BIOPSY: Coding = (ATHENA, "4321878", "Core needle biopsy")
+LMS_RETROPERITONEUM: CodeTriple = (ATHENA, "44500548", "Leiomyosarcoma, NOS, of retroperitoneum")
+LMS_UTERUS: CodeTriple = (ATHENA, "44501977", "Leiomyosarcoma, NOS, of uterus, NOS")
+MET_LIVER: CodeTriple = (ATHENA, "36770544", "Metastasis to liver")
+METASTASIS: CodeTriple = (ATHENA, "36769180", "Metastasis")
+LIVER_STRUCTURE: CodeTriple = (ATHENA, "4009105", "Liver structure")
+SMOOTH_MUSCLE_TUMOUR: CodeTriple = (ATHENA, "4327493", "Smooth muscle tumor")
+PROGRESSION: CodeTriple = (ATHENA, "32949", "Progression")
+PARTIAL_REMISSION: CodeTriple = (ATHENA, "32947", "Partial Remission")
+DOXORUBICIN_IFOSFAMIDE: CodeTriple = (ATHENA, "35806965", "Doxorubicin and Ifosfamide")
+DACARBAZINE_DOXORUBICIN: CodeTriple = (ATHENA, "35806964", "Dacarbazine and Doxorubicin")
+SURGICAL_PROCEDURE: CodeTriple = (ATHENA, "4301351", "Surgical procedure")
+LOCAL_EXCISION: CodeTriple = (ATHENA, "4315400", "Local excision")
+CORE_NEEDLE_BIOPSY: CodeTriple = (ATHENA, "4321878", "Core needle biopsy")
 ECOG_GRADE = {
     0: (ATHENA, "4175026", "ECOG performance status - grade 0"),
     1: (ATHENA, "4173614", "ECOG performance status - grade 1"),
 }
-SCT_SURGERY: Coding = (SCT, "387713003", "Surgical procedure")
-# RxNorm ingredients (the twin's administrations)
-RX_DOXORUBICIN: Coding = (RXNORM, "3639", "doxorubicin")
-RX_IFOSFAMIDE: Coding = (RXNORM, "5657", "ifosfamide")
-RX_DACARBAZINE: Coding = (RXNORM, "3015", "dacarbazine")
-STATUS_IMPROVED: Coding = (SCT, "268910001", "Patient's condition improved (finding)")
+SCT_SURGERY: CodeTriple = (SCT, "387713003", "Surgical procedure")
+ATC = "http://www.whocc.no/atc"
+# The twin's administrations, one per drug: RxNorm where systemic-agent lists the ingredient
+# (doxorubicin 3639), otherwise the WHO ATC code it lists (its RxNorm ids are not verified here).
+RX_DOXORUBICIN: CodeTriple = (RXNORM, "3639", "doxorubicin")
+ATC_IFOSFAMIDE: CodeTriple = (ATC, "L01AA06", "ifosfamide")
+ATC_DACARBAZINE: CodeTriple = (ATC, "L01AX04", "dacarbazine")
+STATUS_IMPROVED: CodeTriple = (SCT, "268910001", "Patient's condition improved (finding)")
 
 
 def _uuid(pid: str, rid: str) -> str:
@@ -124,11 +126,11 @@ class Idea4rcPatient:
     def primary(
         self,
         rid: str,
-        code: Coding,
+        code: CodeTriple,
         *,
         onset: str | None = None,
         onset_age: int | None = None,
-        histology: Coding | None = None,
+        histology: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "Condition",
@@ -154,7 +156,7 @@ class Idea4rcPatient:
             }
         return self._add(rid, res)
 
-    def diagnosis(self, rid: str, primary: str, code: Coding, date: str) -> Json:
+    def diagnosis(self, rid: str, primary: str, code: CodeTriple, date: str) -> Json:
         """The diagnosis details Observation: the exact date of the diagnosis."""
         res = self._add(
             rid,
@@ -173,7 +175,12 @@ class Idea4rcPatient:
         return res
 
     def metastasis(
-        self, rid: str, code: Coding, primary: str, onset: str, body_site: Coding | None = None
+        self,
+        rid: str,
+        code: CodeTriple,
+        primary: str,
+        onset: str,
+        body_site: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "Condition",
@@ -203,7 +210,9 @@ class Idea4rcPatient:
             res["bodySite"] = [cc(body_site)]
         return self._add(rid, res)
 
-    def episode(self, rid: str, baseline: str, status: Coding, clinical: str, date: str) -> Json:
+    def episode(
+        self, rid: str, baseline: str, status: CodeTriple, clinical: str, date: str
+    ) -> Json:
         """A progression / recurrence episode: the same code, pointing back to the baseline."""
         base = self._find(baseline)
         res: Json = {
@@ -226,11 +235,11 @@ class Idea4rcPatient:
     def surgery(
         self,
         rid: str,
-        code: Coding,
+        code: CodeTriple,
         date: str,
         reason: str,
         *,
-        body_site: Coding | None = None,
+        body_site: CodeTriple | None = None,
         part_of: str | None = None,
     ) -> Json:
         res: Json = {
@@ -251,12 +260,12 @@ class Idea4rcPatient:
     def administration(
         self,
         rid: str,
-        regimen: Coding,
+        regimen: CodeTriple,
         start: str,
         end: str | None,
         reason: str,
         *,
-        outcome: Coding | None = None,
+        outcome: CodeTriple | None = None,
     ) -> Json:
         res: Json = {
             "resourceType": "MedicationAdministration",
@@ -333,13 +342,13 @@ CLINICAL_KEYS = (
 )
 
 
-def _c(coding: Coding) -> Json:
+def _c(coding: CodeTriple) -> Json:
     s, c, d = coding
     return {"system": s, "code": c, "display": d}
 
 
 def _administration(
-    p: PatientFiles, rid: str, drugs: list[Coding], start: str, end: str | None, reason: str
+    p: PatientFiles, rid: str, drugs: list[CodeTriple], start: str, end: str | None, reason: str
 ) -> None:
     """The twin's MedicationAdministration: one per drug, RxNorm ingredients."""
     for n, drug in enumerate(drugs, start=1):
@@ -375,7 +384,61 @@ def _twin(pid: str, birth: str, family: str, given: str, gender: str) -> Patient
     return PatientFiles(pid, "mcode", family=family, given=given, gender=gender, birth_date=birth)
 
 
-# @european("idea4rc-synovial-synchronous-liver")  (needs the record reading of issue 12)
+@european("registry-icd10-nl-lms")
+def _registry() -> tuple[European, Twin, dict[str, Any]]:
+    who = {"family": "de Vries", "given": "Pieter", "gender": "male"}
+    pid = "nl-registry-0042"
+    p = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
+    p.condition("site", [(ICD10NL, "C49.4", "Maligne neoplasma van bindweefsel en weke delen "
+                          "van buik")], "2025-01-15")  # fmt: skip
+    p.condition("morphology", [(ICDO3, "M8890/3", "Leiomyosarcoom, NAO")], "2025-01-15")
+    p.condition("liver-met", [(ICD10NL, "C78.7", "Secundair maligne neoplasma van lever")],
+                "2025-11-03")  # fmt: skip
+    p.lesion_count("lesion-count", "2026-05-02", 1)
+    p.encoding = "registry"  # type: ignore[assignment]  # dated like mCODE (incidence date)
+
+    def twin() -> PatientFiles:
+        t = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
+        t.condition("site", [C49_ABDOMEN], "2025-01-15", kind="primary", histology=M_LMS)
+        t.condition("liver-met", [C78_LIVER], "2025-11-03", kind="secondary")
+        t.lesion_count("lesion-count", "2026-05-02", 1)
+        return t
+
+    return (
+        p,
+        twin,
+        {
+            "shows": (
+                "Dutch registry record: ICD-10-NL C49.4 and C78.7, the morphology sent as its own "
+                "Condition (ICD-O-3 'M8890/3'): metachronous leiomyosarcoma, liver only"
+            ),
+            "topics": ["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
+            "recommendations": {
+                "summary": ["1.1", "2.2"],
+                "staging-imaging": ["4.1", "4.3"],
+                "treatment-pathway": ["5.3", "8.1"],
+                "mdt-referral": ["5.1"],
+            },
+            "facts": {
+                "sts": "yes",
+                "timing": "metachronous",
+                "dfi_months": 9,
+                "long_dfi": "no",
+                "oligometastatic": "yes",
+                "liver_only": "yes",
+                "histology": "leiomyosarcoma",
+                "intra_abdominal_primary": "yes",
+            },
+            "rationale": (
+                "National ICD-10 editions are the ICD-10 family; 'M8890/3' is read as the ICD-O-3 "
+                "morphology of the sarcoma. DFI 9 months > 6: metachronous liver-only OMD -> 5.3 + "
+                "8.1 (2.2). Same facts and cards as the ICD-10-CM/mCODE twin."
+            ),
+        },
+    )
+
+
+@european("idea4rc-synovial-synchronous-liver")
 def _synovial() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Jansen", "given": "Eva", "gender": "female"}
     p = Idea4rcPatient("idea4rc-synovial", birth="1975-03-02", **who)
@@ -434,7 +497,7 @@ def _synovial() -> tuple[European, Twin, dict[str, Any]]:
     )
 
 
-# @european("idea4rc-rps-lms-liver-metastasectomy")  (needs the record reading of issue 12)
+@european("idea4rc-rps-lms-liver-metastasectomy")
 def _rps() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Ferrari", "given": "Marco", "gender": "male"}
     p = Idea4rcPatient("idea4rc-rps", birth="1962-07-19", **who)
@@ -481,8 +544,9 @@ def _rps() -> tuple[European, Twin, dict[str, Any]]:
                 "operation, the liver part a partOf child Procedure with body site 'Metastasis to "
                 "liver'"
             ),
-            "topics": [],
-            "recommendations": {},
+            "topics": ["summary", "follow-up"],
+            "recommendations": {"summary": ["2.1"], "follow-up": ["13.1", "13.2"]},
+            "indicators": {"follow-up": "warning"},
             "facts": {
                 "sts": "yes",
                 "timing": "synchronous",
@@ -490,14 +554,23 @@ def _rps() -> tuple[European, Twin, dict[str, Any]]:
                 "primary_site_retroperitoneal": "yes",
                 "primary_resected": "yes",
                 "prior_liver_resections": 1,
+                "prior_abdominal_surgeries": 2,
                 "liver_metastasis_current": "no",
+                "followup_overdue": "yes",
             },
-            "rationale": "",
+            "rationale": (
+                "The main surgery (Athena 'Surgical procedure', reason the primary) resects the "
+                "retroperitoneal primary; its partOf child on 'Metastasis to liver' is a liver "
+                "metastasectomy, not a second resection of the primary. The metastasis is "
+                "resolved: no current disease (2.1 in the summary); no CT since the 2025-05-20 "
+                "operation, so surveillance is overdue (13.1). Same facts and cards as the "
+                "ICD-10-CM twin."
+            ),
         },
     )
 
 
-# @european("idea4rc-uterine-lms-progression-episode")  (needs the record reading of issue 12)
+@european("idea4rc-uterine-lms-progression-episode")
 def _episode() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "Dubois", "given": "Claire", "gender": "female"}
     p = Idea4rcPatient("idea4rc-uterine", birth="1958-01-30", **who)
@@ -518,7 +591,7 @@ def _episode() -> tuple[European, Twin, dict[str, Any]]:
                     category=SCT_SURGERY, body_site=UTERUS, reason="primary")  # fmt: skip
         t.condition("liver-met", [C78_LIVER, SCT_LIVER_MET], "2025-02-10", kind="secondary",
                     body_site=LIVER)  # fmt: skip
-        _administration(t, "dacarbazine-doxorubicin", [RX_DACARBAZINE, RX_DOXORUBICIN],
+        _administration(t, "dacarbazine-doxorubicin", [ATC_DACARBAZINE, RX_DOXORUBICIN],
                         "2025-03-01", "2025-08-01", "primary")  # fmt: skip
         t.disease_status("progression", "2025-09-15", STATUS_WORSENED, "primary")
         t.lesion_count("lesion-count", "2026-05-10", 3)
@@ -536,23 +609,34 @@ def _episode() -> tuple[European, Twin, dict[str, Any]]:
                 "regimen-coded "
                 "administration: one primary, dated by the baseline; progressed after therapy"
             ),
-            "topics": [],
-            "recommendations": {},
+            "topics": ["summary", "treatment-pathway", "mdt-referral"],
+            "recommendations": {"summary": ["1.1", "2.2"]},
+            "indicators": {"treatment-pathway": "warning", "mdt-referral": "warning"},
             "facts": {
                 "sts": "yes",
                 "timing": "metachronous",
                 "dfi_months": 23,
                 "long_dfi": "yes",
                 "histology": "leiomyosarcoma",
+                "primary_resected": "yes",
                 "systemic_therapy_received": "yes",
+                "systemic_therapy_lines": 1,
                 "response_to_systemic_therapy": "progressed",
+                "systemic_progression": "yes",
             },
-            "rationale": "",
+            "rationale": (
+                "The progression episode (same Athena code, occurredFollowing the baseline) is an "
+                "event, not a second primary: the diagnosis stays 2023-03-01 (DFI 23 months, "
+                "metachronous, 2.2) and the episode's status is a progression after the "
+                "dacarbazine-doxorubicin regimen: no liver surgery now, MDT for the next line "
+                "(§3.10). Same facts and cards as the twin (two RxNorm/ATC administrations, a "
+                "97509-4 'worsened' assessment)."
+            ),
         },
     )
 
 
-# @european("idea4rc-regimen-partial-response")  (needs the record reading of issue 12)
+@european("idea4rc-regimen-partial-response")
 def _regimen() -> tuple[European, Twin, dict[str, Any]]:
     who = {"family": "García", "given": "Lucía", "gender": "female"}
     p = Idea4rcPatient("idea4rc-regimen", birth="1980-05-05", **who)
@@ -569,7 +653,7 @@ def _regimen() -> tuple[European, Twin, dict[str, Any]]:
                     histology=M_SYNOVIAL)  # fmt: skip
         t.condition("liver-met", [C78_LIVER, SCT_LIVER_MET], "2025-12-01", kind="secondary",
                     body_site=LIVER)  # fmt: skip
-        _administration(t, "doxorubicin-ifosfamide", [RX_DOXORUBICIN, RX_IFOSFAMIDE],
+        _administration(t, "doxorubicin-ifosfamide", [RX_DOXORUBICIN, ATC_IFOSFAMIDE],
                         "2025-12-15", "2026-04-10", "primary")  # fmt: skip
         t.disease_status("response", "2026-04-10", STATUS_IMPROVED, "primary")
         t.lesion_count("lesion-count", "2026-04-20", 2)
@@ -585,70 +669,30 @@ def _regimen() -> tuple[European, Twin, dict[str, Any]]:
                 "'Doxorubicin and Ifosfamide'; the response ('Partial Remission') is the "
                 "administration's outcome extension, with no 97509-4 Observation"
             ),
-            "topics": [],
-            "recommendations": {},
-            "facts": {
-                "sts": "yes",
-                "timing": "synchronous",
-                "systemic_therapy_received": "yes",
-                "response_to_systemic_therapy": "improved",
-                "response_at_least_stable": "yes",
-                "ecog": 0,
-            },
-            "rationale": "",
-        },
-    )
-
-
-@european("registry-icd10-nl-lms")
-def _registry() -> tuple[European, Twin, dict[str, Any]]:
-    who = {"family": "de Vries", "given": "Pieter", "gender": "male"}
-    pid = "nl-registry-0042"
-    p = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
-    p.condition("site", [(ICD10NL, "C49.4", "Maligne neoplasma van bindweefsel en weke delen "
-                          "van buik")], "2025-01-15")  # fmt: skip
-    p.condition("morphology", [(ICDO3, "M8890/3", "Leiomyosarcoom, NAO")], "2025-01-15")
-    p.condition("liver-met", [(ICD10NL, "C78.7", "Secundair maligne neoplasma van lever")],
-                "2025-11-03")  # fmt: skip
-    p.lesion_count("lesion-count", "2026-05-02", 1)
-    p.encoding = "registry"  # type: ignore[assignment]  # dated like mCODE (incidence date)
-
-    def twin() -> PatientFiles:
-        t = _twin(pid, "1966-10-12", who["family"], who["given"], who["gender"])
-        t.condition("site", [C49_ABDOMEN], "2025-01-15", kind="primary", histology=M_LMS)
-        t.condition("liver-met", [C78_LIVER], "2025-11-03", kind="secondary")
-        t.lesion_count("lesion-count", "2026-05-02", 1)
-        return t
-
-    return (
-        p,
-        twin,
-        {
-            "shows": (
-                "Dutch registry record: ICD-10-NL C49.4 and C78.7, the morphology sent as its own "
-                "Condition (ICD-O-3 'M8890/3'): metachronous leiomyosarcoma, liver only"
-            ),
             "topics": ["summary", "staging-imaging", "treatment-pathway", "mdt-referral"],
             "recommendations": {
-                "summary": ["1.1", "2.2"],
+                "summary": ["1.1", "2.1"],
                 "staging-imaging": ["4.1", "4.3"],
-                "treatment-pathway": ["5.3", "8.1"],
+                "treatment-pathway": ["8.2", "8.3"],
                 "mdt-referral": ["5.1"],
             },
             "facts": {
                 "sts": "yes",
-                "timing": "metachronous",
-                "dfi_months": 9,
-                "long_dfi": "no",
-                "oligometastatic": "yes",
-                "liver_only": "yes",
-                "histology": "leiomyosarcoma",
-                "intra_abdominal_primary": "yes",
+                "timing": "synchronous",
+                "systemic_therapy_received": "yes",
+                "systemic_therapy_lines": 1,
+                "response_to_systemic_therapy": "improved",
+                "response_at_least_stable": "yes",
+                "primary_in_place": "yes",
+                "ecog": 0,
             },
             "rationale": (
-                "National ICD-10 editions are the ICD-10 family; 'M8890/3' is read as the ICD-O-3 "
-                "morphology of the sarcoma. DFI 9 months > 6: metachronous liver-only OMD -> 5.3 + "
-                "8.1 (2.2). Same facts and cards as the ICD-10-CM/mCODE twin."
+                "The regimen 'Doxorubicin and Ifosfamide' is one line of sarcoma systemic therapy "
+                "(its agents are in systemic-agent); its outcome 'Partial Remission' is an "
+                "improvement at the end of the administration. Synchronous OMD at least stable on "
+                "therapy: surgery for residual liver disease may be considered (8.3), the primary "
+                "still in place (§3.1). Same facts and cards as the twin (one administration per "
+                "drug, a 97509-4 'improved' assessment)."
             ),
         },
     )

@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Literal
 
 Json = dict[str, Any]
-Coding = tuple[str, str, str]  # (system, code, display)
+CodeTriple = tuple[str, str, str]  # (system, code, display)
 Encoding = Literal["mcode", "ehr"]
 
 FHIR_BASE = "https://ehr.example.org/fhir"
@@ -33,20 +33,20 @@ MCODE_SD = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 HISTOLOGY_EXT = MCODE_SD + "mcode-histology-morphology-behavior"
 
 # Body sites (SNOMED CT)
-LIVER: Coding = (SCT, "10200004", "Liver structure")
-LUNG: Coding = (SCT, "39607008", "Lung structure")
-THIGH: Coding = (SCT, "68367000", "Thigh structure")
-UPPER_ARM: Coding = (SCT, "40983000", "Upper arm structure")
-ABDOMEN: Coding = (SCT, "113345001", "Abdominal structure")
-PELVIS: Coding = (SCT, "12921003", "Pelvis structure")
-THORAX: Coding = (SCT, "51185008", "Thoracic structure")
-RETROPERITONEUM: Coding = (SCT, "82849001", "Retroperitoneal structure")
-UTERUS: Coding = (SCT, "35039007", "Uterine structure")
-STOMACH: Coding = (SCT, "69695003", "Stomach structure")
-PERITONEUM: Coding = (SCT, "118762006", "Peritoneum structure")
+LIVER: CodeTriple = (SCT, "10200004", "Liver structure")
+LUNG: CodeTriple = (SCT, "39607008", "Lung structure")
+THIGH: CodeTriple = (SCT, "68367000", "Thigh structure")
+UPPER_ARM: CodeTriple = (SCT, "40983000", "Upper arm structure")
+ABDOMEN: CodeTriple = (SCT, "113345001", "Abdominal structure")
+PELVIS: CodeTriple = (SCT, "12921003", "Pelvis structure")
+THORAX: CodeTriple = (SCT, "51185008", "Thoracic structure")
+RETROPERITONEUM: CodeTriple = (SCT, "82849001", "Retroperitoneal structure")
+UTERUS: CodeTriple = (SCT, "35039007", "Uterine structure")
+STOMACH: CodeTriple = (SCT, "69695003", "Stomach structure")
+PERITONEUM: CodeTriple = (SCT, "118762006", "Peritoneum structure")
 
 
-def cc(*codings: Coding, text: str | None = None) -> Json:
+def cc(*codings: CodeTriple, text: str | None = None) -> Json:
     """A CodeableConcept; text defaults to the first display."""
     return {
         "coding": [{"system": s, "code": c, "display": d} for s, c, d in codings],
@@ -115,14 +115,14 @@ class PatientFiles:
     def condition(
         self,
         rid: str,
-        codings: list[Coding],
+        codings: list[CodeTriple],
         date: str,
         *,
         kind: Literal["primary", "secondary", "other"] = "other",
         clinical: str | None = "active",
         verification: str = "confirmed",
-        body_site: Coding | None = None,
-        histology: Coding | None = None,
+        body_site: CodeTriple | None = None,
+        histology: CodeTriple | None = None,
         abatement: str | None = None,
         category: str | None = None,
         note: str | None = None,
@@ -167,12 +167,12 @@ class PatientFiles:
     def observation(
         self,
         rid: str,
-        code: Coding,
+        code: CodeTriple,
         date: str,
         *,
         category: str,
         value: Json,
-        body_site: Coding | None = None,
+        body_site: CodeTriple | None = None,
         focus: str | None = None,
         status: str = "final",
         profile: str | None = None,
@@ -199,7 +199,7 @@ class PatientFiles:
         return res
 
     # Convenience wrappers for the observations the input profile names.
-    def lesion_count(self, rid: str, date: str, count: int, site: Coding = LIVER) -> Json:
+    def lesion_count(self, rid: str, date: str, count: int, site: CodeTriple = LIVER) -> Json:
         return self.observation(
             rid,
             (LOCAL, "lesion-count", "Number of metastatic lesions"),
@@ -236,7 +236,7 @@ class PatientFiles:
             value={"valueInteger": score},
         )
 
-    def disease_status(self, rid: str, date: str, status: Coding, focus: str) -> Json:
+    def disease_status(self, rid: str, date: str, status: CodeTriple, focus: str) -> Json:
         return self.observation(
             rid,
             (LOINC, "97509-4", "Cancer disease progression"),
@@ -260,13 +260,13 @@ class PatientFiles:
     def procedure(
         self,
         rid: str,
-        codings: list[Coding],
+        codings: list[CodeTriple],
         *,
         status: str = "completed",
         performed: str | None = None,
         period: tuple[str, str | None] | None = None,
-        category: Coding | None = None,
-        body_site: Coding | None = None,
+        category: CodeTriple | None = None,
+        body_site: CodeTriple | None = None,
         reason: str | None = None,
     ) -> Json:
         res: Json = {"resourceType": "Procedure", "id": rid, "status": status}

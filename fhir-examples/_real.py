@@ -98,8 +98,9 @@ ALL_MEDS = ("medicationRequests", "medicationAdministrations", "medicationStatem
 def expect(shows: str, topics: list[str], facts: Json, rationale: str, **extra: Any) -> Json:
     expected: Json = {"topics": topics, "recommendations": extra.pop("recommendations", {})}
     expected["facts"] = facts
-    if "indicators" in extra:
-        expected["indicators"] = extra.pop("indicators")
+    for key in ("indicators", "says", "never_says"):
+        if key in extra:
+            expected[key] = extra.pop(key)
     return {"today": "2026-06-01", "shows": shows, "expected": expected, "rationale": rationale}
 
 
@@ -316,7 +317,23 @@ def _mcode_tnm() -> tuple[Json, Json]:
         {"sts": "yes", "histology": "synovial_sarcoma", "liver_metastasis_ever": "indeterminate"},
         "clinical-logic 1.4: M1 makes metastatic yes with the sites left unknown; whether the "
         "liver is involved cannot be said (not a 'no'), so no consensus card, but one "
-        "data-quality card says what to record (clinical-logic 3).",
+        "data-quality card says what to record (clinical-logic 3), in clinical words, once; its "
+        "title asks whether the liver is involved instead of asserting it (REVIEW2 finding 21).",
+        says={
+            "data-quality": [
+                "Metastatic synovial sarcoma: metastatic sites not recorded",
+                "cM1 (2026-04-10)",
+                "is the liver involved?",
+                "each metastasis is recorded as a coded diagnosis with its site",
+            ]
+        },
+        never_says=[
+            "Possible STS with liver metastases",
+            "SecondaryCancerCondition",
+            "bodySite",
+            "qualifier value",
+            "ICD-10-CM",
+        ],
     )
 
 
@@ -375,17 +392,30 @@ def _mcode_history() -> tuple[Json, Json]:
     return request(pid, "7a2b3c4d-5e6f-4a1b-9c2d-37a1b2c3d437", prefetch), expect(
         "UPS with an mCODE HistoryOfMetastaticCancer 'history of cancer metastatic to liver' and "
         "no metastasis Condition: liver metastasis ever yes, current disease unknown",
-        ["summary"],
+        ["summary", "mdt-referral"],
         {
             "sts": "yes",
             "histology": "ups",
             "liver_metastasis_ever": "yes",
+            "liver_metastasis_current": "unknown",
             "oligometastatic": "indeterminate",
         },
         "clinical-logic 1.4: a HistoryOfMetastaticCancer observation for the liver makes "
         "liver_metastasis_ever yes with the sites it cannot name unknown. Whether liver disease "
-        "remains is not recorded, so - as after a metastasectomy without current disease "
-        "(example 32) - only the summary card, which says what is unknown.",
+        "remains, and whether it was treated, is not recorded: the summary says so, dated by the "
+        "history entry, and what to record; if treated, 13.1 follow-up applies; the MDT card "
+        "(5.1) asks to restage and discuss if disease is current (REVIEW2 finding 9: every "
+        "branch leads somewhere).",
+        says={
+            "summary": [
+                "STS liver metastasis recorded only as history",
+                "(by 2025-11-16)",
+                "Record the liver metastasis as a diagnosis with its date and status",
+                "post-metastasectomy surveillance applies",
+            ],
+            "mdt-referral": ["if disease is current, restage", "sarcoma MDT"],
+        },
+        never_says=["HistoryOfMetastaticCancer", "oligometastatic status indeterminate"],
     )
 
 
@@ -493,7 +523,13 @@ def _synthea() -> tuple[Json, Json]:
         "equals the Patient entry's fullUrl. Liver metastasis 9 months after diagnosis: "
         "metachronous (2.2). The lesion count is missing, so OMD is indeterminate and the "
         "treatment-pathway card says what is missing. A Synthea 'stopped' order dated before "
-        "today was given: systemic therapy received.",
+        "today was given: systemic therapy received; one order is one line, shown with its date "
+        "and no invented duration.",
+        says={
+            "summary": ["(ordered 2025-03-24; cycles not recorded)"],
+            "staging-imaging": ["Imaging history not available"],
+        },
+        never_says=["0 months)"],
     )
 
 
@@ -580,6 +616,7 @@ def _epic() -> tuple[Json, Json]:
         "exactly 6 months, synchronous (2.1) -> systemic treatment first (8.2). The local Epic "
         "code is ignored, not an obstacle; the dates are recording dates and the evidence says so.",
         recommendations={"treatment-pathway": ["8.2"], "summary": ["1.1", "2.1"]},
+        says={"treatment-pathway": ["Borderline timing (DFI exactly 6 months)", "Restage after"]},
     )
 
 
@@ -769,8 +806,11 @@ def _us_core() -> tuple[Json, Json]:
         "onsetPeriod is an interval and onsetString 'March 2026' a month (clinical-logic 1.2): "
         "DFI 18-19 months whatever the day, metachronous with a long DFI -> 5.3 + 8.1; the "
         "origin is not in doubt (a DFI below the 36-month setting of clinical-logic 1.3), so no "
-        "biopsy card; angiosarcoma -> brain MRI in staging.",
+        "biopsy card; angiosarcoma -> brain MRI in staging. The long-DFI line prints the "
+        "interval as a range, not 'indeterminate months' (REVIEW2 finding 20).",
         recommendations={"treatment-pathway": ["5.3", "8.1"]},
+        says={"summary": ["Long disease-free interval (18–19 months"]},
+        never_says=["indeterminate months"],
     )
 
 
@@ -813,7 +853,10 @@ def _text_only() -> tuple[Json, Json]:
         {"sts": "indeterminate", "liver_metastasis_ever": "indeterminate"},
         "clinical-logic 1.1: text is never turned into a diagnosis, and an uncoded diagnosis "
         "makes the facts it could change indeterminate with the text quoted; clinical-logic 3: "
-        "one data-quality card says what to code. 'Hypertension' changes nothing.",
+        "one data-quality card says what to code, once and in clinical words (REVIEW2 finding "
+        "21). 'Hypertension' changes nothing.",
+        says={"data-quality": ["'Liver mets x2 on CT'", "each metastasis with its site"]},
+        never_says=["ICD-10-CM", "bodySite", "Code the diagnosis"],
     )
 
 
@@ -961,11 +1004,22 @@ def _medications() -> tuple[Json, Json]:
             "on_systemic_therapy": "yes",
             "response_to_systemic_therapy": "stable",
             "primary_resected": "yes",
+            "systemic_therapy_lines": 1,
+            "systemic_progression": "no",
         },
         "As example 21 but with the therapy in medication resources (input-profile "
         "'Medications'): synchronous ASPS, primary resected, stable on gemcitabine-docetaxel "
-        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus).",
+        "-> 8.3 and 10.2 (limited liver disease on systemic therapy, no consensus). Four "
+        "gemcitabine administrations and the day-8 docetaxel statement are one line, dated from "
+        "the first dose and still going on.",
         recommendations={"treatment-pathway": ["8.3"], "local-therapy": ["10.2"]},
+        says={
+            "treatment-pathway": [
+                "gemcitabine + docetaxel (2026-01-12 – ongoing",
+                "the primary is already resected",
+            ]
+        },
+        never_says=["line 5", "(2026-03-16 – 2026-03-16"],
     )
 
 
@@ -1023,7 +1077,12 @@ def _unrecognised() -> tuple[Json, Json]:
         ["data-quality"],
         {"sts": "indeterminate", "liver_metastasis_ever": "yes"},
         "clinical-logic 1.1: a cancer-looking code outside every value set makes sts "
-        "indeterminate with the code quoted, never a silent 'no sarcoma'.",
+        "indeterminate with the code quoted, never a silent 'no sarcoma'. What to record is said "
+        "once, in clinical words (REVIEW2 finding 21).",
+        says={
+            "data-quality": ["Neoplasm of uncertain behavior of connective and other soft tissue"]
+        },
+        never_says=["ICD-10-CM", "bodySite", "Code the diagnosis"],
     )
 
 
@@ -1146,6 +1205,8 @@ def _planned() -> tuple[Json, Json]:
         "medicationReference (absolute URL to a bundled Medication); synchronous with induction "
         "systemic therapy planned -> 8.2 and the biopsy question 3.2 (no consensus).",
         recommendations={"treatment-pathway": ["8.2"], "biopsy": ["3.2"]},
+        says={"treatment-pathway": ["Systemic therapy planned first", "from 2026-06-08"]},
+        never_says=["front-line approach"],
     )
 
 

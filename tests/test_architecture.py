@@ -39,9 +39,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "security": frozenset({"settings", "database"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
-    "web": frozenset({"pipeline", "feedback", "security", "smart"}),
+    # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
+    "startup": frozenset({"pipeline", "feedback", "security"}),
+    "web": frozenset({"pipeline", "feedback", "security", "smart", "startup"}),
+    "population": frozenset({"pipeline"}),  # `screen`: Bulk Data export → worklist, report
     # never `web`: `serve` names it only as a string
-    "cli": frozenset({"pipeline", "demo", "feedback", "timeline"}),
+    "cli": frozenset({"pipeline", "demo", "feedback", "timeline", "population", "startup"}),
 }
 ROOT_MODULE = "sarcoma_cds"
 
@@ -177,7 +180,7 @@ CORE = [
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "uvicorn", "httpx", "requests", "sqlalchemy")
 CLOCK_CALLS = {("date", "today"), ("datetime", "now"), ("datetime", "utcnow"), ("time", "time")}
-STARTUP_LOADERS = {"valuesets.py", "loader.py", "dictionary.py"}
+STARTUP_LOADERS = {"valuesets.py", "loader.py", "dictionary.py", "params.py"}
 
 
 def _imports(tree: ast.AST) -> list[str]:

@@ -153,13 +153,13 @@ def test_serve_answers_discovery_with_json_logs(tmp_path: Path) -> None:
     )
     try:
         body = None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # start-up, not speed: the suite shares two cores
         while time.monotonic() < deadline and body is None:
             try:
                 body = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1).json()
             except httpx.TransportError:
                 time.sleep(0.2)
-        assert body is not None, "server did not answer within 20 s"
+        assert body is not None, "server did not answer within 60 s"
         assert body["services"][0]["id"] == "sts-liver-metastases"
     finally:
         server.terminate()

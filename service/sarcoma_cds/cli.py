@@ -21,7 +21,7 @@ from sarcoma_cds.cds_hooks.problems import ProblemError
 from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES
 from sarcoma_cds.pipeline import Engine, Evaluation, RulesError
-from sarcoma_cds.settings import Settings, UnsafeSettingsError
+from sarcoma_cds.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
 # argparse's subparsers object; its class is private, hence the alias.
@@ -50,33 +50,13 @@ def _print_json(document: Any) -> None:
 
 
 # --- serve --------------------------------------------------------------------------------------
-MAX_HEADER_BYTES = 32 * 1024  # the request line and all headers together (431/400 above)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn  # only this command needs the server
+    from sarcoma_cds.startup import StartupError, run_server  # only this command serves
 
-    settings = Settings()
     try:
-        settings.check_safe()
-    except UnsafeSettingsError as exc:
+        run_server(args.host, args.port, args.workers)
+    except StartupError as exc:
         raise CliError(str(exc), EXIT_UNAVAILABLE) from None
-    uvicorn.run(
-        "sarcoma_cds.web.app:serve_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        log_config=None,  # serve_app installs JSON logging in every worker
-        access_log=False,  # our middleware logs each request without query strings
-        # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
-        # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
-        loop="asyncio",
-        # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
-        # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
-        http="h11",
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-    )
     return 0
 
 
@@ -267,6 +247,36 @@ def add_feedback(commands: Subcommands) -> None:
     report.set_defaults(handler=_feedback_report)
 
 
+# --- screen (population worklist) ---------------------------------------------------------------
+def _screen(args: argparse.Namespace) -> int:
+    from sarcoma_cds.population.cli import ScreenError, run
+
+    try:
+        return run(args.source, args.out, args.today or date.today(), args.engine, args.scheduler)
+    except ScreenError as exc:
+        raise CliError(str(exc), exc.exit_code) from None
+
+
+def add_screen(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "screen",
+        help="tumour-board worklist and report from a FHIR Bulk Data export (folder or server)",
+    )
+    parser.add_argument(
+        "source", metavar="SOURCE", help="folder of *.ndjson / *.ndjson.gz, or a FHIR base URL"
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--today", type=_iso_date, help="evaluation date (default: today)")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask", "spark"),
+        default="local",
+        help="local: every core of this machine (default); dask: a Dask cluster; spark: not built",
+    )
+    parser.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler (tcp://host:8786)")
+    parser.set_defaults(handler=_screen)
+
+
 COMMANDS: list[Callable[[Subcommands], None]] = [
     add_serve,
     add_evaluate,
@@ -275,6 +285,7 @@ COMMANDS: list[Callable[[Subcommands], None]] = [
     add_demo,
     add_feedback,
     add_timeline,
+    add_screen,
 ]
 
 

@@ -49,14 +49,10 @@ class Evaluation:
         return self.profile.detailed()
 
 
-def parameters(settings: Settings) -> ClinicalParameters:
-    return ClinicalParameters(
-        long_dfi_months=settings.long_dfi_months,
-        tfi_favourable_months=settings.tfi_favourable_months,
-        imaging_recent_days=settings.imaging_recent_days,
-        origin_long_dfi_months=settings.origin_long_dfi_months,
-        staging_window_days=settings.staging_window_days,
-    )
+def parameter_overrides(settings: Settings) -> dict[str, float | None]:
+    """The parameters the settings set (`SARCOMA_CDS_<PARAMETER>`); unset ones are None.
+    `load_rules` checks each against its range in parameters.yaml."""
+    return {name: getattr(settings, name) for name in Settings.PARAMETER_OVERRIDES}
 
 
 def _check_dictionary(rules: RuleSet, params: ClinicalParameters) -> None:
@@ -94,12 +90,12 @@ class Engine:
     @classmethod
     def load(cls, settings: Settings) -> Engine:
         """Load and validate rules and value sets; raise RulesError on any invalid file."""
-        rules = load_rules(settings.rules_dir)
+        rules = load_rules(settings.rules_dir, parameter_overrides(settings))
         try:
             validate_orders(rules.rules)
         except OrderTemplateError as exc:
             raise RulesError(str(exc)) from exc
-        params = parameters(settings)
+        params = rules.params
         _check_dictionary(rules, params)
         if failures := run_examples(rules):
             raise RulesError(

@@ -7,7 +7,7 @@ mode refuses to start with settings that would be unsafe there (see `check_safe`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,12 +56,24 @@ class Settings(BaseSettings):
     feedback_max_entries: int = Field(default=100, ge=1, le=10_000)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
-    # Clinical parameters (clinical-logic §1.3, §2): thresholds the paper gives as ranges.
-    long_dfi_months: int = Field(default=12, ge=6, le=36)
-    tfi_favourable_months: int = Field(default=12, ge=6, le=36)
-    imaging_recent_days: int = Field(default=90, ge=1, le=365)
-    origin_long_dfi_months: int = Field(default=36, ge=12, le=120)
-    staging_window_days: int = Field(default=90, ge=14, le=365)
+    # Overrides of the clinical parameters the paper gives as a range (unset: the value in
+    # cql-free-rules/parameters.yaml; set: checked against the range given there at start-up).
+    long_dfi_months: int | None = None
+    tfi_favourable_months: int | None = None
+    imaging_recent_days: int | None = None
+    origin_long_dfi_months: int | None = None
+    staging_window_days: int | None = None
+    line_gap_days: int | None = None
+    regimen_window_days: int | None = None
+    PARAMETER_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "long_dfi_months",
+        "tfi_favourable_months",
+        "imaging_recent_days",
+        "origin_long_dfi_months",
+        "staging_window_days",
+        "line_gap_days",
+        "regimen_window_days",
+    )
 
     # Fetching from the EHR's FHIR server when prefetch is absent.
     fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)

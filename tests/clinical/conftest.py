@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import ClinicalParameters, default_parameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
@@ -222,7 +222,7 @@ def derive(valuesets: ValueSets) -> Derive:
         params: ClinicalParameters | None = None,
     ) -> MetastaticProfile:
         record = collect(PID, prefetch_of(resources, omit=omit, birth=birth))
-        return derive_profile(record, valuesets, params or ClinicalParameters(), today)
+        return derive_profile(record, valuesets, params or default_parameters(), today)
 
     return run
 

@@ -138,7 +138,7 @@ def test_no_lesion_data_leaves_the_count_unknown_and_omd_indeterminate(derive: D
     assert "at least 1" in (p["lesion_count"].reason or "")
     omd = p["oligometastatic"]
     assert omd.state is State.INDETERMINATE
-    assert "no lesion count" in (omd.reason or "")
+    assert "number of lesions not recorded: record it from the staging CT" in (omd.reason or "")
 
 
 # --- diffuse sites (1.2) and the ambiguous codes ----------------------------------------------
@@ -186,7 +186,11 @@ def test_c786_alone_is_a_site_and_makes_omd_indeterminate_not_yes(derive: Derive
     )
     assert p["site_count"].value == 2
     assert p["diffuse_involvement"].state is State.INDETERMINATE
-    assert "C78.6" in (p["diffuse_involvement"].reason or "")
+    reason = p["diffuse_involvement"].reason or ""
+    # Said in clinical words with the step that settles it, not as a code (REVIEW2 finding 5).
+    assert "'retroperitoneum or peritoneum', with no site recorded" in reason
+    assert "record the site from the abdominal CT" in reason
+    assert "C78.6" not in reason
     assert p["oligometastatic"].state is State.INDETERMINATE
     assert "peritoneal" in (p["oligometastatic"].reason or "")
 

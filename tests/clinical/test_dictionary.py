@@ -16,7 +16,7 @@ from sarcoma_cds.clinical.dictionary import (
     default_dictionary,
     load_fact_dictionary,
 )
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 from sarcoma_cds.clinical.profile import derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
@@ -59,7 +59,7 @@ def test_an_invalid_entry_is_refused_with_file_and_path(
 def test_a_derived_category_value_outside_the_dictionary_is_refused(valuesets: ValueSets) -> None:
     record = collect(PID, prefetch_of([lms_primary("2022-01-15"), liver_met(onset="2024-03-01")]))
     shipped = default_dictionary()
-    assert derive_profile(record, valuesets, ClinicalParameters(), TODAY)["timing"].value == (
+    assert derive_profile(record, valuesets, default_parameters(), TODAY)["timing"].value == (
         "metachronous"
     )
     narrowed = dict(shipped)
@@ -67,11 +67,11 @@ def test_a_derived_category_value_outside_the_dictionary_is_refused(valuesets: V
         kind="category", label="Timing", section="s", values={"synchronous": None}
     )
     with pytest.raises(RuntimeError, match="'timing' derived 'metachronous', not in the fact"):
-        derive_profile(record, valuesets, ClinicalParameters(), TODAY, FactDictionary(narrowed))
+        derive_profile(record, valuesets, default_parameters(), TODAY, FactDictionary(narrowed))
 
 
 def test_the_profile_derives_exactly_the_dictionarys_facts(valuesets: ValueSets) -> None:
     record = collect(PID, prefetch_of([]))
     fewer = FactDictionary({k: v for k, v in default_dictionary().items() if k != "bilobar"})
     with pytest.raises(RuntimeError, match=r"extra \{'bilobar'\}"):
-        derive_profile(record, valuesets, ClinicalParameters(), TODAY, fewer)
+        derive_profile(record, valuesets, default_parameters(), TODAY, fewer)

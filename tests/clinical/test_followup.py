@@ -9,6 +9,7 @@ from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, proce
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.followup import interval_due
+from sarcoma_cds.clinical.params import default_parameters
 
 HEPATECTOMY = sct("107963000")
 CT_ABDOMEN = (LOINC, "79103-8")
@@ -26,7 +27,7 @@ CT_CHEST = (LOINC, "24627-2")
     ],
 )
 def test_interval_due_changes_at_two_and_five_years(today: date, months: int) -> None:
-    assert interval_due(date(2022, 1, 1), today)[0] == months
+    assert interval_due(date(2022, 1, 1), today, default_parameters())[0] == months
 
 
 def test_overdue_when_the_last_ct_is_older_than_the_interval(derive: Derive) -> None:
@@ -41,6 +42,7 @@ def test_overdue_when_the_last_ct_is_older_than_the_interval(derive: Derive) -> 
     assert p["followup_next_due"].value == "2025-05-10"
     assert p["followup_overdue"].is_yes
     assert p["months_since_liver_metastasectomy"].value == 16
+    assert p["months_since_liver_metastasectomy"].note == "16 months and 17 days ago (2024-01-15)"
 
 
 def test_on_schedule_when_the_last_ct_is_recent(derive: Derive) -> None:
@@ -99,3 +101,18 @@ def test_partially_dated_metastasectomy_is_named(derive: Derive) -> None:
     p = derive(lms_primary(), procedure("hx", HEPATECTOMY, performed="2024"))
     assert p["last_liver_metastasectomy_date"].state is State.INDETERMINATE
     assert "'2024'" in (p["followup_overdue"].reason or "")
+
+
+def test_no_next_surveillance_ct_while_disease_is_active(derive: Derive) -> None:
+    """13.1 is disease-free follow-up: a liver metastasis after the operation suspends it."""
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2024-01-15"),
+        procedure("ct", CT_CHEST, performed="2025-03-01"),
+        liver_met(onset="2025-03-01"),
+    )
+    assert p["liver_metastasis_current"].is_yes
+    assert p["followup_next_due"].state is State.NOT_APPLICABLE
+    assert "surveillance suspended: current liver metastasis" in (
+        p["followup_next_due"].reason or ""
+    )

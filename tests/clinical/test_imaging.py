@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -17,7 +18,7 @@ from tests.clinical.conftest import (
 )
 
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 TODAY = date(2025, 6, 1)  # the 90-day window starts 2025-03-03
 
@@ -72,7 +73,7 @@ def test_window_follows_the_setting(derive: Derive) -> None:
         lms_primary(),
         procedure("s", (LOINC, "79103-8"), performed="2025-01-01"),
         today=TODAY,
-        params=ClinicalParameters(imaging_recent_days=180),
+        params=replace(default_parameters(), imaging_recent_days=180),
     )
     assert p["recent_ct_abdomen"].is_yes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from tests.clinical.conftest import (
@@ -17,7 +18,7 @@ from tests.clinical.conftest import (
     tumour_size,
 )
 
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 
 def test_seven_measurements_pointing_at_one_condition_are_seven_lesions(derive: Derive) -> None:
@@ -110,7 +111,7 @@ def test_the_staging_window_is_a_setting(derive: Derive) -> None:
         lms_primary(),
         liver_met(),
         lesion_count("lc", 2, when="2025-01-10"),
-        params=ClinicalParameters(staging_window_days=365),
+        params=replace(default_parameters(), staging_window_days=365),
     )
     assert p["oligometastatic"].is_yes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.clinical.conftest import (
@@ -18,7 +19,7 @@ from tests.clinical.conftest import (
     sct,
 )
 
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 HBV = condition("hbv", cm("B18.1"), onset="2010-01-01")
 
@@ -111,7 +112,7 @@ def test_a_very_long_interval_makes_the_origin_uncertain(derive: Derive) -> None
     p = derive(lms_primary("2019-01-15"), liver_met(onset="2024-03-01"))
     assert p["very_long_dfi"].is_yes
     assert p["origin_uncertain"].is_yes
-    shorter = ClinicalParameters(origin_long_dfi_months=72)
+    shorter = replace(default_parameters(), origin_long_dfi_months=72)
     p = derive(lms_primary("2019-01-15"), liver_met(onset="2024-03-01"), params=shorter)
     assert p["origin_uncertain"].is_no
 

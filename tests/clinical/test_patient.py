@@ -122,6 +122,20 @@ def test_future_liver_remnant_with_and_without_prior_chemotherapy(derive: Derive
     assert derive(lms_primary())["future_liver_remnant_percent"].state is State.UNKNOWN
 
 
+def test_an_old_future_liver_remnant_is_named_as_old(derive: Derive) -> None:
+    """Volumetry from beyond the staging window is shown with its date and 'redo it'."""
+    old = observation(
+        "flr", (LOCAL, "future-liver-remnant"), when="2025-01-10", valueQuantity={"value": 22}
+    )
+    assert derive(lms_primary(), old)["future_liver_remnant_percent"].note == (
+        "2025-01-10, > 90 days old: redo it"
+    )
+    recent = observation(
+        "flr", (LOCAL, "future-liver-remnant"), when="2025-05-01", valueQuantity={"value": 22}
+    )
+    assert derive(lms_primary(), recent)["future_liver_remnant_percent"].note == "2025-05-01"
+
+
 @pytest.mark.parametrize(
     "code", [cm("K74.60"), cm("K70.31"), cm("B18.1"), cm("B18.2"), sct("19943007")]
 )

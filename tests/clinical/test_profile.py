@@ -25,7 +25,7 @@ from tests.clinical.conftest import (
 
 from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 from sarcoma_cds.clinical.profile import MetastaticProfile, derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
@@ -137,6 +137,37 @@ def test_every_example_request_derives_an_explained_profile(
     request: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     patient_id = request["context"]["patientId"]
     record = collect(patient_id, request.get("prefetch", {}))
-    p = derive_profile(record, valuesets, ClinicalParameters(), date(2025, 6, 1))
+    p = derive_profile(record, valuesets, default_parameters(), date(2025, 6, 1))
     _assert_explained(p)
     json.dumps(p.compact())
+
+
+def test_honesty_check_and_metastasis_classification_run_once_per_profile(
+    derive: Derive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both are shared by the tumour and burden facts: computed once, not once per module."""
+    from sarcoma_cds.clinical import burden, honesty, profile
+
+    calls = {"doubts": 0, "classify": 0}
+    real_doubts, real_classify = honesty.condition_doubts, burden.classify_metastases
+
+    def doubts(rec: Any) -> Any:
+        calls["doubts"] += 1
+        return real_doubts(rec)
+
+    def classify(rec: Any, vs: Any) -> Any:
+        calls["classify"] += 1
+        return real_classify(rec, vs)
+
+    for module in (profile, honesty, burden):
+        if hasattr(module, "condition_doubts"):
+            monkeypatch.setattr(module, "condition_doubts", doubts)
+        if hasattr(module, "classify_metastases"):
+            monkeypatch.setattr(module, "classify_metastases", classify)
+    from sarcoma_cds.clinical import tumour
+
+    monkeypatch.setattr(tumour, "condition_doubts", doubts)
+    # No STS recorded: the branch where the tumour facts also need the honesty check.
+    p = derive(condition("x", cm("C18.9"), onset="2024-01-01"), liver_met())
+    assert p["sts"].is_no
+    assert calls == {"doubts": 1, "classify": 1}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.clinical.conftest import ICD10CM, ICDO3, LOCAL, LOINC, PID, SNOMED
 
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 from sarcoma_cds.clinical.profile import derive_profile
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import collect
@@ -177,7 +177,7 @@ def test_arbitrary_prefetch_never_raises_and_names_broken_resources(
     valuesets: ValueSets, prefetch: dict[str, Any], today: date
 ) -> None:
     record = collect(PID, prefetch)
-    profile = derive_profile(record, valuesets, ClinicalParameters(), today)
+    profile = derive_profile(record, valuesets, default_parameters(), today)
     for name, fact in profile.facts.items():
         if fact.state is not State.KNOWN:
             assert fact.reason, name

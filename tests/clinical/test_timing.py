@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from tests.clinical.conftest import (
 )
 
 from sarcoma_cds.clinical.facts import State
-from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.params import default_parameters
 
 
 def test_first_metastasis_exactly_six_calendar_months_after_diagnosis_is_synchronous(
@@ -27,12 +28,14 @@ def test_first_metastasis_exactly_six_calendar_months_after_diagnosis_is_synchro
     assert p["dfi_months"].value == 6
     assert p["long_dfi"].is_no
     assert {e.ref for e in p["timing"].evidence} == {"Condition/prim", "Condition/met-liver"}
+    assert p["dfi_at_synchronous_limit"].is_yes  # 2.1 says synchronous, 8.1 (DFI ≥ 6) metachronous
 
 
 def test_one_day_after_six_months_is_metachronous(derive: Derive) -> None:
     p = derive(lms_primary("2024-01-31"), liver_met(onset="2024-08-01"))
     assert p["timing"].value == "metachronous"
     assert p["dfi_months"].value == 6  # six completed months, but one day past the boundary
+    assert p["dfi_at_synchronous_limit"].is_no
 
 
 def test_metastasis_found_with_the_primary_is_synchronous_with_dfi_zero(derive: Derive) -> None:
@@ -82,7 +85,7 @@ def test_long_dfi_is_strictly_more_than_the_threshold_and_follows_the_setting(
     longer_setting = derive(
         lms_primary("2022-03-15"),
         liver_met(onset="2023-04-16"),
-        params=ClinicalParameters(long_dfi_months=18),
+        params=replace(default_parameters(), long_dfi_months=18),
     )
     assert longer_setting["long_dfi"].is_no
 
@@ -205,3 +208,8 @@ def test_onset_text_that_is_not_a_date_is_named(derive: Derive) -> None:
     p = derive(_primary(onsetString="in childhood"), liver_met(onset="2022-06-15"))
     assert p["primary_diagnosis_date"].state is State.UNKNOWN
     assert "in childhood" in (p["timing"].reason or "")
+
+
+def test_borderline_timing_is_open_when_the_dates_are_too_coarse(derive: Derive) -> None:
+    p = derive(lms_primary("2024"), liver_met(onset="2024-07-31"))
+    assert not p["dfi_at_synchronous_limit"].known

@@ -298,3 +298,37 @@ def test_undetermined_response_is_indeterminate_and_no_assessment_is_unknown(
     missing = derive(lms_primary(), procedure("chemo", CHEMO, period=("2024-01-01", None)))
     assert missing["response_to_systemic_therapy"].state is State.UNKNOWN
     assert "97509-4" in (missing["response_to_systemic_therapy"].reason or "")
+
+
+ATC_NAMES = {"L01BC05": "gemcitabine", "L01CD02": "docetaxel", "L01XX58": "trabectedin"}
+
+
+def _administration(rid: str, atc: str, start: str, end: str | None = None) -> Json:
+    coding = {"system": "http://www.whocc.no/atc", "code": atc, "display": ATC_NAMES[atc]}
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": rid,
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [coding]},
+        "subject": {"reference": "Patient/p1"},
+        "effectivePeriod": {"start": start, "end": end or start},
+    }
+
+
+def test_a_regimen_recorded_per_drug_and_cycle_is_one_line(derive: Derive) -> None:
+    """Gemcitabine day 1 + docetaxel day 8, gemcitabine every 3 weeks: one line; trabectedin
+    three months after the last cycle: a second line (issue 21: a regimen is one line)."""
+    gem_doc = [
+        _administration("g1", "L01BC05", "2025-01-06"),
+        _administration("d1", "L01CD02", "2025-01-13"),
+        _administration("g2", "L01BC05", "2025-01-27"),
+        _administration("g3", "L01BC05", "2025-02-17"),
+    ]
+    p = derive(lms_primary(), liver_met(), *gem_doc)
+    assert p["systemic_therapy_lines"].value == 1
+    line = str(p["latest_systemic_line"].value).lower()
+    assert line.startswith("gemcitabine + docetaxel (2025-01-06 – 2025-02-17")
+    trabectedin = _administration("t1", "L01XX58", "2025-05-20", "2025-08-20")
+    p = derive(lms_primary(), liver_met(), *gem_doc, trabectedin)
+    assert p["systemic_therapy_lines"].value == 2
+    assert str(p["latest_systemic_line"].value).lower().startswith("trabectedin (2025-05-20")

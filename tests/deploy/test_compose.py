@@ -42,8 +42,17 @@ def test_postgres_16_with_a_named_volume_and_a_healthcheck() -> None:
     assert "ports" not in POSTGRES, "the database must not be published on the host"
 
 
-def test_service_waits_for_a_healthy_database() -> None:
+def test_service_waits_for_a_healthy_database_and_restarts_with_it() -> None:
     assert SERVICE["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert SERVICE["depends_on"]["postgres"]["restart"] is True
+
+
+def test_a_failed_start_is_restarted_and_fails_within_seconds() -> None:
+    """The server exits 1 on any start-up failure (tests/web/test_web_startup.py); the policy
+    must act on that exit, and the database connection must not hang the start."""
+    assert SERVICE["restart"] in ("unless-stopped", "always", "on-failure")
+    url = make_url(_service_environment()["SARCOMA_CDS_FEEDBACK_DB_URL"])
+    assert 0 < int(str(url.query["connect_timeout"])) <= 15
 
 
 def test_feedback_database_url_points_at_the_postgres_service() -> None:

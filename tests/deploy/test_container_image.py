@@ -204,3 +204,29 @@ def test_entrypoint_runs_a_given_command_instead_of_serving() -> None:
 def test_entrypoint_is_valid_posix_shell_and_executable() -> None:
     subprocess.run(["sh", "-n", str(ENTRYPOINT)], check=True)
     assert os.access(ENTRYPOINT, os.X_OK)
+
+
+def test_dependencies_are_installed_at_the_locked_versions() -> None:
+    [install] = [run for run in STAGES[0].all("RUN") if "pip install" in run]
+    assert "--constraint requirements/test.lock" in install
+    assert "--upgrade" not in install, "an unpinned upgrade would bypass the lock"
+    assert "requirements/test.lock requirements/test.lock" in STAGES[0].all("COPY")
+
+
+def test_the_image_is_labelled_with_the_commit_it_was_built_from() -> None:
+    assert "GIT_COMMIT=unknown" in FINAL.all("ARG")
+    [labels] = FINAL.all("LABEL")
+    assert 'org.opencontainers.image.revision="${GIT_COMMIT}"' in labels
+
+
+def test_the_runtime_stage_checks_the_copied_venv_runs() -> None:
+    """The venv links the builder's `python`; a base with it elsewhere fails the build here."""
+    keywords = [instruction for instruction, _ in FINAL.instructions]
+    checks = [run for run in FINAL.all("RUN") if run.startswith('["/opt/venv/bin/python"')]
+    assert checks, "no RUN of the venv's python in the runtime stage"
+    copy_at = next(i for i, (kw, args) in enumerate(FINAL.instructions) if "--from=builder" in args)
+    assert keywords.index("RUN", copy_at) > copy_at
+
+
+def test_no_syntax_directive_that_an_air_gapped_build_would_have_to_pull() -> None:
+    assert not DOCKERFILE.read_text().startswith("# syntax=")

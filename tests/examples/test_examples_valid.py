@@ -24,12 +24,13 @@ Json = dict[str, Any]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
 ALL_FILES = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]-*.json"))
-# The files _build.py writes in the project's two encodings; the real-world shapes (issue 12,
-# _real.py) are checked by test_real_shapes_valid.py, as the sending systems write them.
-BUILT_ENCODINGS = {"mcode", "ehr", "idea4rc", "registry"}
+# The files _build.py writes as searchsets in the project's encodings; the real-world shapes
+# (issue 12, _real.py) and the IDEA4RC collection Bundles (issue 21, _european.py) are checked
+# by test_real_shapes_valid.py, as the sending systems write them.
+BUILT_ENCODINGS = {"mcode", "ehr", "registry"}
 REAL_ENCODINGS = {
     "mcode-stu4", "synthea", "epic", "oracle-health", "us-core", "text-only", "medications",
-    "ehr-other",
+    "ehr-other", "idea4rc",
 }  # fmt: skip
 FILES = [
     e["file"]
@@ -133,6 +134,7 @@ FACT_VALUES: dict[str, set[str] | type[int]] = {
     "new_extrahepatic_disease": YES_NO_UNKNOWN,
     "last_local_treatment": {"resection", "ablation", "embolisation", "sbrt", "unknown"},
     "systemic_therapy_lines": int,
+    "prior_abdominal_surgeries": int,
 }
 # Primary STS and liver-metastasis codes from docs/input-profile.md, used for the timing checks
 # (with the national and IDEA4RC codes the European examples use).

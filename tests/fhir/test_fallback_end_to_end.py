@@ -31,28 +31,31 @@ EXAMPLES = [
 def _prefixed(request: dict[str, Any], prefix: str) -> dict[str, Any]:
     """Make every non-Patient id unique on the shared server (the examples reuse ids)."""
     request = copy.deepcopy(request)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            rtype = node.get("resourceType")
-            if rtype not in (None, "Patient", "Bundle") and isinstance(node.get("id"), str):
-                node["id"] = f"{prefix}-{node['id']}"
-            ref = node.get("reference")
-            if isinstance(ref, str) and "/" in ref and not ref.startswith("Patient/"):
-                rtype_ref, _, rid = ref.partition("/")
-                node["reference"] = f"{rtype_ref}/{prefix}-{rid}"
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(request)
+    _prefix_ids(request, prefix)
     for bundle in request["prefetch"].values():
         if isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle":
             for entry in bundle.get("entry", []):
                 entry["fullUrl"] = f"urn:uuid:{prefix}-{entry['resource']['id']}"
     return request
+
+
+def _prefix_ids(node: Any, prefix: str) -> None:
+    """Every non-Patient resource id and every relative reference to one, in place."""
+    if isinstance(node, list):
+        for value in node:
+            _prefix_ids(value, prefix)
+        return
+    if not isinstance(node, dict):
+        return
+    rtype = node.get("resourceType")
+    if rtype not in (None, "Patient", "Bundle") and isinstance(node.get("id"), str):
+        node["id"] = f"{prefix}-{node['id']}"
+    ref = node.get("reference")
+    if isinstance(ref, str) and "/" in ref and not ref.startswith("Patient/"):
+        rtype_ref, _, rid = ref.partition("/")
+        node["reference"] = f"{rtype_ref}/{prefix}-{rid}"
+    for value in node.values():
+        _prefix_ids(value, prefix)
 
 
 def _resources(request: dict[str, Any]) -> list[dict[str, Any]]:

@@ -71,10 +71,16 @@ def _wait_ready(process: subprocess.Popen[bytes], metadata_url: str, log_path: P
 
 
 @contextlib.contextmanager
-def run_sekmet(workdir: Path, *, advertised_host: str = "127.0.0.1") -> Iterator[FhirServer]:
+def run_sekmet(
+    workdir: Path,
+    *,
+    advertised_host: str = "127.0.0.1",
+    smart_clients: list[dict[str, Any]] | None = None,
+) -> Iterator[FhirServer]:
     """Start sekmet-fhir on 127.0.0.1. `advertised_host` is the host it writes into its own
     links (Bundle.link next); a different name than 127.0.0.1 simulates a server whose paging
-    links point to another host."""
+    links point to another host. `smart_clients`: SMART Backend Services clients (client_id,
+    jwks, scopes) the server accepts besides the static bearer token."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     token = secrets.token_urlsafe(24)
@@ -85,7 +91,11 @@ def run_sekmet(workdir: Path, *, advertised_host: str = "127.0.0.1") -> Iterator
         "data_dir": str(workdir / "data"),
         "db_path": str(workdir / "data" / "fhir.sqlite3"),
         "own_private_key_path": str(workdir / "keys" / "private.pem"),
-        "server_auth": {"types": ["bearer"], "tokens": [token]},
+        "server_auth": {
+            "types": ["bearer", "smart"] if smart_clients else ["bearer"],
+            "tokens": [token],
+            "smart_clients": smart_clients or [],
+        },
         # No background workflow simulator, no traffic log: a plain FHIR store.
         "simulator": {"enabled": False},
         "log_inbound": False,

@@ -97,6 +97,12 @@ Id: cancer-event-type-vs
 * $athena#32948 "Stable disease"
 * $cs-idea4rc-vocab-eu-i4rc#2000100002 "Recurrence"
 
+ValueSet: VsSurgicalProcedureCategoryI4rc
+Id: vs-surgicalProcedureCategory-eu-i4rc
+* $athena#4301351 "Surgical procedure"
+* $athena#4315400 "Local excision"
+* $athena#4217482 "Amputation"
+
 ValueSet: RegimenVS
 Id: regimen-eu-i4rc
 * $athena#35806965 "Doxorubicin and Ifosfamide"
@@ -180,11 +186,15 @@ def test_generated_files_load_and_carry_the_facts(tmp_path: Path) -> None:
         "http://hl7.eu/fhir/ig/idea4rc/CodeSystem/cs-idea4rc-vocab-eu-i4rc", "2000100002"
     )
     assert vs["ecog-answer"].values["4174241"] == 3
-    assert vs["systemic-therapy"].contains(ATHENA, "35806965")  # doxorubicin + ifosfamide
-    assert not vs["systemic-therapy"].contains(ATHENA, "35806821")  # androgen deprivation
-    assert vs["systemic-therapy"].contains(ATC, "L01DB01")
-    assert not vs["systemic-therapy"].contains(ATC, "L01XE01")  # imatinib: GIST only
-    assert not vs["systemic-therapy"].contains(ATC, "L04AX03")  # methotrexate, not L01
+    assert vs["systemic-agent"].contains(ATHENA, "35806965")  # doxorubicin + ifosfamide
+    assert not vs["systemic-agent"].contains(ATHENA, "35806821")  # androgen deprivation
+    assert vs["systemic-agent"].contains(ATC, "L01DB01")
+    assert not vs["systemic-agent"].contains(ATC, "L01XE01")  # imatinib: GIST only
+    assert not vs["systemic-agent"].contains(ATC, "L04AX03")  # methotrexate, not L01
+    # Surgery types that name no organ count like SNOMED's generic excision; amputation not.
+    assert vs["excision-generic"].contains(ATHENA, "4301351")
+    assert vs["excision-generic"].contains(ATHENA, "4315400")
+    assert not vs["excision-generic"].contains(ATHENA, "4217482")
     concept = vs.concept(ATHENA, "111")
     assert concept is not None
     assert (concept.morphology, concept.topography) == ("8890/3", "C48.0")

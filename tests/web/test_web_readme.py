@@ -19,13 +19,14 @@ def test_readme_shows_exactly_the_two_commands_first() -> None:
 def test_the_commands_exist_in_tasks_py() -> None:
     tasks = (ROOT / "tasks.py").read_text(encoding="utf-8")
 
-    assert 'commands = {"run": run, "test": test}' in tasks
+    assert 'commands = {"run": run, "test": test, "image": image}' in tasks
 
 
-def test_ci_runs_the_test_command() -> None:
+def test_ci_runs_the_test_command_then_the_image_command() -> None:
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    commands = [line.strip() for line in lines if line.strip().startswith("python3 tasks.py")]
 
-    assert "python3 tasks.py test" in [line.strip() for line in lines]
+    assert commands == ["python3 tasks.py test", "python3 tasks.py image"]
 
 
 def test_readme_documents_every_setting() -> None:

@@ -74,12 +74,14 @@ def build_cards(
         )
     ]
     groups = arrange(sections)
-    # Each fact once: the summary lists the facts the cards rest on that no bullet names.
+    # The summary's own facts (histology, sites, lesion count) always head its Facts line: a
+    # board reads the patient there first. Each other fact once: the summary lists the facts the
+    # cards rest on that no bullet names.
     said = {name for g in groups for s in g for name in s.said}
-    summary_first = sorted(
-        (s for g in groups for s in g), key=lambda s: s.rule.topic not in _FACT_TOPICS
-    )
-    shown_facts = [n for s in summary_first for n in s.rule.show_facts if n not in said]
+    ordered = [s for g in groups for s in g]
+    pinned = [n for s in ordered if s.rule.topic in _FACT_TOPICS for n in s.rule.show_facts]
+    others = [n for s in ordered for n in s.rule.show_facts if n not in said]
+    shown_facts = list(dict.fromkeys([*pinned, *others]))
     return [_card(g, profile, hook_instance, shown_facts) for g in groups]
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
-from sarcoma_cds.clinical.staging import staged_metastasis
+from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import BodyStructure, Coding
 
@@ -46,9 +46,18 @@ SITE_BY_BODYSITE = (
 )
 DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
 # Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
+# Said in clinical words, not codes (clinical-logic §3): the card names the next step.
 POSSIBLY_DIFFUSE = {
-    "retroperitoneum_or_peritoneum": "C78.6 without a bodySite may be peritoneal (diffuse)",
-    "possible_leptomeningeal": "C79.32 / C79.49 may be leptomeningeal (diffuse)",
+    "retroperitoneum_or_peritoneum": (
+        "a metastasis is coded only as 'retroperitoneum or peritoneum', with no site recorded: "
+        "if it is peritoneal sarcomatosis it excludes oligometastatic disease; record the site "
+        "from the abdominal CT"
+    ),
+    "possible_leptomeningeal": (
+        "a metastasis is coded only as 'meninges or nervous system', with no site recorded: if "
+        "it is leptomeningeal it excludes oligometastatic disease; record the site from the "
+        "imaging report"
+    ),
 }
 
 
@@ -112,61 +121,93 @@ def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
 class Burden:
     metastases: list[Metastasis]
     facts: dict[str, Fact]
+    staged: StagedMetastasis  # metastatic disease recorded by staging or history only
 
 
-def derive_burden(
-    rec: Record, vs: ValueSets, p: ClinicalParameters, last_local: Proc | None = None
-) -> Burden:
-    """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any."""
-    mets = classify_metastases(rec, vs)
-    current = [m for m in mets if m.dx.current]
-    doubts = condition_doubts(rec)
-    staged = staged_metastasis(rec, vs)
-    f: dict[str, Fact] = {}
-    ev_all = [m.dx.evidence(_label(m)) for m in mets]
+def _metastatic(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A metastasis Condition, else staging or history (mCODE), else an honest "no"."""
     staged_ev = [o.evidence(what) for o, what in staged.metastatic]
     if mets:
-        f["metastatic"] = Fact.of(
-            True, ev_all + staged_ev, unconfirmed=all(m.dx.unconfirmed for m in mets)
+        return Fact.of(
+            True,
+            [m.dx.evidence(_label(m)) for m in mets] + staged_ev,
+            unconfirmed=all(m.dx.unconfirmed for m in mets),
         )
-    elif staged.metastatic:
-        f["metastatic"] = Fact.of(
+    if staged.metastatic:
+        return Fact.of(
             True, staged_ev, note="metastatic by staging or history; the sites are not coded"
         )
-    else:
-        f["metastatic"] = _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+    return _honest_none(rec, doubts, doubts.metastatic, "no metastasis recorded")
+
+
+def _liver_ever(
+    rec: Record, mets: list[Metastasis], staged: StagedMetastasis, doubts: Doubts
+) -> Fact:
+    """A liver metastasis Condition, else a liver history; M1 without sites stays open."""
     liver_ever = [m for m in mets if m.site == "liver"]
-    liver_now = [m for m in liver_ever if m.dx.current]
     liver_staged = [o.evidence(what) for o, what in staged.liver]
     if liver_ever:
-        f["liver_metastasis_ever"] = Fact.of(
+        return Fact.of(
             True,
             [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
             unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
         )
-    elif liver_staged:
-        f["liver_metastasis_ever"] = Fact.of(
-            True, liver_staged, note="history of liver metastasis (HistoryOfMetastaticCancer)"
+    if liver_staged:
+        return Fact.of(
+            True, liver_staged, note=f"liver metastasis recorded only as history{_by(liver_staged)}"
         )
-    elif staged.metastatic and not mets:
-        f["liver_metastasis_ever"] = Fact.indeterminate(
+    if staged.metastatic and not mets:
+        return Fact.indeterminate(
             "metastatic disease is recorded only as "
-            + ", ".join(what for _, what in staged.metastatic[:2])
-            + ", without its sites: record the metastases (SecondaryCancerCondition with bodySite)",
-            staged_ev,
+            + ", ".join(
+                f"{what} ({o.date.text})" if o.date else what for o, what in staged.metastatic[:2]
+            )
+            + ", without its sites",
+            [o.evidence(what) for o, what in staged.metastatic],
         )
-    else:
-        f["liver_metastasis_ever"] = _honest_none(
-            rec, doubts, doubts.liver, "no liver metastasis recorded"
+    if unknown_site := [m for m in mets if m.site is None]:
+        # A metastasis coded without its site (C79.9, 128462008 without bodySite) may be the
+        # liver metastasis: not a "no" (clinical-logic 1.1).
+        return Fact.indeterminate(
+            "a metastasis is recorded without its site ("
+            + ", ".join(m.dx.label() for m in unknown_site[:2])
+            + "): it may be in the liver; a bodySite would settle it",
+            [m.dx.evidence(_label(m)) for m in unknown_site],
         )
-    ever = f["liver_metastasis_ever"]
+    return _honest_none(rec, doubts, doubts.liver, "no liver metastasis recorded")
+
+
+def derive_burden(
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    last_local: Proc | None = None,
+    mets: list[Metastasis] | None = None,
+    doubts: Doubts | None = None,
+) -> Burden:
+    """`last_local`: the last liver-directed local treatment (resection, ablation, ...), if any.
+    `mets` and `doubts`: the classified metastases and unread diagnoses, when the caller has
+    them already (the profile computes each once per request)."""
+    mets = mets if mets is not None else classify_metastases(rec, vs)
+    current = [m for m in mets if m.dx.current]
+    doubts = doubts if doubts is not None else condition_doubts(rec)
+    staged = staged_metastasis(rec, vs)
+    f: dict[str, Fact] = {}
+    staged_ev = [o.evidence(what) for o, what in staged.metastatic]
+    f["metastatic"] = _metastatic(rec, mets, staged, doubts)
+    liver_ever = [m for m in mets if m.site == "liver"]
+    liver_now = [m for m in liver_ever if m.dx.current]
+    liver_staged = [o.evidence(what) for o, what in staged.liver]
+    f["liver_metastasis_ever"] = ever = _liver_ever(rec, mets, staged, doubts)
     if liver_ever or ever.is_no:
         f["liver_metastasis_current"] = _liver_current(rec, liver_now, last_local)
     else:
         f["liver_metastasis_current"] = Fact.unknown(
             ever.reason
-            or "the liver metastasis is recorded only as history (HistoryOfMetastaticCancer): "
-            "whether disease remains is not recorded",
+            or f"the liver metastasis is recorded only as history{_by(liver_staged)}, without a "
+            "diagnosis: whether disease remains, and whether it was treated, is not recorded",
             liver_staged,
         )
     f["liver_metastasis_confirmed"] = (
@@ -211,7 +252,13 @@ def derive_burden(
         ("vascular_involvement", "vascular-involvement"),
     ):
         f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
-    return Burden(mets, f)
+    return Burden(mets, f, staged)
+
+
+def _by(evidence: list[Evidence]) -> str:
+    """ " (by 2025-11-16)": a history entry dates the record, not the metastasis."""
+    dates = sorted(e.date for e in evidence if e.date)
+    return f" (by {dates[-1]})" if dates else ""
 
 
 def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:
@@ -291,7 +338,7 @@ def _sites(current: list[Metastasis]) -> dict[str, Fact]:
         f["diffuse_involvement"] = Fact.of(
             True,
             [m.dx.evidence(_label(m)) for m in current if m.site in DIFFUSE],
-            note="diffuse involvement: " + ", ".join(diffuse),
+            note="diffuse " + ", ".join(diffuse) + " involvement",
         )
     elif possible or unknown_site:
         f["diffuse_involvement"] = Fact.indeterminate(

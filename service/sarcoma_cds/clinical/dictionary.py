@@ -16,6 +16,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sarcoma_cds.clinical.params import (
+    ClinicalParameters,
+    UnknownParameter,
+    default_parameters,
+    substitute,
+)
 from sarcoma_cds.paths import default_rules_dir
 
 Kind = Literal["bool", "int", "float", "category", "date", "list", "text"]
@@ -82,13 +88,18 @@ class FactDictionary(Mapping[str, FactDefinition]):
         return tuple(self._facts[name].values or ())
 
 
-def load_fact_dictionary(path: Path) -> FactDictionary:
+def load_fact_dictionary(path: Path, params: ClinicalParameters | None = None) -> FactDictionary:
+    """The dictionary, with `{param.name}` in its labels replaced by the values in force."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = substitute(
+            yaml.safe_load(path.read_text(encoding="utf-8")), params or default_parameters()
+        )
     except yaml.YAMLError as exc:
         raise FactDictionaryError(f"{path}: not valid YAML: {exc}") from exc
     except OSError as exc:
         raise FactDictionaryError(f"{path}: cannot be read: {exc}") from exc
+    except UnknownParameter as exc:
+        raise FactDictionaryError(f"{path}: {exc}") from exc
     try:
         f = _File.model_validate(raw)
     except ValidationError as exc:

@@ -15,7 +15,9 @@ One pure pass over the projected record, before `Record` (issue 21, docs/design.
   assessment at the end of the administration;
 - a surgery's `partOf` child takes the parent's date and status when it has none; a child on a
   metastasis (body site "Metastasis to liver") is not read as a resection of the primary.
-Nothing here reads a clock or does I/O; the added codings are the concept's own, never text.
+The references of the record are remapped to the lifted resources (a reference to an episode
+names its baseline). Nothing here reads a clock or does I/O; the added codings are the
+concept's own, never text.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ from sarcoma_cds.fhir.projection import (
     Coding,
     Condition,
     Extension,
+    MedicationAdministration,
     Observation,
+    Procedure,
+    Resource,
 )
 
 IG = "http://hl7.eu/fhir/ig/idea4rc/StructureDefinition/"
@@ -64,23 +69,32 @@ def icd10_of_topography(topography: str) -> str | None:
 
 
 def lift(rec: PatientRecord, vs: ValueSets) -> PatientRecord:
-    conditions = [_with_icdo3(c, vs) for c in rec.conditions]
-    episodes = _episodes(conditions)
+    lifted = [_with_icdo3(c, vs) for c in rec.conditions]
+    baseline_of = _episodes(rec)
     dated = _diagnosis_dates(rec.observations)
-    kept: list[Condition] = []
+    final: dict[int, Condition] = {}  # index in rec.conditions -> the Condition that stands
+    for i, c in enumerate(lifted):
+        if i not in baseline_of:
+            final[i] = _dated(c, dated)
     statuses: list[Observation] = []
-    for c in conditions:
-        if id(c) in episodes:
-            if (obs := _status_observation(c, vs)) is not None:
-                statuses.append(obs)
-            continue
-        kept.append(_dated(c, dated))
-    extra = statuses + _outcomes(rec, vs)
-    changes: dict[str, Any] = {"conditions": kept, "observations": rec.observations + extra}
+    for i, base in baseline_of.items():
+        final[i] = final[base]  # what names the episode (a treatment's reason) names the primary
+        if (obs := _status_observation(lifted[i], vs)) is not None:
+            statuses.append(obs)
+    replaced: dict[int, Resource] = {
+        id(old): final[i] for i, old in enumerate(rec.conditions) if final[i] is not old
+    }
     procedures = _surgery_children(rec, vs)
-    if procedures is not None:
-        changes["procedures"] = procedures
-    return replace(rec, **changes)
+    pairs = zip(rec.procedures, procedures, strict=True)
+    replaced |= {id(old): new for old, new in pairs if new is not old}
+    kept = [final[i] for i in range(len(lifted)) if i not in baseline_of]
+    return replace(
+        rec,
+        conditions=kept,
+        observations=rec.observations + statuses + _outcomes(rec, vs),
+        procedures=procedures,
+        refs=rec.refs.remapped(replaced) if replaced else rec.refs,
+    )
 
 
 # --- codes -----------------------------------------------------------------------------------
@@ -146,25 +160,30 @@ def _keys(cc: CodeableConcept | None) -> frozenset[tuple[str, str]]:
 # --- episodes --------------------------------------------------------------------------------
 
 
-def _target_id(reference: str | None) -> str | None:
-    """The id a Condition reference names: `Condition/x`, an absolute URL, `urn:uuid:x`."""
-    if not reference:
-        return None
-    return reference.rstrip("/").rsplit("/", 1)[-1].removeprefix("urn:uuid:")
-
-
-def _episodes(conditions: list[Condition]) -> set[int]:
-    """Conditions that follow an earlier Condition of this record with the same code."""
-    by_id: dict[str, Condition] = {c.id: c for c in conditions if c.id}
-    out: set[int] = set()
-    for c in conditions:
+def _episodes(rec: PatientRecord) -> dict[int, int]:
+    """Episode Conditions (index) -> their baseline (index): a Condition that follows an
+    earlier Condition of this record with the same code (`condition-occurredFollowing`),
+    followed back to the Condition that follows none (the diagnosis). A cycle has no baseline
+    and is left as it is."""
+    index = {id(c): i for i, c in enumerate(rec.conditions)}
+    parent: dict[int, int] = {}
+    for i, c in enumerate(rec.conditions):
         for ext in c.extension:
-            target = getattr(ext, "valueReference", None)
-            if ext.url != OCCURRED_FOLLOWING or target is None:
+            if ext.url != OCCURRED_FOLLOWING:
                 continue
-            base = by_id.get(_target_id(target.reference) or "")
-            if base is not None and base is not c and _keys(base.code) & _keys(c.code):
-                out.add(id(c))
+            target = rec.refs.resolve_as(ext.valueReference, Condition, c)
+            j = index.get(id(target)) if target is not None else None
+            if j is not None and j != i and _keys(rec.conditions[j].code) & _keys(c.code):
+                parent[i] = j
+                break
+    out: dict[int, int] = {}
+    for i, j in parent.items():
+        seen = {i}
+        while j in parent and j not in seen:
+            seen.add(j)
+            j = parent[j]
+        if j not in parent:
+            out[i] = j
     return out
 
 
@@ -175,12 +194,17 @@ def _episode_date(c: Condition) -> str | None:
 def _status_observation(c: Condition, vs: ValueSets) -> Observation | None:
     """The episode's disease status (the IG's Athena slice of clinicalStatus) as an assessment."""
     when = _episode_date(c)
-    if c.clinicalStatus is None or when is None:
+    if c.clinicalStatus is None or when is None or _not_asserted(c):
         return None
     status = [x for x in c.clinicalStatus.coding if _is_response(x, vs)]
     if not status:
         return None
     return _assessment(f"{c.id or 'condition'}-status", status, when, c.code)
+
+
+def _not_asserted(c: Condition) -> bool:
+    codes = {x.code for x in c.verificationStatus.coding} if c.verificationStatus else set()
+    return bool(codes & {"entered-in-error", "refuted"})
 
 
 def _is_response(coding: Coding, vs: ValueSets) -> bool:
@@ -235,38 +259,38 @@ def _dated(c: Condition, dated: dict[tuple[str, str], str]) -> Condition:
 
 
 def _outcomes(rec: PatientRecord, vs: ValueSets) -> list[Observation]:
+    """The IG's treatment response (`outcome` on a MedicationAdministration, "based on imaging
+    alone") as a disease-status assessment at the end of the administration."""
     out: list[Observation] = []
-    for m in getattr(rec, "medications", ()):
-        if getattr(m, "resourceType", None) != "MedicationAdministration":
+    for m in rec.medications:
+        if not isinstance(m, MedicationAdministration) or m.status == "entered-in-error":
             continue
-        when = m.effectivePeriod.end if m.effectivePeriod else None
-        when = (
-            when or m.effectiveDateTime or (m.effectivePeriod.start if m.effectivePeriod else None)
-        )
+        period = m.effectivePeriod
+        when = (period.end if period else None) or m.effectiveDateTime
+        when = when or (period.start if period else None)
         if when is None:
             continue
         for ext in m.extension:
             if ext.url in OUTCOME and ext.valueCodeableConcept is not None:
                 status = [x for x in ext.valueCodeableConcept.coding if _is_response(x, vs)]
                 if status:
-                    out.append(
-                        _assessment(f"{m.id or 'administration'}-outcome", status, when, None)
-                    )
+                    obs_id = f"{m.id or 'administration'}-outcome"
+                    out.append(_assessment(obs_id, status, when, None))
     return out
 
 
-def _on_a_metastasis(p: Any, vs: ValueSets) -> bool:
+def _on_a_metastasis(p: Procedure, vs: ValueSets) -> bool:
     """Is the procedure's body site a metastasis ("Metastasis to liver", Surgery2FHIR)?"""
     sites = [c for cc in p.bodySite for c in cc.coding]
     return any(i.startswith("metastasis-") for i in vs.memberships(sites))
 
 
-def _surgery_children(rec: PatientRecord, vs: ValueSets) -> list[Any] | None:
-    by_id = {p.id: p for p in rec.procedures if p.id}
-    changed = False
-    out: list[Any] = []
+def _surgery_children(rec: PatientRecord, vs: ValueSets) -> list[Procedure]:
+    """Each procedure, a `partOf` child completed from its parent (Surgery2FHIR: "a surgery
+    procedure, related through partOf with the main surgery")."""
+    out: list[Procedure] = []
     for p in rec.procedures:
-        parents = [by_id.get(_target_id(r.reference) or "") for r in getattr(p, "partOf", ())]
+        parents = [rec.refs.resolve_as(r, Procedure, p) for r in p.partOf]
         parent = next((x for x in parents if x is not None and x is not p), None)
         if parent is None:
             out.append(p)
@@ -283,6 +307,5 @@ def _surgery_children(rec: PatientRecord, vs: ValueSets) -> list[Any] | None:
             update["reasonReference"] = ()
         elif not p.reasonReference:
             update["reasonReference"] = parent.reasonReference
-        changed = changed or bool(update)
         out.append(p.model_copy(update=update) if update else p)
-    return out if changed else None
+    return out

@@ -1,15 +1,18 @@
 """Surveillance after liver metastasectomy (13.1): every 3–4 months for the first 2 postoperative
-years, every 6 months to the end of year 5, then yearly."""
+years, every 6 months to the end of year 5, then yearly — the numbers are parameters
+(`followup_*` in parameters.yaml)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from sarcoma_cds.clinical.facts import Evidence, Fact, State
+from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     parse_fhir_date,
     whole_months_between,
 )
@@ -23,16 +26,34 @@ _FOLLOWUP_FACTS = (
 )
 
 
-def interval_due(surgery: date, today: date) -> tuple[int, str]:
+def interval_due(surgery: date, today: date, p: ClinicalParameters) -> tuple[int, str]:
     """(the longest interval allowed now, in months; its wording)."""
-    if today < add_months(surgery, 24):
-        return 4, "every 3–4 months (first 2 postoperative years)"
-    if today < add_months(surgery, 60):
-        return 6, "every 6 months (to the end of year 5)"
-    return 12, "yearly (after year 5)"
+    early, middle = p.followup_early_years, p.followup_middle_years
+    if today < add_months(surgery, 12 * early):
+        lo, hi = p.followup_early_interval_min_months, p.followup_early_interval_months
+        every = f"{lo}–{hi}" if lo != hi else f"{hi}"
+        return hi, f"every {every} months (first {early} postoperative years)"
+    if today < add_months(surgery, 12 * middle):
+        months = p.followup_middle_interval_months
+        return months, f"every {months} months (to the end of year {middle})"
+    late = p.followup_late_interval_months
+    return late, ("yearly" if late == 12 else f"every {late} months") + f" (after year {middle})"
 
 
-def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> dict[str, Fact]:
+def schedule_text(p: ClinicalParameters) -> str:
+    """The whole schedule in words (13.1), from the parameters."""
+    lo, hi = p.followup_early_interval_min_months, p.followup_early_interval_months
+    late = p.followup_late_interval_months
+    return (
+        f"every {lo}–{hi} months for {p.followup_early_years} years, every "
+        f"{p.followup_middle_interval_months} months to year {p.followup_middle_years}, then "
+        + ("yearly" if late == 12 else f"every {late} months")
+    )
+
+
+def derive_followup(
+    last_resection: Fact, last_ct: Proc | None, today: date, p: ClinicalParameters
+) -> dict[str, Fact]:
     if not last_resection.known or not isinstance(last_resection.value, str):
         # No metastasectomy: no schedule (not applicable); an undated one: the schedule is open.
         if last_resection.state is State.NOT_APPLICABLE:
@@ -47,7 +68,7 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
             "months_since_liver_metastasectomy": Fact.unknown(reason, last_resection.evidence),
         }
     surgery = parse_fhir_date(last_resection.value).earliest
-    months, wording = interval_due(surgery, today)
+    months, wording = interval_due(surgery, today, p)
     ev: list[Evidence] = list(last_resection.evidence)
     # Only a CT after the operation is surveillance; otherwise the clock starts at surgery.
     ct: DateInterval | None = None
@@ -67,7 +88,9 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
     since_surgery = whole_months_between(surgery, today)
     out = {
         "months_since_liver_metastasectomy": Fact.of(
-            since_surgery, list(last_resection.evidence), note=f"operated {surgery}"
+            since_surgery,
+            list(last_resection.evidence),
+            note=f"{months_days_text(surgery, today)} ago ({surgery})",
         ),
         "followup_interval": Fact.of(wording, ev),
         "last_surveillance_ct_date": ct_fact,
@@ -93,3 +116,21 @@ def derive_followup(last_resection: Fact, last_ct: Proc | None, today: date) -> 
     else:
         out["followup_overdue"] = Fact.indeterminate(f"the last CT is dated only '{base.text}'", ev)
     return out
+
+
+def suspend_when_active(next_due: Fact, liver_current: Fact, new_extrahepatic: Fact) -> Fact:
+    """13.1's schedule is disease-free follow-up: with current liver disease or a new
+    extrahepatic metastasis there is no "next surveillance CT", but restaging and treatment."""
+    active = [
+        what
+        for fact, what in (
+            (liver_current, "current liver metastasis"),
+            (new_extrahepatic, "new extrahepatic metastasis"),
+        )
+        if fact.is_yes
+    ]
+    if not active or not next_due.known:
+        return next_due
+    return Fact.not_applicable(
+        f"surveillance suspended: {' and '.join(active)}", list(next_due.evidence)
+    )

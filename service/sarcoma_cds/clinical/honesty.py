@@ -32,10 +32,8 @@ class Doubts:
 
     def reason(self, what: str, items: list[str]) -> str:
         shown = "; ".join(items[:3]) + (" …" if len(items) > 3 else "")
-        return (
-            f"{what} cannot be ruled out: {shown}. Code the diagnosis (ICD-10-CM or SNOMED CT); "
-            "text is not read as a diagnosis"
-        )
+        # What to do about it is said once, on the data-quality card, not after every reason.
+        return f"{what} cannot be ruled out: {shown}"
 
 
 def _text(d: Dx) -> str:

@@ -162,8 +162,8 @@ def lesion_facts(
     if not counted:
         floor = max(len(sites), diagnosed.n if diagnosed else 1, 1)
         reason = (
-            f"no lesion count or measured lesions recorded (at least {floor}: one per site "
-            "and per metastasis diagnosis)"
+            f"number of lesions not recorded: record it from the staging CT (at least {floor} "
+            "from the diagnoses)"
         )
         ev = diagnosed.evidence if diagnosed else []
         undated = Fact.unknown("no lesion count or measured lesions recorded")
@@ -260,9 +260,9 @@ def lesion_sizes(
     return {
         "largest_liver_lesion_mm": Fact.of(largest, ev),
         "subcentimetre_lesion": Fact.of(
-            smallest < p.small_lesion_mm, ev, note=f"smallest liver lesion {smallest:g} mm"
+            smallest < 10 * p.small_lesion_cm, ev, note=f"smallest liver lesion {smallest:g} mm"
         ),
         "large_lesion": Fact.of(
-            largest > p.large_lesion_mm, ev, note=f"largest liver lesion {largest:g} mm"
+            largest > 10 * p.large_lesion_cm, ev, note=f"largest liver lesion {largest:g} mm"
         ),
     }

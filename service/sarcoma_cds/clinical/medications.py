@@ -37,7 +37,11 @@ _AGENT_TEXT = re.compile(
     r"(?i)doxorubicin|adriamycin|epirubicin|ifosfamide|dacarbazine|\bdtic\b|trabectedin|"
     r"eribulin|gemcitabine|docetaxel|paclitaxel|pazopanib|cyclophosphamide|vincristine|"
     r"dactinomycin|actinomycin|temozolomide|etoposide|irinotecan|cisplatin|carboplatin|"
-    r"regorafenib|sunitinib|chemotherap|\bAIM\b|\bMAID\b|\bgem[-/ ]?doc"
+    r"regorafenib|sunitinib|vinorelbine|chemotherap|\bAIM\b|\bMAID\b|"
+    r"\bgem[-/ ]?doc|"
+    # Brand names EHRs display for the same agents.
+    r"yondelis|halaven|votrient|taxotere|gemzar|\bifex\b|cosmegen|temodal|temodar|stivarga|"
+    r"navelbine|caelyx|doxil|ellence|pharmorubicin"
 )
 # MedicationRequest intents that are not an order being carried out.
 _PLAN_INTENTS = {"plan", "proposal"}

@@ -12,12 +12,18 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import Coding, Procedure, Reference
+from sarcoma_cds.fhir.projection import Coding, Condition, Procedure, Reference
 from sarcoma_cds.values.dates import DateInterval, within_months
 
 # A conclusion or morphology "shows sarcoma" when it is in one of these (GIST excluded).
 SARCOMA_SETS = ("sts-morphology", "primary-sts", "metastatic-sarcoma")
 LIVER_SPECIMEN_PROCEDURES = ("liver-biopsy", "liver-resection")
+# The primary a metastasis belongs to: mCODE SecondaryCancerCondition's extension, and the core
+# extension EHRs use for the same link.
+RELATED_PRIMARY = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-primary-cancer-condition",
+    "http://hl7.org/fhir/StructureDefinition/condition-related",
+)
 
 
 def _shows_sarcoma(codings: tuple[Coding, ...], vs: ValueSets) -> bool:
@@ -83,6 +89,31 @@ def liver_histology(
     return found
 
 
+def linked_elsewhere(
+    rec: Record, primaries: list[Dx], liver: list[Dx]
+) -> list[tuple[Evidence, str]]:
+    """Liver metastases the record links (related-primary extension) to a cancer Condition that
+    is not the sarcoma: their origin is in doubt whatever else is recorded (paper §3.3: a liver
+    lesion is not assumed to be the sarcoma's). A link that cannot be resolved says nothing.
+    Returns the evidence and the linked primary's name."""
+    sarcoma = {id(d.res) for d in primaries}
+    out: list[tuple[Evidence, str]] = []
+    for d in liver:
+        for ext in d.res.extension:
+            if ext.url not in RELATED_PRIMARY or ext.valueReference is None:
+                continue
+            target = rec.refs.resolve_as(ext.valueReference, Condition, d.res)
+            if target is None or id(target) in sarcoma:
+                continue
+            label = target.code.label() if target.code else "an uncoded condition"
+            what = (
+                f"liver metastasis ({d.label()}) linked to the primary {label} "
+                f"(Condition/{target.id or '?'}), not the sarcoma"
+            )
+            out.append((d.evidence(what), label))
+    return out
+
+
 def _conclusion(r: Report) -> str:
     cc = next(iter(r.res.conclusionCode), None)
     return cc.label() if cc else (r.res.conclusion or "sarcoma")
@@ -114,8 +145,19 @@ def derive_origin(
     if not current_liver:
         f["origin_uncertain"] = Fact.not_applicable("no current liver metastasis")
         return f
+    elsewhere = linked_elsewhere(rec, primaries, current_liver)
+    linked = (
+        Fact.of(
+            True,
+            [e for e, _ in elsewhere],
+            note="; ".join(dict.fromkeys(label for _, label in elsewhere)),
+        )
+        if elsewhere
+        else Fact.of(False)
+    )
     doubts: list[tuple[str, Fact]] = [
         ("unconfirmed liver metastasis", _negate(facts["liver_metastasis_confirmed"])),
+        ("linked to another primary", linked),
         ("HCC risk factors", facts["hcc_risk_factors"]),
         ("colorectal cancer history", facts["colorectal_cancer_history"]),
         ("long interval to the liver lesion", very_long),
@@ -126,7 +168,8 @@ def derive_origin(
         if fact.is_yes
     ]
     if histology:
-        risk = "; ".join(named)
+        # The histology overrides a recorded link to another primary; the rest stays relevant.
+        risk = "; ".join(n for n in named if not n.startswith("linked to another primary"))
         f["origin_uncertain"] = Fact.of(
             False,
             histology,

@@ -55,14 +55,27 @@ def _asa(o: Obs, vs: ValueSets) -> int | None:
     return None
 
 
+Hit = tuple[Obs, float] | None
+
+
 def derive_patient(
     rec: Record, vs: ValueSets, p: ClinicalParameters, chemo: Fact
 ) -> dict[str, Fact]:
-    f: dict[str, Fact] = {}
-    obs_missing = "no observations were supplied"
     ecog = _latest(rec.obs_in(vs["ecog"]), lambda o: _ecog(o, vs))
     kps = _latest(rec.obs_in(vs["karnofsky"]), _number)
     asa = _latest(rec.obs_in(vs["asa"]), lambda o: _asa(o, vs))
+    f = _scores(rec, ecog, kps, asa)
+    f["good_performance_status"] = _good_performance(ecog, kps, p)
+    f["not_surgical_candidate"] = _not_surgical_candidate(rec, vs, ecog, kps, asa, p)
+    f["performance_limited"] = _limited(ecog, kps, asa, p)
+    f["age_years"] = _age(rec)
+    f |= _liver_remnant(rec, vs, p, chemo)
+    f |= _liver_history(rec, vs)
+    return f
+
+
+def _scores(rec: Record, ecog: Hit, kps: Hit, asa: Hit) -> dict[str, Fact]:
+    f: dict[str, Fact] = {}
     for name, hit, what in (
         ("ecog", ecog, "ECOG"),
         ("karnofsky", kps, "Karnofsky"),
@@ -73,86 +86,104 @@ def derive_patient(
             f[name] = Fact.of(int(v), [o.evidence(f"{what} {v:g}")])
         else:
             f[name] = Fact.unknown(
-                f"no {what} recorded" if rec.has("observations") else obs_missing
+                f"no {what} recorded"
+                if rec.has("observations")
+                else "no observations were supplied"
             )
+    return f
 
+
+def _good_performance(ecog: Hit, kps: Hit, p: ClinicalParameters) -> Fact:
+    """ECOG first; Karnofsky only when no ECOG is recorded (9.1's "good performance status")."""
     if ecog:
         o, v = ecog
-        f["good_performance_status"] = Fact.of(
-            v <= 1, [o.evidence(f"ECOG {v:g}")], note=f"ECOG {v:g} (good: 0–1)"
-        )
-    elif kps:
+        good = p.good_ps_max_ecog
+        return Fact.of(v <= good, [o.evidence(f"ECOG {v:g}")], note=f"ECOG {v:g} (good: 0–{good})")
+    if kps:
         o, v = kps
-        f["good_performance_status"] = Fact.of(
-            v >= 70, [o.evidence(f"Karnofsky {v:g}")], note=f"Karnofsky {v:g} (good: ≥ 70)"
+        least = p.good_ps_min_karnofsky
+        return Fact.of(
+            v >= least, [o.evidence(f"Karnofsky {v:g}")], note=f"Karnofsky {v:g} (good: ≥ {least})"
         )
-    else:
-        f["good_performance_status"] = Fact.unknown(
-            "no ECOG or Karnofsky performance status recorded"
-        )
+    return Fact.unknown("no ECOG or Karnofsky performance status recorded")
 
+
+def _not_surgical_candidate(
+    rec: Record, vs: ValueSets, ecog: Hit, kps: Hit, asa: Hit, p: ClinicalParameters
+) -> Fact:
+    """An explicit finding, else ECOG or ASA at or above the limits (10.1)."""
     explicit = [d for d in rec.dx_in(vs["not-surgical-candidate"]) if d.current]
     if explicit:
-        f["not_surgical_candidate"] = Fact.of(
+        return Fact.of(
             True,
             [d.evidence("not a surgical candidate") for d in explicit],
             note="recorded as not a surgical candidate",
         )
-    elif ecog and ecog[1] >= 3:
-        f["not_surgical_candidate"] = Fact.of(
-            True, [ecog[0].evidence(f"ECOG {ecog[1]:g}")], note=f"ECOG {ecog[1]:g} (≥ 3)"
+    if ecog and ecog[1] >= p.ecog_poor_min:
+        return Fact.of(
+            True,
+            [ecog[0].evidence(f"ECOG {ecog[1]:g}")],
+            note=f"ECOG {ecog[1]:g} (≥ {p.ecog_poor_min})",
         )
-    elif asa and asa[1] >= 4:
-        f["not_surgical_candidate"] = Fact.of(
+    if asa and asa[1] >= p.unfit_min_asa:
+        return Fact.of(
             True,
             [asa[0].evidence(f"ASA {roman_numeral(asa[1])}")],
-            note=f"ASA {roman_numeral(asa[1])} (≥ IV)",
+            note=f"ASA {roman_numeral(asa[1])} (≥ {roman_numeral(p.unfit_min_asa)})",
         )
-    elif ecog or asa or kps:
-        ev = [
-            h[0].evidence(label)
-            for h, label in ((ecog, "ECOG"), (asa, "ASA"), (kps, "Karnofsky"))
-            if h
-        ]
-        f["not_surgical_candidate"] = Fact.of(
-            False, ev, note="no finding against surgery; ECOG < 3 and ASA < IV where recorded"
+    recorded = [(h, label) for h, label in ((ecog, "ECOG"), (asa, "ASA"), (kps, "Karnofsky")) if h]
+    if recorded:
+        return Fact.of(
+            False,
+            [h[0].evidence(label) for h, label in recorded],
+            note=f"no finding against surgery; ECOG < {p.ecog_poor_min} and "
+            f"ASA < {roman_numeral(p.unfit_min_asa)} where recorded",
         )
-    else:
-        f["not_surgical_candidate"] = Fact.unknown(
-            "no performance status, ASA class or candidacy finding recorded"
-        )
+    return Fact.unknown("no performance status, ASA class or candidacy finding recorded")
 
-    f["performance_limited"] = _limited(ecog, kps, asa)
-    f["age_years"] = _age(rec)
 
+def _liver_remnant(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, chemo: Fact
+) -> dict[str, Fact]:
+    """The FLR estimate against §3.7's thresholds (7.1)."""
     flr = _latest(rec.obs_in(vs["future-liver-remnant"]), _number)
-    if flr:
-        o, v = flr
-        ev = [o.evidence(f"FLR {v:g} %")]
-        f["future_liver_remnant_percent"] = Fact.of(float(v), ev)
-        f["flr_below_threshold"] = Fact.of(
+    if not flr:
+        reason = "no future liver remnant (FLR) estimate recorded"
+        return {
+            "future_liver_remnant_percent": Fact.unknown(reason),
+            "flr_below_threshold": Fact.unknown(reason),
+            "flr_needs_liver_workup": Fact.unknown(reason),
+        }
+    o, v = flr
+    ev = [o.evidence(f"FLR {v:g} %")]
+    # Volumetry plans a hepatectomy on the liver as it is now: an old one is named as such
+    # (the staging window of the lesion count, clinical-logic §1.4).
+    old = o.date is not None and (rec.today - o.date.latest).days > p.staging_window_days
+    when = o.date.text if o.date else "undated"
+    if chemo.is_yes:
+        workup = Fact.of(v < p.flr_workup_percent, ev, note=f"FLR {v:g} % after systemic therapy")
+    elif chemo.is_no:
+        workup = Fact.of(False, ev, note="no prior systemic therapy recorded")
+    else:
+        workup = Fact.unknown(chemo.reason or "prior systemic therapy unknown", ev)
+    return {
+        "future_liver_remnant_percent": Fact.of(
+            float(v),
+            ev,
+            note=f"{when}, > {p.staging_window_days} days old: redo it" if old else when,
+        ),
+        "flr_below_threshold": Fact.of(
             v < p.flr_min_percent,
             ev,
             note=f"FLR {v:g} % (threshold {p.flr_min_percent:g} % for a normal liver)",
-        )
-        if chemo.is_yes:
-            f["flr_needs_liver_workup"] = Fact.of(
-                v < p.flr_workup_percent, ev, note=f"FLR {v:g} % after systemic therapy"
-            )
-        elif chemo.is_no:
-            f["flr_needs_liver_workup"] = Fact.of(
-                False, ev, note="no prior systemic therapy recorded"
-            )
-        else:
-            f["flr_needs_liver_workup"] = Fact.unknown(
-                chemo.reason or "prior systemic therapy unknown", ev
-            )
-    else:
-        reason = "no future liver remnant (FLR) estimate recorded"
-        f["future_liver_remnant_percent"] = Fact.unknown(reason)
-        f["flr_below_threshold"] = Fact.unknown(reason)
-        f["flr_needs_liver_workup"] = Fact.unknown(reason)
+        ),
+        "flr_needs_liver_workup": workup,
+    }
 
+
+def _liver_history(rec: Record, vs: ValueSets) -> dict[str, Fact]:
+    """Other causes of a liver lesion (3.1): HCC risk factors, colorectal cancer."""
+    f: dict[str, Fact] = {}
     for name, vs_id, what in (
         ("hcc_risk_factors", "hcc-risk-factor", "cirrhosis or chronic hepatitis B/C"),
         ("colorectal_cancer_history", "colorectal-cancer", "colorectal cancer"),
@@ -172,19 +203,18 @@ def derive_patient(
     return f
 
 
-Hit = tuple[Obs, float] | None
-
-
-def _limited(ecog: Hit, kps: Hit, asa: Hit) -> Fact:
-    """ECOG 2, Karnofsky 50–60 or ASA III: not a contraindication, but the paper selects patients
-    with good performance status (§1, 9.1)."""
+def _limited(ecog: Hit, kps: Hit, asa: Hit, p: ClinicalParameters) -> Fact:
+    """ECOG 2, Karnofsky 50–60 or ASA III (the parameters' limited_*): not a contraindication,
+    but the paper selects patients with good performance status (§1, 9.1)."""
+    lo, hi = p.limited_min_karnofsky, p.limited_max_karnofsky
+    asa_text = f"ASA {roman_numeral(p.limited_asa)}"
     limits: list[tuple[Obs, str]] = []
-    if ecog and ecog[1] == 2:
-        limits.append((ecog[0], "ECOG 2"))
-    if kps and 50 <= kps[1] <= 60:
+    if ecog and ecog[1] == p.limited_ecog:
+        limits.append((ecog[0], f"ECOG {p.limited_ecog}"))
+    if kps and lo <= kps[1] <= hi:
         limits.append((kps[0], f"Karnofsky {kps[1]:g}"))
-    if asa and asa[1] == 3:
-        limits.append((asa[0], "ASA III"))
+    if asa and asa[1] == p.limited_asa:
+        limits.append((asa[0], asa_text))
     if limits:
         return Fact.of(
             True, [o.evidence(t) for o, t in limits], note=", ".join(t for _, t in limits)
@@ -194,7 +224,7 @@ def _limited(ecog: Hit, kps: Hit, asa: Hit) -> Fact:
         return Fact.of(
             False,
             [h[0].evidence("performance status") for h in recorded],
-            note="no ECOG 2, Karnofsky 50–60 or ASA III",
+            note=f"no ECOG {p.limited_ecog}, Karnofsky {lo}–{hi} or {asa_text}",
         )
     return Fact.unknown("no ECOG, Karnofsky or ASA class recorded")
 

@@ -13,7 +13,8 @@ from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.clinical.followup import derive_followup
+from sarcoma_cds.clinical.followup import derive_followup, suspend_when_active
+from sarcoma_cds.clinical.honesty import condition_doubts
 from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
@@ -86,17 +87,20 @@ def derive_profile(
     """The facts of `dictionary` (default: the one shipped with the code) for one patient."""
     facts = dictionary if dictionary is not None else default_dictionary()
     rec = Record(lift(patient, vs), today, vs)
-    tumour = derive_tumour(rec, vs)
-    liver_dx = [m.dx for m in classify_metastases(rec, vs) if m.site == "liver"]
+    # Each computed once per request and shared (the tumour and burden facts both need them).
+    doubts = condition_doubts(rec)
+    classified = classify_metastases(rec, vs)
+    tumour = derive_tumour(rec, vs, doubts)
+    liver_dx = [m.dx for m in classified if m.site == "liver"]
     classify_resections(rec, vs, tumour.primaries, liver_dx)
     local = [p for p in liver_directed(rec, vs) if p.end or p.start]
     last_local = max(local, key=_done_latest, default=None)
-    burden = derive_burden(rec, vs, params, last_local)
+    burden = derive_burden(rec, vs, params, last_local, classified, doubts)
     f: dict[str, Fact] = {"sts": tumour.sts, "gist": tumour.gist}
     f.update(burden.facts)
     mets = [m.dx for m in burden.metastases]
     liver = [m.dx for m in burden.metastases if m.site == "liver"]
-    f.update(derive_timing(tumour.primaries, mets, liver, params))
+    f.update(derive_timing(tumour.primaries, mets, liver, params, burden.staged))
     f["histology"] = tumour.histology
     f["primary_site_retroperitoneal"] = tumour.retroperitoneal
     f["intra_abdominal_primary"] = tumour.intra_abdominal
@@ -108,7 +112,12 @@ def derive_profile(
     f.update(derive_origin(rec, vs, params, tumour.primaries, mets, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
-        derive_followup(f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today)
+        derive_followup(
+            f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today, params
+        )
+    )
+    f["followup_next_due"] = suspend_when_active(
+        f["followup_next_due"], f["liver_metastasis_current"], f["new_extrahepatic_disease"]
     )
     check_against_dictionary(f, facts)
     unconfirmed = tuple(

@@ -148,12 +148,17 @@ class Dx:
 class Obs:
     res: Observation
     date: DateInterval | None
+    # The report the date was taken from when the Observation has none of its own (an imaging
+    # measurement `derivedFrom` its DiagnosticReport): "DiagnosticReport/ct-1".
+    date_from: str | None = None
 
     @property
     def ref(self) -> str:
         return f"Observation/{self.res.id or '?'}"
 
     def evidence(self, what: str | None = None) -> Evidence:
+        if self.date_from and self.date:
+            what = f"{what or 'observation'}; dated by {self.date_from} (derivedFrom)"
         return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
 
 
@@ -226,10 +231,13 @@ class Record:
         self.conditions = _mark_repeats(
             [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
         )
-        self.observations = [o for r in rec.observations if (o := _obs(r)) is not None]
         self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
         self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         self.refs: ReferenceIndex = rec.refs
+        report_dates = {id(x.res): x for x in self.reports if x.date}
+        self.observations = [
+            o for r in rec.observations if (o := _obs(r, rec.refs, report_dates)) is not None
+        ]
         self.body_structures: list[BodyStructure] = rec.body_structures
         # Imported here: medications.py builds `Proc`s defined in this module.
         from sarcoma_cds.clinical.medications import read_medications
@@ -412,7 +420,9 @@ def condition_date(
     return None, None
 
 
-def _obs(o: Observation) -> Obs | None:
+def _obs(
+    o: Observation, refs: ReferenceIndex, reports: dict[int, Report] | None = None
+) -> Obs | None:
     if o.status in _OBS_DROPPED:
         return None
     d = (
@@ -421,6 +431,13 @@ def _obs(o: Observation) -> Obs | None:
         or _interval(o.effectiveInstant)
         or _interval(o.issued)
     )
+    if d is None and reports:
+        # A measurement without its own date, derived from a dated (imaging) report in this
+        # request, happened when that study did.
+        for ref in o.derivedFrom:
+            report = refs.resolve_as(ref, DiagnosticReport, o)
+            if report is not None and (x := reports.get(id(report))) is not None:
+                return Obs(res=o, date=x.date, date_from=x.ref)
     return Obs(res=o, date=d)
 
 

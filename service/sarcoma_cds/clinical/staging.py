@@ -5,6 +5,7 @@ HistoryOfMetastaticCancer Observation. They make `metastatic` yes (and, for a li
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sarcoma_cds.clinical.record import Obs, Record
@@ -17,6 +18,15 @@ class StagedMetastasis:
     liver: list[tuple[Obs, str]]
 
 
+# "American Joint Committee on Cancer cM1 (qualifier value)" reads "cM1" on a card.
+_M_CATEGORY = re.compile(r"\b([cpy]?M1[a-d]?)\b")
+
+
+def _tnm(label: str) -> str:
+    m = _M_CATEGORY.search(label)
+    return m[1] if m else f"TNM {label}"
+
+
 def _value_in(o: Obs, vs: ValueSets, vs_id: str) -> bool:
     cc = o.res.valueCodeableConcept
     return cc is not None and vs[vs_id].matches_any(cc.coding)
@@ -27,7 +37,7 @@ def staged_metastasis(rec: Record, vs: ValueSets) -> StagedMetastasis:
     liver: list[tuple[Obs, str]] = []
     for o in rec.obs_in(vs["tnm-distant-metastasis"]):
         if _value_in(o, vs, "tnm-m1"):
-            metastatic.append((o, f"TNM {o.res.valueCodeableConcept.label()}"))  # type: ignore[union-attr]
+            metastatic.append((o, _tnm(o.res.valueCodeableConcept.label())))  # type: ignore[union-attr]
     for o in rec.obs_in(vs["tnm-stage-group"]):
         if _value_in(o, vs, "stage-iv"):
             metastatic.append((o, f"stage group {o.res.valueCodeableConcept.label()}"))  # type: ignore[union-attr]

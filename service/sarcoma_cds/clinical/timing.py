@@ -5,12 +5,16 @@ clinical-logic §1.3; recommendations 2.1, 2.2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, earliest_of
+from sarcoma_cds.clinical.record import Dx, Obs, earliest_of
+from sarcoma_cds.clinical.staging import StagedMetastasis
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,
+    months_days_text,
     months_range,
     months_text,
     within_months,
@@ -39,18 +43,45 @@ def _undated(what: str, dxs: list[Dx]) -> str:
 
 def _date_fact(when: DateInterval | None, ev: list[Evidence], missing: str) -> Fact:
     if when is None:
-        return Fact.unknown(missing)
+        return Fact.unknown(missing, ev)
     if when.exact:
         return Fact.of(when.earliest.isoformat(), ev)
     return Fact.indeterminate(f"dated only '{when.text}'", ev)
 
 
+def _no_metastasis(
+    metastases: list[Dx], staged: Sequence[tuple[Obs, str]], liver: bool = False
+) -> str:
+    """Why there is no first-metastasis date. Metastatic disease known only from staging or
+    history (TNM M1, stage IV, HistoryOfMetastaticCancer) is named: it says the disease was
+    present by then, not when the first metastasis appeared."""
+    what = "liver metastasis" if liver else "metastasis"
+    if metastases:
+        return _undated(f"no date on any {what}", metastases)
+    if not staged:
+        return "no liver metastasis" if liver else "no metastasis recorded"
+    shown = "; ".join(
+        f"{what} on {o.date.text}" if o.date else what for o, what in list(staged)[:2]
+    )
+    disease = "liver metastatic disease" if liver else "metastatic disease"
+    return f"{disease} is known only from staging or history ({shown}), not when it first appeared"
+
+
 def derive_timing(
-    primaries: list[Dx], metastases: list[Dx], liver_metastases: list[Dx], p: ClinicalParameters
+    primaries: list[Dx],
+    metastases: list[Dx],
+    liver_metastases: list[Dx],
+    p: ClinicalParameters,
+    staged: StagedMetastasis | None = None,
 ) -> dict[str, Fact]:
+    """`staged`: metastatic disease recorded by staging or history only (clinical/staging.py)."""
     primary, p_ev = _earliest(primaries)
     first_met, m_ev = _earliest(metastases)
     first_liver, l_ev = _earliest(liver_metastases)
+    by_staging = staged.metastatic if staged and not metastases else []
+    liver_by_staging = staged.liver if staged and not liver_metastases else []
+    staged_ev = [o.evidence(what) for o, what in by_staging]
+    liver_staged_ev = [o.evidence(what) for o, what in liver_by_staging]
     f: dict[str, Fact] = {
         "primary_diagnosis_date": _date_fact(
             primary,
@@ -60,25 +91,19 @@ def derive_timing(
             else "no primary STS diagnosis recorded",
         ),
         "first_metastasis_date": _date_fact(
-            first_met,
-            m_ev,
-            _undated("no date on any metastasis", metastases)
-            if metastases
-            else "no metastasis recorded",
+            first_met, m_ev or staged_ev, _no_metastasis(metastases, by_staging)
         ),
         "first_liver_metastasis_date": _date_fact(
             first_liver,
-            l_ev,
-            _undated("no date on any liver metastasis", liver_metastases)
-            if liver_metastases
-            else "no liver metastasis",
+            l_ev or liver_staged_ev,
+            _no_metastasis(liver_metastases, liver_by_staging, liver=True),
         ),
     }
     if primary is None or first_met is None:
         missing = f["primary_diagnosis_date" if primary is None else "first_metastasis_date"]
         reason = missing.reason or "a date is missing"
-        for name in ("dfi_months", "timing", "long_dfi"):
-            f[name] = Fact.unknown(reason, p_ev + m_ev)
+        for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):
+            f[name] = Fact.unknown(reason, p_ev + (m_ev or staged_ev))
         return f
 
     ev = p_ev + m_ev
@@ -96,16 +121,24 @@ def derive_timing(
         f["timing"] = Fact.indeterminate(
             f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
         )
+        f["dfi_at_synchronous_limit"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
     else:
         label = "synchronous" if sync else "metachronous"
         rule = "≤" if sync else ">"
         dfi = f"DFI {_dfi_text(primary, first_met, lo)}" if lo == hi else f"DFI {lo}–{hi} months"
         boundary = ""
         exact = primary.exact and first_met.exact
-        if exact and first_met.earliest == add_months(primary.earliest, p.synchronous_months):
+        on_boundary = first_met.earliest == add_months(primary.earliest, p.synchronous_months)
+        f["dfi_at_synchronous_limit"] = Fact.of(
+            exact and on_boundary,
+            ev,
+            note=f"DFI exactly {p.synchronous_months} months" if exact and on_boundary else None,
+        )
+        if exact and on_boundary:
             boundary = (
                 f"; exactly {p.synchronous_months} months is synchronous by 2.1 and §3.8 "
-                "(≤ 6 months) but metachronous by 8.1 (DFI ≥ 6 months): the MDT decides"
+                f"(≤ {p.synchronous_months} months) but metachronous by 8.1 "
+                f"(DFI ≥ {p.synchronous_months} months): the MDT decides"
             )
         f["timing"] = Fact.of(
             label, ev, note=f"{dfi} ({span}; {rule} {p.synchronous_months} months){boundary}"
@@ -117,10 +150,13 @@ def derive_timing(
             f"cannot tell whether DFI > {p.long_dfi_months} months: {coarse}", ev
         )
     else:
+        # The interval itself in the note, a range when the dates are coarse (never "indeterminate
+        # months" beside a settled "long DFI").
+        months = _dfi_text(primary, first_met, lo) if lo == hi else f"{lo}–{hi} months"
         f["long_dfi"] = Fact.of(
             not within_long,
             ev,
-            note=f"DFI {'>' if not within_long else '≤'} {p.long_dfi_months} months",
+            note=f"{months}, {'>' if not within_long else '≤'} {p.long_dfi_months} months",
         )
     return f
 
@@ -129,10 +165,7 @@ def _dfi_text(primary: DateInterval, first_met: DateInterval, months: int) -> st
     """ "10 months", or to the day when both dates are exact: "6 months and 1 day"."""
     if not (primary.exact and first_met.exact) or first_met.earliest < primary.earliest:
         return months_text(months)
-    days = (first_met.earliest - add_months(primary.earliest, months)).days
-    if days == 0:
-        return months_text(months)
-    return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
+    return months_days_text(primary.earliest, first_met.earliest)
 
 
 def _coarse(a: DateInterval, b: DateInterval) -> str:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.lines import group_lines, line_facts
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -19,6 +20,12 @@ LOCAL_KIND = {
     "liver-sbrt": "sbrt",
     "radiotherapy-course": "sbrt",
 }
+
+
+def _when(x: Proc, word: str) -> str:
+    """ "Excision of neoplasm on 2025-11-28"; the label alone when undated."""
+    day = x.start or x.end
+    return f"{x.label()} {word} {day.text}" if day else x.label()
 
 
 def _none(rec: Record, key: str, note: str) -> Fact:
@@ -58,7 +65,9 @@ def last_local_kind(rec: Record, vs: ValueSets, last: Proc | None) -> Fact:
     return Fact.of(
         kind,
         [last.evidence(last.label())],
-        note=f"{last.label()} {done.text if done else 'undated'}",
+        # The date only: the kind is the value, and a procedure code's display ("Ablation, 1 or
+        # more liver tumors, percutaneous, radiofrequency") is not card wording.
+        note=done.text if done else "undated",
     )
 
 
@@ -140,7 +149,11 @@ def derive_treatment(
 
     primary_resections = rec.procs_in(vs["primary-resection"])
     f["primary_resected"] = (
-        Fact.of(True, [x.evidence(x.label()) for x in primary_resections])
+        Fact.of(
+            True,
+            [x.evidence(x.label()) for x in primary_resections],
+            note="; ".join(_when(x, "on") for x in primary_resections),
+        )
         if primary_resections
         else _none(rec, "procedures", "no resection of the primary recorded")
     )
@@ -161,55 +174,23 @@ def derive_treatment(
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
     f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
-    f.update(_lines(rec, vs, f["response_to_systemic_therapy"]))
+    f.update(_lines(rec, vs, p, f))
     return f
 
 
-def _lines(rec: Record, vs: ValueSets, response: Fact) -> dict[str, Fact]:
-    """Lines of systemic therapy (one per recorded course), the latest with its dates, and
-    whether the disease progressed on or after them."""
-    courses = sorted(
-        (x for x in _systemic(rec, vs, ("done", "ongoing")) if x.start),
-        key=lambda x: x.start.earliest if x.start else rec.today,
-    )
-    f: dict[str, Fact] = {}
-    if not courses:
-        reason = (
-            "no dated systemic therapy recorded"
-            if rec.has("procedures")
-            else "no procedures were supplied"
-        )
-        f["systemic_therapy_lines"] = (
-            Fact.of(0, note="none recorded") if rec.has("procedures") else Fact.unknown(reason)
-        )
-        f["latest_systemic_line"] = Fact.unknown(reason)
-        f["systemic_progression"] = Fact.unknown(reason)
-        return f
-    ev = [x.evidence(x.label()) for x in courses]
-    f["systemic_therapy_lines"] = Fact.of(len(courses), ev)
-    last = courses[-1]
-    ongoing = last.status == "ongoing" or last.open_ended
-    start = last.start
-    assert start is not None
-    end = None if ongoing else last.end
-    span = f"{start.text} – {end.text if end else 'ongoing'}"
-    lo, _ = months_range(start, end or DateInterval.on(rec.today))
-    f["latest_systemic_line"] = Fact.of(
-        f"{last.label()} ({span}, {months_text(max(lo, 0))})", [ev[-1]]
-    )
-    if response.known:
-        progressed = response.value == "progressed"
-        when = "on" if ongoing else "after"
-        f["systemic_progression"] = Fact.of(
-            progressed,
-            [*response.evidence, ev[-1]],
-            note=f"{response.value} {when} {last.label().lower()} (line {len(courses)})",
-        )
+def _lines(
+    rec: Record, vs: ValueSets, p: ClinicalParameters, f: dict[str, Fact]
+) -> dict[str, Fact]:
+    """Lines of systemic therapy from Procedures and medication resources alike."""
+    received = f["systemic_therapy_received"]
+    if received.is_no:
+        none = Fact.of(0, note="none recorded")
+    elif received.is_yes:
+        none = Fact.unknown("systemic therapy is recorded without dates", received.evidence)
     else:
-        f["systemic_progression"] = Fact(
-            state=response.state, reason=response.reason, evidence=response.evidence
-        )
-    return f
+        none = Fact(state=received.state, reason=received.reason, evidence=received.evidence)
+    lines = group_lines(_systemic(rec, vs, ("done", "ongoing")), p, rec.today)
+    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none)
 
 
 def _no_resection(prior_resections: Fact) -> Fact:
@@ -246,7 +227,11 @@ def _systemic_facts(
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
-        Fact.of(True, [x.evidence(f"planned: {x.label()}") for x in planned])
+        Fact.of(
+            True,
+            [x.evidence(f"planned: {x.label()}") for x in planned],
+            note="; ".join(_when(x, "from") for x in planned),
+        )
         if planned
         else _no_systemic(rec, "no planned systemic therapy recorded")
     )

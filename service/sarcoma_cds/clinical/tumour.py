@@ -15,7 +15,7 @@ from sarcoma_cds.clinical.codes import (
     normalise_code,
 )
 from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.honesty import condition_doubts
+from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.record import Dx, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Coding
@@ -60,7 +60,8 @@ def _morphologies(rec: Record, vs: ValueSets) -> list[tuple[Coding, Evidence]]:
     return out
 
 
-def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
+def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> Tumour:
+    """`doubts`: the record's unread diagnoses, when the caller has them already."""
     morphs = _morphologies(rec, vs)
     sts_morph = [(c, e) for c, e in morphs if vs["sts-morphology"].contains(c.system, c.code)]
 
@@ -116,7 +117,7 @@ def derive_tumour(rec: Record, vs: ValueSets) -> Tumour:
             [d.evidence(d.label()) for d, _ in unread],
         )
     elif rec.has("conditions"):
-        doubts = condition_doubts(rec)
+        doubts = doubts if doubts is not None else condition_doubts(rec)
         sts = (
             Fact.indeterminate(doubts.reason("a soft tissue sarcoma", doubts.sts))
             if doubts.sts

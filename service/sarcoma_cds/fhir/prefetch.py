@@ -35,17 +35,6 @@ from sarcoma_cds.fhir.projection import (
 from sarcoma_cds.fhir.references import ReferenceIndex
 from sarcoma_cds.fhir.searchset import resource_types_in, unreadable_reason
 
-# Keys whose absence is named as a gap (the fetch fallback fetches them when absent).
-EXPECTED_KEYS = (
-    "patient",
-    "conditions",
-    "observations",
-    "procedures",
-    "medicationRequests",
-    "medicationAdministrations",
-    "medicationStatements",
-    "diagnosticReports",
-)
 MEDICATION_KEYS = ("medicationRequests", "medicationAdministrations", "medicationStatements")
 _SHOWN = 5
 
@@ -87,6 +76,13 @@ def _entries(key: str, value: Any, gaps: list[str]) -> list[tuple[str | None, di
     if not isinstance(entries, list):
         gaps.append(f"prefetch '{key}': Bundle.entry is not a list; it was ignored")
         return []
+    return _bundle_entries(key, entries, gaps)
+
+
+def _bundle_entries(
+    key: str, entries: list[Any], gaps: list[str]
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """A Bundle's resources with their fullUrl; search outcomes skipped, non-resources counted."""
     out: list[tuple[str | None, dict[str, Any]]] = []
     not_resources = 0
     for e in entries:
@@ -208,28 +204,51 @@ def collect(
     for key, value in prefetch.items():
         for full_url, raw in _entries(key, value, rec.gaps):
             c.add(key, full_url, raw)
-    # The patient first: its fullUrl (urn:uuid in raw Synthea and transaction Bundles) is one
-    # of the ways the other resources name it.
+    other_patient = _route_all(rec, c.projected, _patient_aliases(rec, c.projected))
+    _name_gaps(rec, c, other_patient, unread)
+    return rec
+
+
+def _patient_aliases(rec: PatientRecord, projected: list[tuple[Resource, str | None]]) -> set[str]:
+    """The ways resources name the patient; sets `rec.patient`. The patient's fullUrl (urn:uuid
+    in raw Synthea and transaction Bundles) is one of them."""
+    patient_id = rec.patient_id
     aliases = {f"Patient/{patient_id}", f"urn:uuid:{patient_id}"}
-    for res, full_url in c.projected:
+    for res, full_url in projected:
         if isinstance(res, Patient) and res.id in (None, patient_id):
             rec.patient = res
             if full_url:
                 aliases.add(full_url)
+    return aliases
+
+
+def _route_all(
+    rec: PatientRecord, projected: list[tuple[Resource, str | None]], aliases: set[str]
+) -> int:
+    """Files each of the patient's resources in `rec`; returns how many named another patient."""
     other_patient = 0
-    for res, _ in c.projected:
+    for res, _ in projected:
         if isinstance(res, Patient):
             continue
         subject = _subject(res)
         if subject is True:
             continue  # a Medication: reached only through medicationReference
-        if not _is_patients(subject if isinstance(subject, str) else None, patient_id, aliases):
+        if not _is_patients(subject if isinstance(subject, str) else None, rec.patient_id, aliases):
             other_patient += 1
             continue
         _route(rec, res)
-    if c.broken:
-        shown = ", ".join(c.broken[:_SHOWN]) + (" …" if len(c.broken) > _SHOWN else "")
-        rec.gaps.append(f"{len(c.broken)} unreadable resource(s) skipped ({shown})")
+    return other_patient
+
+
+def _name_gaps(
+    rec: PatientRecord, c: _Collector, other_patient: int, unread: dict[str, str]
+) -> None:
+    """What the record lacks, in words: unreadable keys first, then skipped resources and
+    elements, another patient's resources, conflicting duplicates, and the keys not sent."""
+    broken = c.broken
+    if broken:
+        shown = ", ".join(broken[:_SHOWN]) + (" …" if len(broken) > _SHOWN else "")
+        rec.gaps.append(f"{len(broken)} unreadable resource(s) skipped ({shown})")
     if rec.unreadable:
         shown = "; ".join(rec.unreadable[:_SHOWN]) + (" …" if len(rec.unreadable) > _SHOWN else "")
         rec.gaps.append(
@@ -246,7 +265,6 @@ def collect(
             rec.gaps.append(gap_text.not_sent(key))
     if not any(k in rec.supplied_keys or k in unread for k in MEDICATION_KEYS):
         rec.gaps.append(gap_text.not_sent("medications"))
-    return rec
 
 
 def _route(rec: PatientRecord, res: Resource) -> None:

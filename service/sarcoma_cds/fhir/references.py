@@ -4,6 +4,7 @@ referencing resource's `contained` resources."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -69,3 +70,16 @@ class ReferenceIndex:
         text = ref.reference if isinstance(ref, Reference) else ref
         key = type_and_id(text) if text else None
         return key is not None and key == (target.resourceType, target.id)
+
+    def remapped(self, replaced: Mapping[int, Resource]) -> ReferenceIndex:
+        """The same index after a pass replaced resources by copies (`id(old)` -> new): lookups
+        answer the copies, so `same` (identity) holds between references and the new record."""
+        out = ReferenceIndex()
+        out.by_type_id = {k: replaced.get(id(r), r) for k, r in self.by_type_id.items()}
+        out.by_full_url = {k: replaced.get(id(r), r) for k, r in self.by_full_url.items()}
+        for key, inner in self.contained.items():
+            container = replaced.get(key)
+            target = out.contained.setdefault(id(container) if container else key, {})
+            for k, r in inner.items():
+                target.setdefault(k, replaced.get(id(r), r))
+        return out

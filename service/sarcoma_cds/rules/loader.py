@@ -7,8 +7,8 @@ runs with a broken rule would give wrong cards, which is worse than none.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,9 +21,18 @@ from sarcoma_cds.clinical.dictionary import (
     default_dictionary,
     load_fact_dictionary,
 )
+from sarcoma_cds.clinical.params import (
+    ClinicalParameters,
+    ParameterError,
+    ParameterTable,
+    default_parameters,
+    default_table,
+    load_parameters,
+)
 from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
 from sarcoma_cds.rules.logic import located_tests
+from sarcoma_cds.rules.references import BadReference, resolve
 from sarcoma_cds.rules.schema import (
     PLACEHOLDER,
     Recommendation,
@@ -64,6 +73,9 @@ class RuleSet:
     valuesets: ValueSets
     folder: Path
     facts: FactDictionary
+    # the values in force, already written into rules and facts; parameters.yaml itself
+    params: ClinicalParameters = field(default_factory=default_parameters)
+    parameters: ParameterTable = field(default_factory=default_table)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -94,13 +106,16 @@ def load_recommendations(path: Path) -> dict[str, Recommendation]:
     return recs
 
 
-def load_rules(folder: Path) -> RuleSet:
-    """Everything under `folder`: recommendations.yaml, valuesets/, rules/."""
+def load_rules(folder: Path, overrides: Mapping[str, float | None] | None = None) -> RuleSet:
+    """Everything under `folder`: parameters.yaml (with `overrides` from the settings, each
+    within its range), facts.yaml, recommendations.yaml, valuesets/, rules/."""
     if not folder.is_dir():
         raise RulesError(f"{folder}: rules folder not found (setting SARCOMA_CDS_RULES_DIR)")
     try:
-        facts = load_fact_dictionary(folder / "facts.yaml")
-    except FactDictionaryError as exc:
+        table = load_parameters(folder / "parameters.yaml")
+        params = table.build(overrides)
+        facts = load_fact_dictionary(folder / "facts.yaml", params)
+    except (ParameterError, FactDictionaryError) as exc:
         raise RulesError(str(exc)) from exc
     recs = load_recommendations(folder / "recommendations.yaml")
     try:
@@ -111,7 +126,7 @@ def load_rules(folder: Path) -> RuleSet:
     rule_files = sorted((folder / "rules").glob("*.yaml"))
     if not rule_files:
         raise RulesError(f"{folder / 'rules'}: no rule files (*.yaml)")
-    rules = [load_rule_file(p, recs, facts) for p in rule_files]
+    rules = [load_rule_file(p, recs, facts, params) for p in rule_files]
     topics = [r.topic for r in rules]
     dupes = sorted({t for t in topics if topics.count(t) > 1})
     if dupes:
@@ -122,13 +137,23 @@ def load_rules(folder: Path) -> RuleSet:
         valuesets=valuesets,
         folder=folder,
         facts=facts,
+        params=params,
+        parameters=table,
     )
 
 
 def load_rule_file(
-    path: Path, recs: dict[str, Recommendation], facts: FactDictionary | None = None
+    path: Path,
+    recs: dict[str, Recommendation],
+    facts: FactDictionary | None = None,
+    params: ClinicalParameters | None = None,
 ) -> RuleFile:
-    rule = _validate(RuleFile, _read_yaml(path), path)
+    """One rule file, its parameter and consensus references replaced, validated and checked."""
+    try:
+        raw = resolve(_read_yaml(path), params or default_parameters(), recs, path)
+    except BadReference as exc:
+        raise RulesError(str(exc)) from exc
+    rule = _validate(RuleFile, raw, path)
     if rule.id != path.stem:
         raise RulesError(f"{path}: at id: {rule.id!r} differs from the file name {path.stem!r}")
     check_rule(rule, recs, path, facts)

@@ -186,12 +186,25 @@ class JwtAuthenticator:
         return alg, kid, jku
 
     def _check_claims(self, claims: dict[str, Any], client: TrustedClient, audience: str) -> None:
-        now = self._clock()
         aud = claims.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if not isinstance(audiences, list) or audience not in audiences:
             raise AuthenticationError(f"aud {_short(aud)} does not name {audience!r}")
+        exp = self._check_times(claims)
+        tenant = claims.get("tenant")
+        if tenant != client.tenant:
+            # Bound to the client: a client without a configured tenant may not name one.
+            raise AuthenticationError(f"tenant {_short(tenant)} is not the client's")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti or len(jti) > MAX_ID_CHARS:
+            raise AuthenticationError("jti is required (a string of at most 256 characters)")
+        if not self._replay.first_use(client.iss, jti, exp + self._leeway):
+            raise AuthenticationError(f"jti {_short(jti)} of {client.iss!r} replayed")
 
+    def _check_times(self, claims: dict[str, Any]) -> float:
+        """exp, iat and nbf against the clock (with leeway) and the longest lifetime allowed;
+        returns exp."""
+        now = self._clock()
         exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", -math.inf)
         if not _is_time(exp) or not _is_time(iat):
             raise AuthenticationError("exp and iat are required numbers")
@@ -215,14 +228,4 @@ class JwtAuthenticator:
             raise AuthenticationError(f"iat is {now - iat:.0f} s old")
         if exp - now > longest:
             raise AuthenticationError(f"exp is more than {self._max_lifetime:.0f} s ahead")
-
-        tenant = claims.get("tenant")
-        if tenant != client.tenant:
-            # Bound to the client: a client without a configured tenant may not name one.
-            raise AuthenticationError(f"tenant {_short(tenant)} is not the client's")
-
-        jti = claims.get("jti")
-        if not isinstance(jti, str) or not jti or len(jti) > MAX_ID_CHARS:
-            raise AuthenticationError("jti is required (a string of at most 256 characters)")
-        if not self._replay.first_use(client.iss, jti, exp + self._leeway):
-            raise AuthenticationError(f"jti {_short(jti)} of {client.iss!r} replayed")
+        return float(exp)

@@ -34,7 +34,7 @@ from sarcoma_cds.smart.oauth import (
     new_state,
     new_verifier,
 )
-from sarcoma_cds.smart.sessions import COOKIE, AppSession, SessionStore
+from sarcoma_cds.smart.sessions import COOKIE, AppSession, PendingLaunch, SessionStore
 from sarcoma_cds.timeline.render import render_error, render_view
 from sarcoma_cds.timeline.view import build_view
 
@@ -68,6 +68,53 @@ def allowed_issuers(settings: Settings) -> frozenset[str] | None:
     return frozenset(url for client in clients for url in client.fhir_servers)
 
 
+def _allowed_launch(
+    settings: Settings, issuers: frozenset[str] | None, query: Mapping[str, str]
+) -> tuple[str, str | None]:
+    """(iss, launch) of a launch the service may follow; LaunchError otherwise."""
+    if not smart_enabled(settings):
+        raise LaunchError(
+            503,
+            "Not configured",
+            "the tumour-board view is off: SARCOMA_CDS_SMART_SESSION_SECRET is not set",
+        )
+    iss, launch_id = _launch_params(query)
+    iss = str(check_url(iss, "iss", settings.mode == "development")).rstrip("/")
+    if issuers is not None and iss not in issuers:
+        log.warning("SMART launch refused: iss not listed for a trusted client")
+        raise LaunchError(
+            403,
+            "EHR not allowed",
+            "this EHR's FHIR server (iss) is not listed for a trusted client",
+        )
+    return iss, launch_id
+
+
+def _authorization_code(
+    params: Mapping[str, str], pending: PendingLaunch | None
+) -> tuple[PendingLaunch, str]:
+    """The launch this callback answers and its authorization code; LaunchError when there is
+    no launch, the state differs, the EHR refused, or no code came."""
+    if pending is None:
+        raise LaunchError(
+            401,
+            "Launch expired",
+            "no launch in progress for this browser (it expired, or cookies are blocked)",
+        )
+    if not secrets.compare_digest(params.get("state", ""), pending.state):
+        log.warning("SMART callback refused: state does not match the launch")
+        raise LaunchError(401, "Launch refused", "the state does not match this launch")
+    if "error" in params:
+        error = params.get("error", "")[:64]
+        raise LaunchError(
+            403, "Authorization refused", f"the EHR refused the authorization ({error})"
+        )
+    code = params.get("code")
+    if not code or len(code) > MAX_PARAM:
+        raise LaunchError(400, "Launch refused", "the EHR sent no authorization code")
+    return pending, code
+
+
 def smart_router(
     settings: Settings,
     evaluator: Evaluator,
@@ -77,18 +124,9 @@ def smart_router(
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)  # browser pages, not the CDS Hooks API
     development = settings.mode == "development"
-    secret = settings.smart_session_secret
-    sessions = store or SessionStore(
-        secret.get_secret_value().encode() if secret else secrets.token_bytes(32),
-        settings.smart_session_max_seconds,
-    )
+    sessions = store or _session_store(settings)
     issuers = allowed_issuers(settings) if smart_enabled(settings) else frozenset()
-    engines: list[Engine] = [evaluator] if isinstance(evaluator, Engine) else []
-
-    def engine() -> Engine:
-        if not engines:  # a test passed a fake evaluator: the view needs the real engine
-            engines.append(Engine.load(settings))
-        return engines[0]
+    engine = _engine_of(evaluator, settings)
 
     def base_url(request: Request) -> str:
         return (settings.public_url or str(request.base_url)).rstrip("/")
@@ -104,21 +142,7 @@ def smart_router(
     @router.get(LAUNCH_PATH)
     async def launch(request: Request) -> Response:
         try:
-            if not smart_enabled(settings):
-                raise LaunchError(
-                    503,
-                    "Not configured",
-                    "the tumour-board view is off: SARCOMA_CDS_SMART_SESSION_SECRET is not set",
-                )
-            iss, launch_id = _launch_params(request.query_params)
-            iss = str(check_url(iss, "iss", development)).rstrip("/")
-            if issuers is not None and iss not in issuers:
-                log.warning("SMART launch refused: iss not listed for a trusted client")
-                raise LaunchError(
-                    403,
-                    "EHR not allowed",
-                    "this EHR's FHIR server (iss) is not listed for a trusted client",
-                )
+            iss, launch_id = _allowed_launch(settings, issuers, request.query_params)
             async with httpx.AsyncClient(
                 timeout=settings.fetch_timeout_seconds * 5, follow_redirects=False
             ) as client:
@@ -147,23 +171,7 @@ def smart_router(
         params = request.query_params
         pending = sessions.take_launch(request.cookies.get(COOKIE))
         try:
-            if pending is None:
-                raise LaunchError(
-                    401,
-                    "Launch expired",
-                    "no launch in progress for this browser (it expired, or cookies are blocked)",
-                )
-            if not secrets.compare_digest(params.get("state", ""), pending.state):
-                log.warning("SMART callback refused: state does not match the launch")
-                raise LaunchError(401, "Launch refused", "the state does not match this launch")
-            if "error" in params:
-                error = params.get("error", "")[:64]
-                raise LaunchError(
-                    403, "Authorization refused", f"the EHR refused the authorization ({error})"
-                )
-            code = params.get("code")
-            if not code or len(code) > MAX_PARAM:
-                raise LaunchError(400, "Launch refused", "the EHR sent no authorization code")
+            pending, code = _authorization_code(params, pending)
             granted = await exchange_code(
                 settings, pending.token_endpoint, pending.redirect_uri, code, pending.verifier
             )
@@ -181,17 +189,8 @@ def smart_router(
 
     @router.get(VIEW_PATH)
     async def view(request: Request) -> Response:
-        session = sessions.session(request.cookies.get(COOKIE))
-        if session is None:
-            return _error(
-                LaunchError(
-                    401,
-                    "Session ended",
-                    "no active session: it expired with the EHR's access token, or the view "
-                    "was not launched from the EHR",
-                )
-            )
         try:
+            session = _open_session(sessions, request.cookies.get(COOKIE))
             prefetch, unreadable = await _read_patient(fetcher, session)
         except LaunchError as exc:
             return _error(exc)
@@ -204,6 +203,41 @@ def smart_router(
         return HTMLResponse(page, headers=SECURITY_HEADERS)
 
     return router
+
+
+def _engine_of(evaluator: Evaluator, settings: Settings) -> Callable[[], Engine]:
+    """The engine behind `evaluator`; a test that passed a fake evaluator gets the real engine
+    for the view, loaded on first use."""
+    if isinstance(evaluator, Engine):
+        return lambda: evaluator
+    loaded: list[Engine] = []
+
+    def engine() -> Engine:
+        if not loaded:
+            loaded.append(Engine.load(settings))
+        return loaded[0]
+
+    return engine
+
+
+def _session_store(settings: Settings) -> SessionStore:
+    """Cookies signed with the configured secret; in development without one, a random key
+    (sessions end with the process)."""
+    secret = settings.smart_session_secret
+    key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+    return SessionStore(key, settings.smart_session_max_seconds)
+
+
+def _open_session(sessions: SessionStore, cookie: str | None) -> AppSession:
+    session = sessions.session(cookie)
+    if session is None:
+        raise LaunchError(
+            401,
+            "Session ended",
+            "no active session: it expired with the EHR's access token, or the view "
+            "was not launched from the EHR",
+        )
+    return session
 
 
 def _launch_params(params: Mapping[str, str]) -> tuple[str, str | None]:

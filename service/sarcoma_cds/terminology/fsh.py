@@ -72,21 +72,26 @@ def parse_value_sets(texts: dict[str, str], aliases: dict[str, str]) -> dict[str
                 continue
             if current is None:
                 continue
-            if m := _META.match(line):
-                if m[1] == "Id":
-                    current.id = m[2].strip()
-                else:
-                    current.title = m[2]
-            elif m := _INCLUDE_VS.match(line):
-                current.includes.append(m[1])
-            elif m := _CONCEPT.match(line):
-                system = aliases.get(m[1], m[1])
-                if system.startswith("$"):
-                    raise FshError(f"{file}: unknown alias {m[1]} in {current.name}")
-                current.concepts.append(Concept(system, m[2], (m[3] or "").strip()))
+            _read_rule(current, line, aliases, file)
     for vs in list(out.values()):
         out.setdefault(vs.id, vs)
     return out
+
+
+def _read_rule(current: FshValueSet, line: str, aliases: dict[str, str], file: str) -> None:
+    """One line of a ValueSet's body: Id/Title, an included value set, or a concept."""
+    if m := _META.match(line):
+        if m[1] == "Id":
+            current.id = m[2].strip()
+        else:
+            current.title = m[2]
+    elif m := _INCLUDE_VS.match(line):
+        current.includes.append(m[1])
+    elif m := _CONCEPT.match(line):
+        system = aliases.get(m[1], m[1])
+        if system.startswith("$"):
+            raise FshError(f"{file}: unknown alias {m[1]} in {current.name}")
+        current.concepts.append(Concept(system, m[2], (m[3] or "").strip()))
 
 
 def expand(value_sets: dict[str, FshValueSet], name: str) -> list[Concept]:

@@ -9,7 +9,8 @@ version; its `input/fsh` the value sets; DIR defaults to cql-free-rules/valueset
   with its ICD-O-3 morphology and topography (tables in idea4rc_terms.py);
 - one supplement per project value set (`supplements: metastasis-liver`, ...): the Athena
   concepts that mean the same (metastasis sites, metastasis body sites, ECOG grades, responses,
-  regimens and ATC drugs), so every fact reads them without another code path;
+  generic surgery types, regimens and ATC drugs), so every fact reads them without another
+  code path;
 The files are committed; re-run this when the IG changes and read the diff.
 """
 
@@ -138,6 +139,7 @@ def generate(ig_root: Path) -> tuple[str, list[Output]]:
         (*terms.ECOG, "ECOG grades (value = grade)"),
         (*terms.RESPONSES, "treatment response in the MedicationAdministration outcome"),
         (*terms.EPISODE_STATUSES, "disease status of an episode Condition"),
+        (*terms.SURGERY_TYPES, "surgery types that name no organ (Surgery2FHIR surgeryType)"),
     ):
         for target, found in _by_name(concepts_of(vs_name), wanted, vs_name).items():
             out = supplements.get(target)

@@ -264,10 +264,21 @@ STS_AGENTS = (
     "doxorubicin", "epirubicin", "ifosfamide", "dacarbazine", "trabectedin", "eribulin",
     "gemcitabine", "docetaxel", "paclitaxel", "pazopanib", "cyclophosphamide", "vincristine",
     "dactinomycin", "actinomycin d", "temozolomide", "etoposide", "irinotecan", "topotecan",
-    "regorafenib", "cisplatin", "methotrexate", "vinorelbine",
+    "regorafenib", "cisplatin", "vinorelbine",
 )  # fmt: skip
 REGIMENS = "RegimenVS"
 ATC_DRUGS = "VsI4rcAtcCodes"
 SARCOMA_DIAGNOSES = "SarcomeListVS"
-# The project value set the regimens and drugs supplement.
-SYSTEMIC_TARGET = "systemic-therapy"
+# The project value set the regimens and drugs supplement: the drug codes of medication
+# resources (clinical/medications.py), not the chemotherapy *procedure* set.
+SYSTEMIC_TARGET = "systemic-agent"
+
+# Surgery types (VsSurgicalProcedureCategoryI4rc; SurgeryI4RC.surgeryType, Procedure.code):
+# "Surgical procedure" (4301351, the IG's code when the type is not specified) and "Local
+# excision" (4315400) name no organ, like SNOMED 387713003 / 65801008 in excision-generic: they
+# count by their body site or reason (a liver metastasis, the primary). Amputation and limb
+# operation are primary-only operations and are not mapped here.
+SURGERY_TYPES = ("VsSurgicalProcedureCategoryI4rc", {
+    "Surgical procedure": "excision-generic",
+    "Local excision": "excision-generic",
+})  # fmt: skip

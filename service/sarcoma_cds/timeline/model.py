@@ -96,7 +96,7 @@ def build_timeline(
                 _shifted(end, params.tfi_favourable_months),
             )
         )
-    due = _followup_due(rec, vs, profile, today)
+    due = _followup_due(rec, vs, profile, params, today)
     if due is not None:
         marks.append(due)
     marks.append(Mark("today", f"Today {today.isoformat()}", DateInterval.on(today)))
@@ -185,7 +185,7 @@ def _evidence_date(text: str | None, event: Event | None) -> DateInterval | None
 
 
 def _followup_due(
-    rec: Record, vs: ValueSets, profile: MetastaticProfile, today: date
+    rec: Record, vs: ValueSets, profile: MetastaticProfile, p: ClinicalParameters, today: date
 ) -> Mark | None:
     """13.1: the next surveillance CT, counted from the last CT after the operation, else from
     the operation (the same reading as the `followup_next_due` fact)."""
@@ -193,7 +193,7 @@ def _followup_due(
     if not surgery_fact.known or not isinstance(surgery_fact.value, str):
         return None
     surgery = parse_fhir_date(surgery_fact.value).earliest
-    months, wording = interval_due(surgery, today)
+    months, wording = interval_due(surgery, today, p)
     ct = last_surveillance_ct(rec, vs)
     base = (
         ct.start

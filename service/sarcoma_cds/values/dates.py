@@ -70,6 +70,16 @@ def months_text(n: int) -> str:
     return f"{n} month" if n == 1 else f"{n} months"
 
 
+def months_days_text(start: date, end: date) -> str:
+    """The interval in whole months and the days beyond them: "2 months and 30 days",
+    "6 months", "0 months and 17 days" (never rounded down to a month count alone)."""
+    months = max(whole_months_between(start, end), 0)
+    days = (end - add_months(start, months)).days if end >= start else 0
+    if days == 0:
+        return months_text(months)
+    return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
+
+
 def add_months(day: date, months: int) -> date:
     """Calendar months, clamped to the month's end: 2024-01-31 + 6 months = 2024-07-31,
     2023-08-31 + 6 months = 2024-02-29."""

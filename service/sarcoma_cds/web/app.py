@@ -26,6 +26,7 @@ from sarcoma_cds.security.base import Authenticator
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 from sarcoma_cds.smart.routes import smart_router
+from sarcoma_cds.startup import StartupError, exit_on_failure, load_settings, one_line_reasons
 from sarcoma_cds.web import cds_routes, ops_routes
 from sarcoma_cds.web.edges import PreflightLog, TrailingSlash
 from sarcoma_cds.web.errors import install_error_handlers
@@ -122,10 +123,11 @@ def install_middleware(app: FastAPI, services: Services) -> None:
     app.add_middleware(TrailingSlash)  # outermost: routes and CORS see one spelling of a path
 
 
-def serve_app() -> FastAPI:
-    """uvicorn's factory (`sarcoma-cds serve`): settings from the environment, JSON logs, and
-    in production the JWT authenticator built from the trusted clients."""
-    settings = Settings()
+def serve_app(settings: Settings | None = None) -> FastAPI:
+    """The served app (`sarcoma-cds serve`, through web/startup.py): settings from the
+    environment, JSON logs, and in production the JWT authenticator built from the trusted
+    clients."""
+    settings = settings or Settings()
     configure_logging(settings.log_level)
     authenticator = None
     if settings.mode == "production":
@@ -138,3 +140,20 @@ def serve_app() -> FastAPI:
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
     return app
+
+
+def checked_app() -> FastAPI:
+    """uvicorn's factory for one worker (startup.py): any start-up failure is a StartupError
+    with one line naming it."""
+    settings = load_settings()
+    with one_line_reasons():
+        return serve_app(settings)
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's factory for each of several workers: a failure exits the worker with the code
+    that stops the whole server."""
+    try:
+        return checked_app()
+    except StartupError as exc:
+        exit_on_failure(exc)

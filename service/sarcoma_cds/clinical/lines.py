@@ -1,0 +1,176 @@
+"""Lines of systemic therapy (clinical-logic §1.5): treatment events grouped into lines, the
+latest line with its dates, and whether the disease progressed on or after it.
+
+A chemotherapy Procedure is a recorded course: one line. Medication resources are single
+administrations, orders or statements (clinical/medications.py), so they are grouped: an event
+joins a line when it falls within a recorded course's period (the same therapy recorded twice),
+or — for a drug — when it starts within `line_gap_days` of the line's last treatment and is
+either one of the line's agents or starts within `regimen_window_days` of the line's start
+(the partners of a combination: gemcitabine day 1, docetaxel day 8). A new agent after the
+window, or a break longer than the gap, starts a new line. The paper gives no definition of a
+line; this is the usual real-world reading (docs/design.md, readings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.clinical.params import ClinicalParameters
+from sarcoma_cds.clinical.record import Proc
+from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    InvalidDate,
+    months_range,
+    months_text,
+    parse_fhir_date,
+)
+
+
+def _agent(event: Proc) -> str:
+    """The drug a medication event gives, in words ("gemcitabine"), or the course's label."""
+    shown = next((c.display for c in event.drug if c.display), None)
+    return shown or event.label()
+
+
+def _ongoing(event: Proc) -> bool:
+    return event.status == "ongoing" or event.open_ended
+
+
+@dataclass
+class Line:
+    events: list[Proc] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+
+    @property
+    def start(self) -> DateInterval:
+        first = self.events[0].start
+        assert first is not None  # only dated events are grouped
+        return first
+
+    @property
+    def ongoing(self) -> bool:
+        return any(_ongoing(e) for e in self.events)
+
+    def last_day(self, today: date) -> date:
+        """The last day of treatment so far (today while the line goes on)."""
+        if self.ongoing:
+            return today
+        return max((e.end or e.start).latest for e in self.events if e.end or e.start)  # type: ignore[union-attr]
+
+    @property
+    def end(self) -> DateInterval | None:
+        """When the line ended (None while it goes on)."""
+        if self.ongoing:
+            return None
+        ends = [d for e in self.events if (d := e.end or e.start) is not None]
+        return max(ends, key=lambda d: (d.latest, d.earliest))
+
+    def covers(self, day: date, today: date) -> bool:
+        """`day` falls within a recorded course (a Procedure with a period) of this line."""
+        return any(
+            isinstance(e.res, Procedure)
+            and e.start is not None
+            and e.start.earliest <= day <= (today if _ongoing(e) else (e.end or e.start).latest)
+            for e in self.events
+        )
+
+    def label(self) -> str:
+        return " + ".join(self.agents) if self.agents else self.events[0].label()
+
+    def evidence(self) -> list[Evidence]:
+        return [e.evidence(e.label()) for e in self.events]
+
+
+def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[Line]:
+    """Dated systemic-therapy events → lines, in order of their start."""
+    dated = sorted(
+        (e for e in events if e.start is not None),
+        key=lambda e: (e.start.earliest, e.ref),  # type: ignore[union-attr]
+    )
+    lines: list[Line] = []
+    gap, window = timedelta(days=p.line_gap_days), timedelta(days=p.regimen_window_days)
+    for e in dated:
+        day = e.start.earliest  # type: ignore[union-attr]
+        is_drug = not isinstance(e.res, Procedure)
+        host = next((ln for ln in reversed(lines) if ln.covers(day, today)), None)
+        if host is None and is_drug and lines:
+            last = lines[-1]
+            agent = _agent(e)
+            if day <= last.last_day(today) + gap and (
+                agent.lower() in {a.lower() for a in last.agents}
+                or day <= last.start.latest + window
+            ):
+                host = last
+        if host is None:
+            host = Line()
+            lines.append(host)
+        host.events.append(e)
+        if is_drug and (agent := _agent(e)).lower() not in {a.lower() for a in host.agents}:
+            host.agents.append(agent)
+    return lines
+
+
+def _span(line: Line, today: date) -> str:
+    """ "2026-01-12 – ongoing, 4 months"; "ordered 2025-03-24; cycles not recorded" for a lone
+    order; never "0 months" for a line shorter than a month."""
+    start, end = line.start, line.end
+    if end is not None and end.text == start.text:
+        if all(isinstance(e.res, MedicationRequest) for e in line.events):
+            return f"ordered {start.text}; cycles not recorded"
+        return f"on {start.text}"
+    lo, _ = months_range(start, end or DateInterval.on(today))
+    if lo > 0 or not (start.exact and (end is None or end.exact)):
+        length = months_text(max(lo, 0))
+    else:
+        days = ((end.earliest if end else today) - start.earliest).days
+        length = f"{days} day{'s' if days != 1 else ''}"
+    return f"{start.text} – {end.text if end else 'ongoing'}, {length}"
+
+
+def _latest_assessed(response: Fact) -> date | None:
+    days = []
+    for e in response.evidence:
+        try:
+            if e.date:
+                days.append(parse_fhir_date(e.date).latest)
+        except InvalidDate:
+            continue
+    return max(days, default=None)
+
+
+def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> dict[str, Fact]:
+    """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression`. `none`: the
+    line count when no dated line is recorded (0 only when every source could be read)."""
+    if not lines:
+        reason = none.reason or "no dated systemic therapy recorded"
+        return {
+            "systemic_therapy_lines": none,
+            "latest_systemic_line": Fact.unknown(reason),
+            "systemic_progression": Fact.unknown(reason),
+        }
+    f: dict[str, Fact] = {}
+    f["systemic_therapy_lines"] = Fact.of(len(lines), [x for ln in lines for x in ln.evidence()])
+    last = lines[-1]
+    f["latest_systemic_line"] = Fact.of(f"{last.label()} ({_span(last, today)})", last.evidence())
+    if not response.known:
+        f["systemic_progression"] = Fact(
+            state=response.state, reason=response.reason, evidence=response.evidence
+        )
+        return f
+    n, what = len(lines), last.label().lower()
+    assessed = _latest_assessed(response)
+    if n > 1 and assessed is not None and assessed < last.start.earliest:
+        # The latest assessment predates the current line: never "on" a line not yet assessed.
+        note = (
+            f"{response.value} on line {n - 1}; {what} (line {n}, from {last.start.text}) "
+            "not yet assessed"
+        )
+    else:
+        note = f"{response.value} {'on' if last.ongoing else 'after'} {what} (line {n})"
+    f["systemic_progression"] = Fact.of(
+        response.value == "progressed", [*response.evidence, *last.evidence()[:1]], note=note
+    )
+    return f

@@ -1,0 +1,219 @@
+"""`screen`: an export folder in, `worklist.csv`, `worklist.parquet` and `report.html` out.
+
+The passes of stages.py run on a `Runner`; this module plans them, merges the first pass into
+`plan.json` (candidates, buckets, the resource types the export holds, the patients whose
+record has an unreadable line), and resumes: the work folder `DIR/.screen-work` keeps every
+finished chunk and bucket, and a run over the same export (same files, sizes and times) and
+the same day picks up where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sarcoma_cds.population.runner import Runner
+from sarcoma_cds.population.source import (
+    CHUNK_BYTES,
+    LineNumbers,
+    SourceError,
+    export_files,
+    fingerprint,
+    plan_chunks,
+)
+from sarcoma_cds.population.stages import (
+    KEY_OF_TYPE,
+    evaluate_bucket,
+    read_json,
+    scan_chunk,
+    spill_chunk,
+    worker_engine,
+    write_json,
+)
+
+WORK = ".screen-work"
+STATE_VERSION = 1
+PATIENTS_PER_BUCKET = 2000
+
+
+@dataclass
+class ScreenResult:
+    patients: int  # Patient resources in the export
+    candidates: int
+    evaluated: int
+    rows: list[dict[str, Any]]
+    types: dict[str, int]
+    lines: int
+    malformed_count: int
+    malformed: list[dict[str, Any]]  # file, line, reason (the first ones)
+    unattributed_malformed: int  # malformed lines whose patient could not be told
+    orphans: int  # candidate patients referenced by resources but absent from the Patient file
+    no_patient: int
+    seconds: float
+    engine: str
+    workers: int
+    resumed: bool
+    files: list[str] = field(default_factory=list)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@contextmanager
+def _step(progress: Progress, description: str, total: int) -> Iterator[Callable[[], None]]:
+    task = progress.add_task(description, total=total)
+    yield lambda: progress.advance(task)
+    progress.update(task, completed=total)
+
+
+def _prepare_work(out: Path, state: dict[str, Any], console: Console) -> bool:
+    """The work folder for this export; True when an earlier run of it is resumed."""
+    work = out / WORK
+    state_file = work / "state.json"
+    if state_file.is_file():
+        try:
+            if read_json(state_file) == state:
+                console.print(f"Resuming the interrupted run kept in {work}")
+                return True
+        except ValueError:
+            pass
+        console.print(f"{work}: from another export or day; starting afresh")
+    shutil.rmtree(work, ignore_errors=True)
+    for sub in ("scan", "spill", "rows"):
+        (work / sub).mkdir(parents=True)
+    write_json(state_file, state)
+    return False
+
+
+def _merge_scans(
+    chunks: list[Any], scans: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """plan.json's content, the malformed lines to report, and how many name no patient."""
+    numbers = LineNumbers.of(chunks, {s["chunk"]: s["lines"] for s in scans})
+    names = {c.index: c.name for c in chunks}
+    types: Counter[str] = Counter()
+    candidates: set[str] = set()
+    unreadable: dict[str, dict[str, str]] = {}
+    malformed: list[dict[str, Any]] = []
+    unattributed = 0
+    for s in scans:
+        types.update(s["types"])
+        candidates.update(s["candidates"])
+        unattributed += s["malformed_count"] - sum(1 for m in s["malformed"] if m[4])
+        for chunk, n, reason, rtype, patient in s["malformed"]:
+            where = {"file": names[chunk], "line": numbers.line(chunk, n), "reason": reason}
+            malformed.append(where)
+            if patient is None:
+                continue
+            candidates.add(patient)
+            # A line whose type cannot be read may have been a Condition: the key that
+            # matters most is the one named unreadable.
+            key = "patient" if rtype == "Patient" else KEY_OF_TYPE.get(rtype or "", "conditions")
+            unreadable.setdefault(patient, {})[key] = (
+                f"line {where['line']} of {where['file']} is {reason}"
+            )
+    malformed.sort(key=lambda m: (m["file"], m["line"]))
+    plan = {
+        "candidates": sorted(candidates),
+        "buckets": 0,
+        "types": dict(types),
+        "supplied_keys": sorted({KEY_OF_TYPE[t] for t in types if t in KEY_OF_TYPE}),
+        "unreadable": unreadable,
+        "lines": sum(s["lines"] for s in scans),
+        "malformed_count": sum(s["malformed_count"] for s in scans),
+        "no_patient": sum(s["no_patient"] for s in scans),
+    }
+    return plan, malformed, unattributed
+
+
+def screen(
+    folder: Path,
+    out: Path,
+    today: date,
+    runner: Runner,
+    console: Console | None = None,
+    requested_types: frozenset[str] = frozenset(),
+) -> ScreenResult:
+    """Screen the export in `folder`; `requested_types`: resource types a completed `$export`
+    was asked for (a type it returned no file for is a known "none", not "not sent")."""
+    console = console or Console(stderr=True)
+    started = time.monotonic()
+    files = export_files(folder)
+    state = {
+        "version": STATE_VERSION,
+        "fingerprint": fingerprint(files),
+        "today": today.isoformat(),
+        "chunk_bytes": CHUNK_BYTES,
+        "requested_types": sorted(requested_types),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    resumed = _prepare_work(out, state, console)
+    work = str(out / WORK)
+    worker_engine()  # rules load (and fail) here, before any worker starts
+    chunks = plan_chunks(folder)
+    with _progress(console) as progress:
+        with _step(progress, "1/3 scanning for candidates", len(chunks)) as done:
+            scans = runner.map(scan_chunk, chunks, work, done=done)
+        plan, malformed, unattributed = _merge_scans(chunks, scans)
+        if not plan["types"].get("Patient"):
+            raise SourceError(
+                f"{folder}: no Patient resources in the export (a Patient file is required: "
+                "the worklist lists patients)"
+            )
+        if not plan["types"].get("Condition"):
+            raise SourceError(
+                f"{folder}: no Condition resources in the export: the sarcoma and its "
+                "metastases are Conditions, so nothing can be screened"
+            )
+        requested = {KEY_OF_TYPE[t] for t in requested_types if t in KEY_OF_TYPE}
+        plan["supplied_keys"] = sorted(set(plan["supplied_keys"]) | requested)
+        plan["buckets"] = max(
+            runner.workers, math.ceil(len(plan["candidates"]) / PATIENTS_PER_BUCKET)
+        )
+        plan_file = Path(work) / "plan.json"
+        if not plan_file.is_file():
+            write_json(plan_file, plan)
+        plan = read_json(plan_file)
+        with _step(progress, "2/3 keeping candidates' data", len(chunks)) as done:
+            runner.map(spill_chunk, chunks, work, done=done)
+        buckets = list(range(plan["buckets"]))
+        with _step(progress, "3/3 evaluating candidates", len(buckets)) as done:
+            results = runner.map(evaluate_bucket, buckets, work, today.isoformat(), done=done)
+    rows = sorted((r for b in results for r in b["rows"]), key=lambda r: str(r["patient_id"]))
+    return ScreenResult(
+        patients=plan["types"].get("Patient", 0),
+        candidates=len(plan["candidates"]),
+        evaluated=sum(b["evaluated"] for b in results),
+        rows=rows,
+        types={t: n for t, n in sorted(plan["types"].items())},
+        lines=plan["lines"],
+        malformed_count=plan["malformed_count"],
+        malformed=malformed,
+        unattributed_malformed=unattributed,
+        orphans=sum(len(b["orphans"]) for b in results),
+        no_patient=plan["no_patient"],
+        seconds=time.monotonic() - started,
+        engine=runner.name,
+        workers=runner.workers,
+        resumed=resumed,
+        files=[p.name for p in files],
+    )

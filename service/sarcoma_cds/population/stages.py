@@ -1,0 +1,352 @@
+"""The three passes, as plain functions of a chunk or a bucket and the work folder, so that a
+process pool and a Dask cluster run exactly the same code (and a worker needs nothing but the
+shared work folder and the rules).
+
+1. `scan_chunk`: parse every line; count types; note malformed lines (with a guess at their
+   patient); name candidate patients (candidates.py).
+2. `spill_chunk`: keep only the lines of candidate patients (and Medications, which belong to
+   no patient), read by the offsets the first pass noted, written to one file per hash bucket
+   of the patient id.
+3. `evaluate_bucket`: group one bucket's lines by patient and run each patient through the
+   `Engine`, exactly as a patient-view call with those resources as prefetch would.
+
+Every pass writes its result into the work folder (atomically) before returning, so an
+interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
+from sarcoma_cds.pipeline import Engine
+from sarcoma_cds.population.candidates import (
+    ENGINE_TYPES,
+    CodeFilter,
+    guess_owner,
+    patient_of,
+)
+from sarcoma_cds.population.rows import worklist_row
+from sarcoma_cds.population.source import Chunk, lines
+from sarcoma_cds.settings import Settings
+
+MALFORMED_KEPT = 200  # per chunk: the report lists these, the count covers all
+# Prefetch key of each resource type (the patient-view templates, plus the two types that
+# arrive only inside a patient's other resources in patient-view).
+KEY_OF_TYPE: dict[str, str] = {
+    resource_type_of(t): k for k, t in PREFETCH_TEMPLATES.items() if k != "patient"
+} | {"BodyStructure": "bodyStructures", "Medication": "medications"}
+
+
+@cache
+def worker_engine() -> Engine:
+    """One engine per worker process (rules and value sets loaded once)."""
+    return Engine.load(Settings())
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write then rename: a reader never sees half a file, a crash leaves no false "done"."""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_bytes(orjson.dumps(document))
+    tmp.replace(path)
+
+
+def read_json(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+# --- pass 1 ------------------------------------------------------------------------------------
+@dataclass
+class Malformed:
+    chunk: int
+    line: int  # 1-based, within the chunk
+    reason: str
+    resource_type: str | None
+    patient: str | None
+
+    def as_json(self) -> list[Any]:
+        return [self.chunk, self.line, self.reason, self.resource_type, self.patient]
+
+
+@dataclass
+class ScanResult:
+    chunk: int
+    lines: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    candidates: set[str] = field(default_factory=set)
+    malformed: list[Malformed] = field(default_factory=list)
+    malformed_count: int = 0
+    no_patient: int = 0  # patient resources whose patient cannot be told
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "chunk": self.chunk,
+            "lines": self.lines,
+            "types": dict(self.types),
+            "candidates": sorted(self.candidates),
+            "malformed": [m.as_json() for m in self.malformed],
+            "malformed_count": self.malformed_count,
+            "no_patient": self.no_patient,
+        }
+
+
+def _malformed(result: ScanResult, n: int, line: bytes, reason: str) -> None:
+    result.malformed_count += 1
+    rtype, patient = guess_owner(line)
+    # Kept in full when it names a patient (that patient's record is incomplete); else the
+    # first few are kept for the report.
+    if patient is not None or len(result.malformed) < MALFORMED_KEPT:
+        result.malformed.append(Malformed(result.chunk, n, reason, rtype, patient))
+
+
+@cache
+def _code_filter() -> CodeFilter:
+    return CodeFilter(worker_engine().rules.valuesets)
+
+
+MEDICATION_MARK = 0xFFFFFFFF  # the "patient hash" of a Medication line (kept for everyone)
+
+
+def patient_hash(patient: str) -> int:
+    return zlib.crc32(patient.encode()) & 0x7FFFFFFF
+
+
+def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
+    """Pass 1. Besides the counts and candidates it keeps, for the second pass, the byte
+    offset and a hash of the patient of every line the engine reads (16 bytes a line), so that
+    the second pass reads only the candidates' lines instead of the whole chunk again."""
+    out = Path(work) / "scan" / f"chunk-{chunk.index}.json"
+    if out.is_file():
+        document: dict[str, Any] = read_json(out)
+        return document
+    codes = _code_filter()
+    result = ScanResult(chunk.index)
+    offsets, hashes = array("Q"), array("L")
+    offset = chunk.start
+    n = 0
+    for n, line in enumerate(lines(chunk), start=1):
+        at, offset = offset, offset + len(line)
+        if not line.strip() or (parsed := _parse(result, n, line)) is None:
+            continue
+        resource, rtype = parsed
+        result.types[rtype] += 1
+        if rtype not in ENGINE_TYPES:
+            continue
+        if rtype == "Medication":
+            offsets.append(n if chunk.gzip else at)
+            hashes.append(MEDICATION_MARK)
+            continue
+        patient = patient_of(resource)
+        if patient is None:
+            if codes.is_candidate(rtype, resource, line):
+                result.no_patient += 1
+            continue
+        offsets.append(n if chunk.gzip else at)
+        hashes.append(patient_hash(patient))
+        if patient not in result.candidates and codes.is_candidate(rtype, resource, line):
+            result.candidates.add(patient)
+    result.lines = n
+    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("wb") as f:
+        offsets.tofile(f)
+        hashes.tofile(f)
+    document = result.as_json() | {"indexed": len(offsets)}
+    write_json(out, document)
+    return document
+
+
+def _parse(result: ScanResult, n: int, line: bytes) -> tuple[Any, str] | None:
+    """(resource, resourceType) of one NDJSON line; None, counted as malformed, otherwise."""
+    try:
+        resource = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        _malformed(result, n, line, f"not valid JSON ({exc.args[0]})")
+        return None
+    rtype = resource.get("resourceType") if isinstance(resource, dict) else None
+    if not isinstance(rtype, str):
+        _malformed(result, n, line, "not a FHIR resource (no resourceType)")
+        return None
+    return resource, rtype
+
+
+# --- pass 2 ------------------------------------------------------------------------------------
+def bucket_of(patient: str, buckets: int) -> int:
+    return zlib.crc32(patient.encode()) % buckets
+
+
+def _plan_version(work: str) -> tuple[str, int]:
+    """The plan file and its modification time: the per-process caches below follow it."""
+    return work, (Path(work) / "plan.json").stat().st_mtime_ns
+
+
+@cache
+def _candidates(version: tuple[str, int]) -> tuple[frozenset[str], int]:
+    plan = read_json(Path(version[0]) / "plan.json")
+    return frozenset(plan["candidates"]), int(plan["buckets"])
+
+
+def _wanted(chunk: Chunk, work: str, indexed: int) -> list[int]:
+    """Offsets (line numbers in a gzip chunk) of the lines of candidates and Medications."""
+    hashes_of = _candidate_hashes(_plan_version(work))
+    offsets, hashes = array("Q"), array("L")
+    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("rb") as f:
+        offsets.fromfile(f, indexed)
+        hashes.fromfile(f, indexed)
+    return [o for o, h in zip(offsets, hashes, strict=True) if h in hashes_of]
+
+
+@cache
+def _candidate_hashes(version: tuple[str, int]) -> frozenset[int]:
+    candidates, _ = _candidates(version)
+    return frozenset({patient_hash(p) for p in candidates} | {MEDICATION_MARK})
+
+
+def _selected(chunk: Chunk, wanted: list[int]) -> Iterator[bytes]:
+    if chunk.gzip:
+        numbers = set(wanted)
+        for n, line in enumerate(lines(chunk), start=1):
+            if n in numbers:
+                yield line
+        return
+    with open(chunk.path, "rb") as f:
+        for offset in wanted:
+            f.seek(offset)
+            yield f.readline()
+
+
+def _owner(line: bytes, candidates: frozenset[str]) -> tuple[bool, str | None]:
+    """(keep, patient): the line's patient when a candidate's, None for a Medication."""
+    resource = orjson.loads(line)  # parsed once already: valid
+    if resource.get("resourceType") == "Medication":
+        return True, None
+    patient = patient_of(resource)
+    return patient in candidates, patient
+
+
+def spill_chunk(chunk: Chunk, work: str) -> int:
+    """Pass 2: the candidates' lines (a hash match, then checked on the parsed line)."""
+    folder = Path(work) / "spill"
+    done = folder / f"c{chunk.index}.done"
+    if done.is_file():
+        return int(done.read_text())
+    candidates, buckets = _candidates(_plan_version(work))
+    indexed = int(read_json(Path(work) / "scan" / f"chunk-{chunk.index}.json")["indexed"])
+    files: dict[int, Any] = {}
+    kept = 0
+    try:
+        for line in _selected(chunk, _wanted(chunk, work, indexed)):
+            keep, patient = _owner(line, candidates)
+            if not keep:
+                continue  # a hash collision
+            target = -1 if patient is None else bucket_of(patient, buckets)
+            if target not in files:
+                name = f"c{chunk.index}-med" if target < 0 else f"c{chunk.index}-b{target}"
+                files[target] = (folder / f"{name}.ndjson").open("wb")
+            files[target].write(line if line.endswith(b"\n") else line + b"\n")
+            kept += 1
+    finally:
+        for f in files.values():
+            f.close()
+    done.write_text(str(kept))
+    return kept
+
+
+# --- pass 3 ------------------------------------------------------------------------------------
+def _ndjson(paths: list[Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        with path.open("rb") as f:
+            for line in f:
+                resource = orjson.loads(line)
+                if isinstance(resource, dict):
+                    yield resource
+
+
+@cache
+def _medications(version: tuple[str, int]) -> dict[str, dict[str, Any]]:
+    """Medication resources by `Medication/id` (a formulary: small next to the patients)."""
+    meds = sorted((Path(version[0]) / "spill").glob("c*-med.ndjson"))
+    return {f"Medication/{m.get('id')}": m for m in _ndjson(meds)}
+
+
+def _referenced_medications(resources: list[dict[str, Any]], work: str) -> list[dict[str, Any]]:
+    catalogue = _medications(_plan_version(work))
+    out: dict[str, dict[str, Any]] = {}
+    for r in resources:
+        ref = r.get("medicationReference")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(text, str):
+            key = "Medication/" + text.rsplit("/", 1)[-1]
+            if key in catalogue:
+                out[key] = catalogue[key]
+    return list(out.values())
+
+
+def prefetch_of(
+    patient: dict[str, Any] | None,
+    resources: dict[str, list[dict[str, Any]]],
+    supplied: list[str],
+) -> dict[str, Any]:
+    """The patient-view prefetch the export stands for: every key whose resource type the
+    export holds (an empty list is a known "none"), keys of absent types left absent."""
+    prefetch: dict[str, Any] = {"patient": patient}
+    for key in supplied:
+        if key not in ("patient", "medications"):
+            prefetch[key] = resources.get(key, [])
+    return prefetch
+
+
+def evaluate_bucket(bucket: int, work: str, today: str) -> dict[str, Any]:
+    out = Path(work) / "rows" / f"b{bucket}.json"
+    if out.is_file():
+        document: dict[str, Any] = read_json(out)
+        return document
+    plan = read_json(Path(work) / "plan.json")
+    supplied: list[str] = plan["supplied_keys"]
+    unreadable: dict[str, dict[str, str]] = plan["unreadable"]
+    patients: dict[str, dict[str, Any]] = {}
+    resources: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    paths = sorted((Path(work) / "spill").glob(f"c*-b{bucket}.ndjson"))
+    for r in _ndjson(paths):
+        owner = patient_of(r)
+        if owner is None:
+            continue
+        if r["resourceType"] == "Patient":
+            patients[owner] = r
+        else:
+            key = KEY_OF_TYPE[r["resourceType"]]
+            resources.setdefault(owner, {}).setdefault(key, []).append(r)
+    engine = worker_engine()
+    day = date.fromisoformat(today)
+    rows: list[dict[str, Any]] = []
+    # A patient whose Patient line could not be read is evaluated all the same (the summary
+    # card names it); one the Patient file does not name at all is not a patient of the export.
+    broken = {p for p in resources if "patient" in unreadable.get(p, {})}
+    orphans = sorted(set(resources) - set(patients) - broken)
+    evaluated = sorted(set(patients) | broken)
+    for pid in evaluated:
+        own = resources.get(pid, {})
+        meds = own.get("medicationRequests", []) + own.get("medicationAdministrations", [])
+        meds += own.get("medicationStatements", [])
+        prefetch = prefetch_of(patients.get(pid), own, supplied)
+        if pid in broken:
+            del prefetch["patient"]  # unreadable, not "no patient details"
+        referenced = _referenced_medications(meds, work)
+        if referenced:
+            prefetch["medications"] = referenced
+        evaluation = engine.evaluate(pid, prefetch, day, unreadable=unreadable.get(pid))
+        row = worklist_row(pid, evaluation)
+        if row is not None:
+            rows.append(row)
+    document = {"bucket": bucket, "evaluated": len(evaluated), "rows": rows, "orphans": orphans}
+    write_json(out, document)
+    return document

@@ -1,0 +1,197 @@
+"""Lines of systemic therapy from Procedures and medication resources (clinical/lines.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from tests.clinical.conftest import (
+    LOINC,
+    PID,
+    Code,
+    Derive,
+    Json,
+    concept,
+    liver_met,
+    lms_primary,
+    observation,
+    procedure,
+    sct,
+)
+
+from sarcoma_cds.clinical.facts import State
+from sarcoma_cds.clinical.params import default_parameters
+
+ATC = "http://www.whocc.no/atc"
+GEMCITABINE = (ATC, "L01BC05")
+DOCETAXEL = (ATC, "L01CD02")
+DOXORUBICIN = (ATC, "L01DB01")
+TRABECTEDIN = (ATC, "L01XX58")
+PROGRESSED, STABLE = sct("271299001"), sct("359746009")
+TODAY = date(2026, 6, 1)
+
+NAMES = {GEMCITABINE: "gemcitabine", DOCETAXEL: "docetaxel", DOXORUBICIN: "doxorubicin",
+         TRABECTEDIN: "trabectedin"}  # fmt: skip
+
+
+def drug(code: Code) -> Json:
+    return {"coding": [{"system": code[0], "code": code[1], "display": NAMES[code]}]}
+
+
+def given(rid: str, code: Code, when: str) -> Json:
+    """One administration (a cycle's dose)."""
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": rid,
+        "status": "completed",
+        "medicationCodeableConcept": drug(code),
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": when,
+    }
+
+
+def taking(rid: str, code: Code, start: str, end: str | None = None) -> Json:
+    res: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": rid,
+        "status": "completed" if end else "active",
+        "medicationCodeableConcept": drug(code),
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectivePeriod": {"start": start} | ({"end": end} if end else {}),
+    }
+    return res
+
+
+def status(rid: str, code: Code, when: str) -> Json:
+    return observation(rid, (LOINC, "97509-4"), when=when, valueCodeableConcept=concept(code))
+
+
+def cycles(code: Code, *days: str) -> list[Json]:
+    return [given(f"{NAMES[code]}-{i}", code, d) for i, d in enumerate(days, 1)]
+
+
+def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
+    gem = cycles(GEMCITABINE, "2026-01-12", "2026-02-02", "2026-02-23", "2026-03-16")
+    p = derive(
+        lms_primary(),
+        liver_met(onset="2025-12-01"),
+        *gem,
+        taking("doc", DOCETAXEL, "2026-01-19"),  # day 8 of the same regimen, still going on
+        status("s", STABLE, "2026-05-15"),
+        today=TODAY,
+        omit=("procedures",),
+    )
+    assert p["systemic_therapy_lines"].value == 1
+    assert len(p["systemic_therapy_lines"].evidence) == 5
+    assert p["latest_systemic_line"].value == (
+        "gemcitabine + docetaxel (2026-01-12 – ongoing, 4 months)"
+    )
+    assert p["systemic_progression"].is_no
+    assert p["systemic_progression"].note == "stable on gemcitabine + docetaxel (line 1)"
+
+
+def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -> None:
+    dox = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23", "2025-07-14", "2025-08-04")
+    base = (lms_primary(), liver_met(onset="2025-05-01"), *dox)
+    after = derive(*base, status("s", PROGRESSED, "2025-10-01"), today=TODAY)
+    assert after["systemic_therapy_lines"].value == 1
+    assert after["latest_systemic_line"].value == (
+        "doxorubicin (2025-06-02 – 2025-08-04, 2 months)"
+    )
+    assert after["systemic_progression"].is_yes
+    assert after["systemic_progression"].note == "progressed after doxorubicin (line 1)"
+
+    # Second line started after the progression, not yet assessed: never "progressed on" it.
+    nxt = derive(
+        *base,
+        status("s", PROGRESSED, "2025-10-01"),
+        taking("trab", TRABECTEDIN, "2025-10-20"),
+        today=TODAY,
+    )
+    assert nxt["systemic_therapy_lines"].value == 2
+    assert nxt["latest_systemic_line"].value == "trabectedin (2025-10-20 – ongoing, 7 months)"
+    assert nxt["systemic_progression"].note == (
+        "progressed on line 1; trabectedin (line 2, from 2025-10-20) not yet assessed"
+    )
+
+    # Assessed on the second line: the response is read against it.
+    on_second = derive(
+        *base,
+        status("s1", PROGRESSED, "2025-10-01"),
+        taking("trab", TRABECTEDIN, "2025-10-20"),
+        status("s2", STABLE, "2026-02-01"),
+        today=TODAY,
+    )
+    assert on_second["systemic_progression"].is_no
+    assert on_second["systemic_progression"].note == "stable on trabectedin (line 2)"
+
+
+def test_a_long_break_starts_a_new_line_even_with_the_same_drug(derive: Derive) -> None:
+    first = cycles(DOXORUBICIN, "2025-01-06", "2025-01-27")
+    rechallenge = [given("dox-late", DOXORUBICIN, "2025-06-02")]  # > 90 days after 2025-01-27
+    p = derive(lms_primary(), liver_met(), *first, *rechallenge, today=TODAY)
+    assert p["systemic_therapy_lines"].value == 2
+    shorter_gap = replace(default_parameters(), line_gap_days=180)
+    p = derive(lms_primary(), liver_met(), *first, *rechallenge, today=TODAY, params=shorter_gap)
+    assert p["systemic_therapy_lines"].value == 1
+
+
+def test_a_new_agent_after_the_regimen_window_is_a_new_line(derive: Derive) -> None:
+    dox = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23", "2025-07-14")
+    gem = [given("gem", GEMCITABINE, "2025-08-04")]  # within the gap, after the 28-day window
+    p = derive(lms_primary(), liver_met(), *dox, *gem, today=TODAY)
+    assert p["systemic_therapy_lines"].value == 2
+    assert p["latest_systemic_line"].value == "gemcitabine (on 2025-08-04)"
+
+
+def test_medications_within_a_recorded_course_are_that_course(derive: Derive) -> None:
+    course = procedure("chemo", sct("367336001"), period=("2025-06-01", "2025-10-01"))
+    dox = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23", "2025-07-14", "2025-08-04")
+    p = derive(lms_primary(), liver_met(), course, *dox, today=TODAY)
+    assert p["systemic_therapy_lines"].value == 1
+    # The course dates, and the agent the medication records name.
+    assert p["latest_systemic_line"].value == "doxorubicin (2025-06-01 – 2025-10-01, 4 months)"
+
+
+def test_no_line_is_zero_only_when_every_source_was_read(derive: Derive) -> None:
+    read = derive(lms_primary(), liver_met(), today=TODAY)
+    assert read["systemic_therapy_lines"].value == 0
+    unsent = derive(
+        lms_primary(),
+        liver_met(),
+        today=TODAY,
+        omit=("medicationRequests", "medicationAdministrations", "medicationStatements"),
+    )
+    assert unsent["systemic_therapy_lines"].state is State.UNKNOWN
+    assert "medication" in (unsent["systemic_therapy_lines"].reason or "")
+    uncoded = {
+        "resourceType": "MedicationAdministration",
+        "id": "x",
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "doxorubicin 75 mg/m2"},
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": "2025-06-02",
+    }
+    doubt = derive(lms_primary(), liver_met(), uncoded, today=TODAY)
+    assert doubt["systemic_therapy_lines"].state is State.INDETERMINATE
+    assert not doubt["systemic_progression"].known
+
+
+def test_a_line_is_never_zero_months(derive: Derive) -> None:
+    short = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23")
+    p = derive(lms_primary(), liver_met(), *short, today=TODAY)
+    assert p["latest_systemic_line"].value == "doxorubicin (2025-06-02 – 2025-06-23, 21 days)"
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "dox-order",
+        "status": "stopped",
+        "intent": "order",
+        "medicationCodeableConcept": drug(DOXORUBICIN),
+        "subject": {"reference": f"Patient/{PID}"},
+        "authoredOn": "2025-03-24",
+    }
+    p = derive(lms_primary(), liver_met(), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24; cycles not recorded)"
+    )

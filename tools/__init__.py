@@ -1,0 +1,1 @@
+"""Project tooling run by `tasks.py` (not shipped in the wheel or the image)."""

@@ -33,3 +33,10 @@ def conflicting(names: list[str], count: int) -> str:
         f"{count} resource(s) sent twice with different content ({shown}); the first copy "
         "was used — check which version the EHR holds"
     )
+
+
+def other_server(count: int) -> str:
+    return (
+        f"{count} resource(s) naming a patient on another FHIR server than the EHR's ignored "
+        "(the same id there need not be this patient)"
+    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -188,9 +189,14 @@ def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
 
 
 def collect(
-    patient_id: str, prefetch: Mapping[str, Any], unreadable: Mapping[str, str] | None = None
+    patient_id: str,
+    prefetch: Mapping[str, Any],
+    unreadable: Mapping[str, str] | None = None,
+    fhir_server: str | None = None,
 ) -> PatientRecord:
-    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch."""
+    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch.
+    `fhir_server`: the hook's fhirServer; a subject given as an absolute URL on another base
+    names another server's patient, whatever its id (issue 17, F13)."""
     unread = dict(unreadable or {})
     for key, value in prefetch.items():
         reason = unreadable_reason(value)
@@ -204,8 +210,9 @@ def collect(
     for key, value in prefetch.items():
         for full_url, raw in _entries(key, value, rec.gaps):
             c.add(key, full_url, raw)
-    other_patient = _route_all(rec, c.projected, _patient_aliases(rec, c.projected))
-    _name_gaps(rec, c, other_patient, unread)
+    whose = _Whose(rec.patient_id, _patient_aliases(rec, c.projected), _base(fhir_server))
+    _route_all(rec, c.projected, whose)
+    _name_gaps(rec, c, whose, unread)
     return rec
 
 
@@ -222,27 +229,60 @@ def _patient_aliases(rec: PatientRecord, projected: list[tuple[Resource, str | N
     return aliases
 
 
+def _base(url: str | None) -> str | None:
+    """A FHIR base URL compared as servers are: scheme and host case-insensitive, no trailing
+    slash."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+@dataclass
+class _Whose:
+    """Decides whose a subject reference is, and counts the resources that are not ours."""
+
+    patient_id: str
+    aliases: set[str]
+    server: str | None  # the hook's fhirServer as `_base`; None when the call gave none
+    other_patient: int = 0
+    other_server: int = 0
+
+    def is_ours(self, ref: str | None) -> bool:
+        kind = self._kind(ref)
+        if kind == "other patient":
+            self.other_patient += 1
+        elif kind == "other server":
+            self.other_server += 1
+        return kind == "ours"
+
+    def _kind(self, ref: str | None) -> Literal["ours", "other patient", "other server"]:
+        if not _is_patients(ref, self.patient_id, self.aliases):
+            return "other patient"
+        if ref is None or ref in self.aliases or self.server is None:
+            return "ours"
+        if not ref.startswith(("http://", "https://")):
+            return "ours"  # relative: on the server the resource came from
+        # `<base>/Patient/<id>[/_history/<v>]`: the same id on another base is another patient.
+        base = ref[: ref.rfind("/Patient/")] if "/Patient/" in ref else ref
+        return "ours" if _base(base) == self.server else "other server"
+
+
 def _route_all(
-    rec: PatientRecord, projected: list[tuple[Resource, str | None]], aliases: set[str]
-) -> int:
-    """Files each of the patient's resources in `rec`; returns how many named another patient."""
-    other_patient = 0
+    rec: PatientRecord, projected: list[tuple[Resource, str | None]], whose: _Whose
+) -> None:
+    """Files each of the patient's resources in `rec`; `whose` counts those it leaves out."""
     for res, _ in projected:
         if isinstance(res, Patient):
             continue
         subject = _subject(res)
         if subject is True:
             continue  # a Medication: reached only through medicationReference
-        if not _is_patients(subject if isinstance(subject, str) else None, rec.patient_id, aliases):
-            other_patient += 1
-            continue
-        _route(rec, res)
-    return other_patient
+        if whose.is_ours(subject if isinstance(subject, str) else None):
+            _route(rec, res)
 
 
-def _name_gaps(
-    rec: PatientRecord, c: _Collector, other_patient: int, unread: dict[str, str]
-) -> None:
+def _name_gaps(rec: PatientRecord, c: _Collector, whose: _Whose, unread: dict[str, str]) -> None:
     """What the record lacks, in words: unreadable keys first, then skipped resources and
     elements, another patient's resources, conflicting duplicates, and the keys not sent."""
     broken = c.broken
@@ -255,8 +295,10 @@ def _name_gaps(
             f"{len(rec.unreadable)} unreadable element(s) read as unknown, the rest of each "
             f"resource used ({shown})"
         )
-    if other_patient:
-        rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
+    if whose.other_patient:
+        rec.gaps.append(f"{whose.other_patient} resource(s) of another patient ignored")
+    if whose.other_server:
+        rec.gaps.append(gap_text.other_server(whose.other_server))
     if c.conflicting:
         rec.gaps.append(gap_text.conflicting(c.conflicting[:_SHOWN], len(c.conflicting)))
     rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]

@@ -76,6 +76,7 @@ async def call_service(
                 exc.key, exc.reason, call.request.hookInstance, call.patient_id
             )
             return _answer(Evaluation(cards=[card]), services, request)
+        fhir_server = str(call.request.fhirServer) if call.request.fhirServer else None
         evaluation = await anyio.to_thread.run_sync(
             lambda: services.evaluator.evaluate(
                 call.patient_id,
@@ -84,6 +85,7 @@ async def call_service(
                 call.user_id,
                 hook_instance=call.request.hookInstance,
                 unreadable=unreadable,
+                fhir_server=fhir_server,
             ),
             limiter=services.evaluations,
         )

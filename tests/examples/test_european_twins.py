@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from tests.conftest import EXAMPLES, card_topics, load_example, load_manifest
 
 from sarcoma_cds.pipeline import Engine
@@ -46,6 +47,25 @@ def _drug_names(value: Any) -> Any:
     """A line's name is the record's own wording: the Athena regimen "Doxorubicin and
     Ifosfamide" is the twin's "doxorubicin + ifosfamide" (one administration per drug)."""
     return value.lower().replace(" and ", " + ") if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_each_twin_is_valid_fhir_about_its_patient(name: str) -> None:
+    """The twins are data like the examples: a patient-view request whose every resource is
+    valid FHIR R4 (R4B models) and about the context patient."""
+    twin = json.loads((TWINS / name).read_text(encoding="utf-8"))
+    assert twin["hook"] == "patient-view"
+    pid = twin["context"]["patientId"]
+    assert pid == load_example(name)["context"]["patientId"]
+    resources = _resources(twin)
+    assert {r["resourceType"] for r in resources} >= {"Patient", "Condition"}
+    for r in resources:
+        model = get_fhir_model_class(r["resourceType"]).model_validate(r)
+        assert model.get_resource_type() == r["resourceType"]
+        if r["resourceType"] == "Patient":
+            assert r["id"] == pid
+        else:
+            assert r["subject"]["reference"] == f"Patient/{pid}"
 
 
 @pytest.mark.parametrize("name", FILES)

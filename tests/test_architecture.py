@@ -179,7 +179,7 @@ CORE = [
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "uvicorn", "httpx", "requests", "sqlalchemy")
 CLOCK_CALLS = {("date", "today"), ("datetime", "now"), ("datetime", "utcnow"), ("time", "time")}
-STARTUP_LOADERS = {"valuesets.py", "loader.py", "dictionary.py", "params.py"}
+STARTUP_LOADERS = {"datafile.py", "valuesets.py", "loader.py", "dictionary.py", "params.py"}
 
 
 def _imports(tree: ast.AST) -> list[str]:

@@ -34,8 +34,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "rules": frozenset({"clinical"}),
     "cards": frozenset({"rules", "cds_hooks"}),
     "pipeline": frozenset({"cards", "settings"}),
-    "feedback": frozenset({"cds_hooks"}),
-    "security": frozenset({"settings"}),
+    "database": frozenset(),  # opening the SQL database shared by feedback and replay ids
+    "feedback": frozenset({"cds_hooks", "database"}),
+    "security": frozenset({"settings", "database"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
     # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)

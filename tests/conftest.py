@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from sarcoma_cds.paths import repo_root
 from sarcoma_cds.pipeline import Engine
 from sarcoma_cds.rules.loader import RuleSet, load_rules
 from sarcoma_cds.settings import Settings
+from sarcoma_cds.web.logs import LOGGERS
 
 ROOT = repo_root()
 EXAMPLES = ROOT / "fhir-examples"
@@ -65,6 +68,19 @@ def evaluate_example(engine: Engine, entry: dict[str, Any]) -> tuple[dict[str, A
 def example_results(engine: Engine) -> dict[str, Any]:
     """Every example evaluated once at its own "today": file → Evaluation."""
     return {e["file"]: evaluate_example(engine, e)[1] for e in load_manifest()}
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that build the served app (`serve_app` configures the process's loggers: JSON
+    to stderr, no propagation): put the loggers back, so later tests' caplog sees our records."""
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, handlers, level, propagate in saved:
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
 
 
 def pytest_configure() -> None:

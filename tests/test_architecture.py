@@ -34,8 +34,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "rules": frozenset({"clinical"}),
     "cards": frozenset({"rules", "cds_hooks"}),
     "pipeline": frozenset({"cards", "settings"}),
-    "feedback": frozenset({"cds_hooks"}),
-    "security": frozenset({"settings"}),
+    "database": frozenset(),  # opening the SQL database shared by feedback and replay ids
+    "feedback": frozenset({"cds_hooks", "database"}),
+    "security": frozenset({"settings", "database"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
     # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
@@ -179,7 +180,7 @@ CORE = [
 ]
 FORBIDDEN_IMPORTS = ("fastapi", "starlette", "uvicorn", "httpx", "requests", "sqlalchemy")
 CLOCK_CALLS = {("date", "today"), ("datetime", "now"), ("datetime", "utcnow"), ("time", "time")}
-STARTUP_LOADERS = {"valuesets.py", "loader.py", "dictionary.py", "params.py"}
+STARTUP_LOADERS = {"datafile.py", "valuesets.py", "loader.py", "dictionary.py", "params.py"}
 
 
 def _imports(tree: ast.AST) -> list[str]:

@@ -42,6 +42,7 @@ class RecordingEngine:
         user_id: str | None = None,
         hook_instance: str | None = None,
         unreadable: Mapping[str, str] | None = None,
+        fhir_server: str | None = None,
     ) -> Evaluation:
         self.seen.append((patient_id, today))
         card = Card(uuid="u", summary="s", indicator="info", source=Source(label="l"), detail="")

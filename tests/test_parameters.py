@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
+from tests.conftest import ROOT
+from tests.support.fhir_data import (
+    DOCETAXEL,
+    GEMCITABINE,
     LOINC,
     PID,
+    PROGRESSED,
+    disease_status,
+    given,
     liver_met,
     lms_primary,
     observation,
@@ -22,13 +28,14 @@ from tests.clinical.conftest import (
     procedure,
     sct,
 )
-from tests.conftest import ROOT
 
 from sarcoma_cds.clinical.params import (
     ParameterError,
+    UnknownParameter,
     default_parameters,
     default_table,
     load_parameters,
+    substitute,
 )
 from sarcoma_cds.pipeline import Engine
 from sarcoma_cds.rules.loader import RulesError, load_rules
@@ -140,8 +147,12 @@ def test_no_rule_file_types_a_threshold_or_a_consensus_percentage() -> None:
             r"\b(?:gt|ge|lt|le): (?!0\b|1\b)\d",  # comparisons other than "at least one"
             r"\(\d+%\)",  # a consensus percentage
             r"\d+ ?cm",  # a lesion size threshold
-            r"(?<!up to )\b\d+(?:–\d+)? ?%",  # an FLR threshold (not "bleeds in up to 10%")
+            r"\b\d+(?:–\d+)? ?%",  # an FLR threshold, a complication rate
             r"\d+(?:–\d+)? months",  # an interval
+            r"(?<![}-])\b(?:yearly|annually|monthly)\b",  # an interval in words ("6-monthly" is a
+            # parameter and a suffix)
+            r"\d+(?:[–-]\d+)? G\b|\b(?:\d+|one|two|three|four|five|six) (?:\w+ )?cores",  # 3.3
+            r"\b(?:ECOG|ASA|Karnofsky) (?:\d|[IV]+\b)",  # a performance-status limit
         ):
             assert not re.search(pattern, code), f"{path.name}: {re.search(pattern, code)}"
 
@@ -245,12 +256,66 @@ def test_origin_interval_override_moves_the_decision_and_every_mention() -> None
     assert "36 months" not in everything
 
 
-def test_imaging_window_override_moves_the_decision() -> None:
-    facts, _ = _run()
+def test_imaging_window_override_moves_the_decision_and_every_mention() -> None:
+    facts, cards = _run()
     assert facts["recent_ct_abdomen"]["value"] is True  # 60 days ago, window 90
+    assert "Contrast CT already recorded: 74177 on 2023-04-02." in cards
+    assert "Contrast-enhanced CT of the abdomen (4.1)" not in cards
 
-    facts, _ = _run(imaging_recent_days=30)
+    facts, cards = _run(imaging_recent_days=30)
     assert facts["recent_ct_abdomen"]["value"] is False
+    assert facts["recent_ct_abdomen"]["note"] == "last 74177 on 2023-04-02"
+    # no card calls it recent any more; the staging card orders it again
+    assert "already recorded" not in cards
+    assert "Contrast-enhanced CT of the abdomen (4.1)" in cards
+
+
+def _two_regimens_patient() -> dict[str, Any]:
+    """Gemcitabine day 1, docetaxel day 21, gemcitabine again 85 days after the docetaxel;
+    progression afterwards. By default one line (docetaxel within the 28-day regimen window,
+    the break within the 90-day gap)."""
+    return prefetch_of(
+        [
+            lms_primary("2022-01-15"),
+            liver_met(onset="2022-11-01"),
+            given("gem-1", GEMCITABINE, "2023-01-09"),
+            given("doc-1", DOCETAXEL, "2023-01-29"),
+            given("gem-2", GEMCITABINE, "2023-04-24"),
+            disease_status("s", PROGRESSED, "2023-05-15"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "lines", "latest"),
+    [
+        ({}, 1, "gemcitabine + docetaxel (2023-01-09 – 2023-04-24, 3 months)"),
+        # docetaxel on day 21 is past a 14-day window: its own line, and so is the gemcitabine
+        ({"regimen_window_days": 14}, 3, "gemcitabine (on 2023-04-24)"),
+        # an 85-day break is longer than a 60-day gap: the second gemcitabine starts line 2
+        ({"line_gap_days": 60}, 2, "gemcitabine (on 2023-04-24)"),
+    ],
+)
+def test_line_overrides_move_the_lines_and_every_mention(
+    override: dict[str, Any], lines: int, latest: str
+) -> None:
+    ev = Engine.load(Settings(**override)).evaluate(PID, _two_regimens_patient(), TODAY)
+    assert ev.profile is not None
+    facts = ev.profile.detailed()
+    assert facts["systemic_therapy_lines"]["value"] == lines
+    assert facts["latest_systemic_line"]["value"] == latest
+    agents = latest.split(" (")[0]
+    progressed = f"progressed after {agents} (line {lines})"
+    assert facts["systemic_progression"]["note"] == progressed
+    cards = ev.cards_json()
+    summary = next(c for c in cards if "facts" in c["extension"]["org.sarcoma-cds"])
+    assert summary["extension"]["org.sarcoma-cds"]["facts"]["systemic_therapy_lines"] == lines
+    assert f"Latest systemic therapy: {latest}" in summary["detail"]
+    # The plan card states the same line, in its summary and its bullet; no other line number.
+    text = _texts(cards)
+    assert f"STS liver metastases, {progressed}: no liver surgery now" in text
+    assert f"Disease {progressed}: restage" in text
+    assert set(re.findall(r"\(line (\d+)\)", text)) == {str(lines)}
 
 
 @pytest.mark.parametrize(
@@ -274,3 +339,45 @@ def test_an_invalid_parameters_file_stops_start_up(
         load_rules(folder)
     assert str(path) in str(err.value)
     assert message in str(err.value)
+
+
+def test_every_overridable_parameter_has_an_override_test_here() -> None:
+    """A parameter made overridable must get its end-to-end test in this file: each is set in
+    an `Engine.load(Settings(...))` run above (as a keyword or a parametrised dict key)."""
+    source = Path(__file__).read_text()
+    for name, p in default_table().parameters.items():
+        if p.overridable:
+            assert re.search(rf'\b{name}=\d|"{name}": \d', source), f"no override test of {name}"
+
+
+def test_text_references_name_a_range_end_and_a_format() -> None:
+    """`{param.name.min}` is the range's end in parameters.yaml (9.1's "12–18" is the range of
+    tfi_favourable_months, not two more numbers); `:words`, `:roman`, `:every` word a value."""
+    p = default_parameters()
+    text = (
+        "{param.tfi_favourable_months.min}–{param.tfi_favourable_months.max}; "
+        "{param.biopsy_min_cores:words} cores; ASA {param.limited_asa:roman}; "
+        "then {param.followup_late_interval_months:every}"
+    )
+    assert substitute(text, p) == "12–18; four cores; ASA III; then yearly"
+    assert substitute({"le": {"param": "tfi_favourable_months.max"}}, p) == {"le": 18}
+    # the threshold in force moves; the paper's range it is chosen from does not
+    moved = default_table().build({"tfi_favourable_months": 15})
+    assert substitute("{param.tfi_favourable_months} in {param.tfi_favourable_months.min}–"
+                      "{param.tfi_favourable_months.max}", moved) == "15 in 12–18"  # fmt: skip
+    with pytest.raises(UnknownParameter, match=r"at x: unknown format 'bogus'"):
+        substitute({"x": "{param.biopsy_min_cores:bogus}"}, p)
+    with pytest.raises(UnknownParameter, match=r"malformed reference '\{param.limited_asa.mid\}'"):
+        substitute("{param.limited_asa.mid}", p)
+    with pytest.raises(UnknownParameter, match=r"unknown parameter 'limited_asa.mid'"):
+        substitute({"param": "limited_asa.mid"}, p)
+
+
+def test_a_misspelt_format_in_a_rule_stops_start_up(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "rules" / "follow-up.yaml"
+    text = path.read_text()
+    assert "{param.followup_late_interval_months:every}" in text
+    path.write_text(text.replace(":every}", ":yearly}"))
+    with pytest.raises(RulesError, match=r"follow-up.yaml: at statements\.\d+\.text: unknown "):
+        load_rules(folder)

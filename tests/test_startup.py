@@ -160,6 +160,7 @@ def test_two_workers_serve_and_stop_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert server.returncode == 0, stderr[-2000:]
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_a_worker_that_cannot_start_exits_with_uvicorns_fatal_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

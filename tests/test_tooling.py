@@ -8,6 +8,7 @@ import importlib.util
 import subprocess
 import sys
 import tomllib
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
@@ -112,3 +113,23 @@ def test_pre_commit_runs_the_checks_of_tasks_test() -> None:
         text=True,
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+def test_the_suite_is_strict_bounded_and_measured(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Warnings are errors, every test has a timeout, `tasks.py test` reports coverage with a
+    floor, and mypy checks the tests too (issue 19): as configured, and as this run applies it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    ini = config["tool"]["pytest"]["ini_options"]
+    assert ini["filterwarnings"][0] == "error"
+    # every exception is a named third-party warning: message, category and module
+    assert all(f.startswith("ignore:") and f.count(":") == 3 for f in ini["filterwarnings"][1:])
+    assert float(request.config.getini("timeout")) == 300
+    assert "tests" in config["tool"]["mypy"]["files"]
+    assert config["tool"]["mypy"]["strict"] is True
+    tasks, _ = load_tasks(tmp_path, monkeypatch)
+    assert "--cov=sarcoma_cds" in tasks.COVERAGE
+    assert any(a.startswith("--cov-fail-under=") for a in tasks.COVERAGE)
+    with pytest.raises(UserWarning, match="now an error"):
+        warnings.warn("now an error", UserWarning, stacklevel=1)

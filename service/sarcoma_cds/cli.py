@@ -92,6 +92,7 @@ def evaluate_file(path: Path, today: date | None) -> Evaluation:
         today or date.today(),
         call.user_id,
         hook_instance=call.request.hookInstance,
+        fhir_server=str(call.request.fhirServer) if call.request.fhirServer else None,
     )
 
 

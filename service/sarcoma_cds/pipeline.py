@@ -78,6 +78,7 @@ class Evaluator(Protocol):
         user_id: str | None = None,
         hook_instance: str | None = None,
         unreadable: Mapping[str, str] | None = None,
+        fhir_server: str | None = None,
     ) -> Evaluation: ...
 
 
@@ -110,8 +111,9 @@ class Engine:
         prefetch: Mapping[str, Any],
         today: date,
         unreadable: Mapping[str, str] | None = None,
+        fhir_server: str | None = None,
     ) -> MetastaticProfile:
-        record = collect(patient_id, prefetch, unreadable)
+        record = collect(patient_id, prefetch, unreadable, fhir_server)
         return derive_profile(record, self.rules.valuesets, self.params, today, self.rules.facts)
 
     def evaluate(
@@ -122,13 +124,15 @@ class Engine:
         user_id: str | None = None,
         hook_instance: str | None = None,
         unreadable: Mapping[str, str] | None = None,
+        fhir_server: str | None = None,
     ) -> Evaluation:
         """`prefetch`: key → resource / searchset Bundle / None, as received (absent keys absent).
         `unreadable`: key → why the caller could not obtain it (e.g. a failed fetch), named on
-        the summary card. `user_id` is accepted for the CDS Hooks context but does not change
-        the cards; `hook_instance` and the patient make card uuids unique, and stable for
-        retries of the same call."""
-        profile = self.profile(patient_id, prefetch, today, unreadable)
+        the summary card. `fhir_server`: the call's fhirServer, against which absolute subject
+        references are checked. `user_id` is accepted for the CDS Hooks context but does not
+        change the cards; `hook_instance` and the patient make card uuids unique, and stable
+        for retries of the same call."""
+        profile = self.profile(patient_id, prefetch, today, unreadable, fhir_server)
         cards = assign_uuids(
             build_cards(self.rules, profile, patient_id, hook_instance), hook_instance, patient_id
         )

@@ -35,10 +35,25 @@ class Settings(BaseSettings):
     trusted_clients: Path | None = None
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["ES384", "RS384"])
     jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)
+    # The longest `exp - iat` accepted (CDS Hooks 2.0: at most 5 minutes), plus the leeway.
+    jwt_max_lifetime_seconds: int = Field(default=300, ge=30, le=300)
+    # Where the `jti` of every accepted token is remembered until it expires, shared by all
+    # workers and pods. Unset: the feedback database (an SQLite file shared by one host's
+    # workers by default; PostgreSQL when deployed).
+    replay_db_url: str | None = None
+    # Live token ids remembered per issuer: one client cannot crowd out another.
+    replay_max_per_issuer: int = Field(default=100_000, ge=10, le=1_000_000)
 
     rules_dir: Path = Field(default_factory=default_rules_dir)
     feedback_db_url: str = "sqlite:///var/feedback.sqlite3"
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Seconds a client may take to send its request body (408 after); a stalled upload must
+    # not hold a worker's capacity.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Production: the bearer token Prometheus presents for GET /metrics (404 without it).
+    metrics_token: SecretStr | None = None
+    # Entries one feedback call may carry (400 above).
+    feedback_max_entries: int = Field(default=100, ge=1, le=10_000)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     # Overrides of the clinical parameters the paper gives as a range (unset: the value in
@@ -64,6 +79,12 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     fetch_max_pages: int = Field(default=10, ge=1, le=100)
     fetch_page_size: int = Field(default=200, ge=1, le=1000)
+    # One service call's fetches, across all keys and pages, decompressed: at most this many
+    # bytes and resources (a real 1,000-resource chart is a few MB).
+    fetch_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    fetch_max_resources: int = Field(default=10_000, ge=100)
+    # All calls of one worker process together hold at most this many fetched bytes at once.
+    fetch_process_max_bytes: int = Field(default=48 * 1024 * 1024, ge=64 * 1024)
     allow_unauthenticated_fetch: bool = False
     # What to answer when required data can be neither prefetched nor fetched: `412` (the
     # spec) or `card` (200 with one warning card saying so, for EHRs that show 412 as nothing).
@@ -100,6 +121,9 @@ class Settings(BaseSettings):
         if self.allow_unauthenticated_fetch:
             problems.append("SARCOMA_CDS_ALLOW_UNAUTHENTICATED_FETCH is for development only")
         problems += self._smart_problems()
+        token = self.metrics_token
+        if token is not None and len(token.get_secret_value()) < 32:
+            problems.append("SARCOMA_CDS_METRICS_TOKEN must be at least 32 random characters")
         if "*" in self.cors_origins:
             problems.append("SARCOMA_CDS_CORS_ORIGINS must list the EHR origins, not '*'")
         if problems:

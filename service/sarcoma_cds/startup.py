@@ -32,6 +32,7 @@ from sarcoma_cds.settings import Settings, UnsafeSettingsError
 # uvicorn factories (web/app.py): one raising StartupError, one exiting with STARTUP_FAILURE.
 APP_FACTORY = "sarcoma_cds.web.app:checked_app"
 WORKER_FACTORY = "sarcoma_cds.web.app:worker_app"
+MAX_HEADER_BYTES = 32 * 1024  # the request line and all headers together (400 above)
 
 __all__ = ["STARTUP_FAILURE", "StartupError", "check", "load_settings", "one_line_reasons"]
 
@@ -92,6 +93,13 @@ def run_server(host: str | None, port: int | None, workers: int | None) -> None:
         workers=workers or settings.workers,
         log_config=None,  # serve_app installs JSON logging (in every worker too)
         access_log=False,  # our middleware logs each request without query strings
+        # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
+        # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
+        loop="asyncio",
+        # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
+        # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     where = f"{config.host}:{config.port}"
     if config.workers == 1:

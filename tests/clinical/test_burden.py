@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     ICD10,
     ICD10CM_OID,
     LIVER_SITE,
     LUNG_SITE,
     Code,
-    Derive,
     cm,
     condition,
     lesion_count,
@@ -313,7 +313,7 @@ def test_size_of_a_lung_lesion_does_not_count_as_liver(derive: Derive) -> None:
 
 @pytest.mark.parametrize("finding", ["bilobar", "central-location", "vascular-involvement"])
 def test_location_findings_read_the_latest_boolean(derive: Derive, finding: str) -> None:
-    from tests.clinical.conftest import LOCAL, observation
+    from tests.support.fhir_data import LOCAL, observation
 
     name = finding.replace("-", "_")
     p = derive(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.clinical.conftest import PID, ROOT, TODAY, liver_met, lms_primary, prefetch_of
+from tests.clinical.conftest import ROOT, TODAY
+from tests.support.fhir_data import PID, liver_met, lms_primary, prefetch_of
 
 from sarcoma_cds.clinical import tumour
 from sarcoma_cds.clinical.dictionary import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.clinical.conftest import Derive, cm, condition, lms_primary, procedure, sct
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import cm, condition, lms_primary, procedure, sct
 
 HEPATECTOMY = sct("107963000")
 ENCOUNTER = [

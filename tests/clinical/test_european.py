@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     ICDO3,
     LOINC,
     PID,
-    Derive,
     concept,
     condition,
     lesion_count,

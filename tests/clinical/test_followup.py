@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.clinical.conftest import LOINC, Derive, liver_met, lms_primary, procedure, sct
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import LOINC, liver_met, lms_primary, procedure, sct
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.followup import interval_due

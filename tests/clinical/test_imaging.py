@@ -6,16 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from tests.clinical.conftest import (
-    CPT,
-    LIVER_SITE,
-    LOINC,
-    Code,
-    Derive,
-    lms_primary,
-    procedure,
-    sct,
-)
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import CPT, LIVER_SITE, LOINC, Code, lms_primary, procedure, sct
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     LIVER_SITE,
     LOINC,
-    Derive,
     cm,
     condition,
     lesion_count,
@@ -131,7 +131,7 @@ def test_extrahepatic_sites_never_name_the_liver(derive: Derive) -> None:
 
 
 def test_new_lung_metastasis_after_liver_surgery(derive: Derive) -> None:
-    from tests.clinical.conftest import procedure, sct
+    from tests.support.fhir_data import procedure, sct
 
     hepatectomy = procedure("hx", sct("107963000"), performed="2024-06-01")
     resolved = liver_met(clinical="resolved")
@@ -146,7 +146,7 @@ def test_new_lung_metastasis_after_liver_surgery(derive: Derive) -> None:
 
 
 def test_a_recent_chest_ct_is_not_ordered_again(derive: Derive) -> None:
-    from tests.clinical.conftest import procedure
+    from tests.support.fhir_data import procedure
 
     recent = procedure("ct", (LOINC, "24627-2"), performed="2025-05-02")
     assert derive(lms_primary(), liver_met(), recent)["recent_ct_chest"].is_yes

@@ -4,71 +4,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
-from tests.clinical.conftest import (
-    LOINC,
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
+    DOCETAXEL,
+    DOXORUBICIN,
+    GEMCITABINE,
     PID,
-    Code,
-    Derive,
-    Json,
-    concept,
+    PROGRESSED,
+    STABLE,
+    TRABECTEDIN,
+    cycles,
+    disease_status,
+    drug,
+    given,
     liver_met,
     lms_primary,
-    observation,
     procedure,
     sct,
+    taking,
 )
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters
 
-ATC = "http://www.whocc.no/atc"
-GEMCITABINE = (ATC, "L01BC05")
-DOCETAXEL = (ATC, "L01CD02")
-DOXORUBICIN = (ATC, "L01DB01")
-TRABECTEDIN = (ATC, "L01XX58")
-PROGRESSED, STABLE = sct("271299001"), sct("359746009")
 TODAY = date(2026, 6, 1)
-
-NAMES = {GEMCITABINE: "gemcitabine", DOCETAXEL: "docetaxel", DOXORUBICIN: "doxorubicin",
-         TRABECTEDIN: "trabectedin"}  # fmt: skip
-
-
-def drug(code: Code) -> Json:
-    return {"coding": [{"system": code[0], "code": code[1], "display": NAMES[code]}]}
-
-
-def given(rid: str, code: Code, when: str) -> Json:
-    """One administration (a cycle's dose)."""
-    return {
-        "resourceType": "MedicationAdministration",
-        "id": rid,
-        "status": "completed",
-        "medicationCodeableConcept": drug(code),
-        "subject": {"reference": f"Patient/{PID}"},
-        "effectiveDateTime": when,
-    }
-
-
-def taking(rid: str, code: Code, start: str, end: str | None = None) -> Json:
-    res: dict[str, Any] = {
-        "resourceType": "MedicationStatement",
-        "id": rid,
-        "status": "completed" if end else "active",
-        "medicationCodeableConcept": drug(code),
-        "subject": {"reference": f"Patient/{PID}"},
-        "effectivePeriod": {"start": start} | ({"end": end} if end else {}),
-    }
-    return res
-
-
-def status(rid: str, code: Code, when: str) -> Json:
-    return observation(rid, (LOINC, "97509-4"), when=when, valueCodeableConcept=concept(code))
-
-
-def cycles(code: Code, *days: str) -> list[Json]:
-    return [given(f"{NAMES[code]}-{i}", code, d) for i, d in enumerate(days, 1)]
 
 
 def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
@@ -78,7 +38,7 @@ def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
         liver_met(onset="2025-12-01"),
         *gem,
         taking("doc", DOCETAXEL, "2026-01-19"),  # day 8 of the same regimen, still going on
-        status("s", STABLE, "2026-05-15"),
+        disease_status("s", STABLE, "2026-05-15"),
         today=TODAY,
         omit=("procedures",),
     )
@@ -94,7 +54,7 @@ def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
 def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -> None:
     dox = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23", "2025-07-14", "2025-08-04")
     base = (lms_primary(), liver_met(onset="2025-05-01"), *dox)
-    after = derive(*base, status("s", PROGRESSED, "2025-10-01"), today=TODAY)
+    after = derive(*base, disease_status("s", PROGRESSED, "2025-10-01"), today=TODAY)
     assert after["systemic_therapy_lines"].value == 1
     assert after["latest_systemic_line"].value == (
         "doxorubicin (2025-06-02 – 2025-08-04, 2 months)"
@@ -105,7 +65,7 @@ def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -
     # Second line started after the progression, not yet assessed: never "progressed on" it.
     nxt = derive(
         *base,
-        status("s", PROGRESSED, "2025-10-01"),
+        disease_status("s", PROGRESSED, "2025-10-01"),
         taking("trab", TRABECTEDIN, "2025-10-20"),
         today=TODAY,
     )
@@ -118,9 +78,9 @@ def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -
     # Assessed on the second line: the response is read against it.
     on_second = derive(
         *base,
-        status("s1", PROGRESSED, "2025-10-01"),
+        disease_status("s1", PROGRESSED, "2025-10-01"),
         taking("trab", TRABECTEDIN, "2025-10-20"),
-        status("s2", STABLE, "2026-02-01"),
+        disease_status("s2", STABLE, "2026-02-01"),
         today=TODAY,
     )
     assert on_second["systemic_progression"].is_no

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     ICDO3,
     LIVER_SITE,
     LOINC,
-    Derive,
     cm,
     condition,
     liver_met,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     LOCAL,
     LOINC,
     SNOMED,
-    Derive,
     Json,
     cm,
     concept,

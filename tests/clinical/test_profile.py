@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import ROOT, Derive
+from tests.support.fhir_data import (
     LOINC,
-    ROOT,
-    Derive,
     cm,
     condition,
     lesion_count,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     HISTOLOGY_EXT,
     ICD10CM,
     LOINC,
     PID,
     SNOMED,
-    Derive,
     cm,
     concept,
     condition,

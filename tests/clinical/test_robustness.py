@@ -12,7 +12,23 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.clinical.conftest import ICD10CM, ICDO3, LOCAL, LOINC, PID, SNOMED
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
+    ICD10CM,
+    ICDO3,
+    LIVER_SITE,
+    LOCAL,
+    LOINC,
+    PID,
+    SNOMED,
+    cm,
+    condition,
+    liver_met,
+    lms_primary,
+    observation,
+    procedure,
+    sct,
+)
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters
@@ -199,18 +215,6 @@ def test_arbitrary_prefetch_never_raises_and_names_broken_resources(
 
 
 # --- found by the generator's neighbourhood: extreme but well-formed values ------------------
-
-from tests.clinical.conftest import (  # noqa: E402
-    LIVER_SITE,
-    Derive,
-    cm,
-    condition,
-    liver_met,
-    lms_primary,
-    observation,
-    procedure,
-    sct,
-)
 
 
 def test_dates_at_the_end_of_the_calendar_do_not_crash(derive: Derive) -> None:

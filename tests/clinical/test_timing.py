@@ -6,15 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from tests.clinical.conftest import (
-    ASSERTED_DATE,
-    Derive,
-    cm,
-    condition,
-    liver_met,
-    lms_primary,
-    sct,
-)
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import ASSERTED_DATE, cm, condition, liver_met, lms_primary, sct
 
 from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     CPT,
     LIVER_SITE,
-    LOINC,
     PCS,
     RADLEX,
     SNOMED,
     Code,
-    Derive,
     Json,
     cm,
-    concept,
     condition,
+    disease_status,
     liver_met,
     lms_primary,
-    observation,
     procedure,
     sct,
 )
@@ -27,10 +25,6 @@ from sarcoma_cds.clinical.facts import State
 
 CHEMO = sct("367336001")
 HEPATECTOMY = sct("107963000")
-
-
-def status(rid: str, code: Code, when: str) -> Json:
-    return observation(rid, (LOINC, "97509-4"), when=when, valueCodeableConcept=concept(code))
 
 
 def test_liver_recurrence_after_resection_with_long_tfi(derive: Derive) -> None:
@@ -152,13 +146,19 @@ def test_primary_in_place_in_synchronous_disease(derive: Derive) -> None:
 def test_lines_of_systemic_therapy_and_progression_after_them(derive: Derive) -> None:
     first = procedure("l1", CHEMO, period=("2024-03-01", "2024-08-01"))
     second = procedure("l2", CHEMO, period=("2024-10-01", None), status="in-progress")
-    p = derive(lms_primary(), liver_met(), first, status("s", sct("271299001"), "2024-09-15"))
+    p = derive(
+        lms_primary(), liver_met(), first, disease_status("s", sct("271299001"), "2024-09-15")
+    )
     assert p["systemic_therapy_lines"].value == 1
     assert p["systemic_progression"].is_yes
     assert "after" in (p["systemic_progression"].note or "")
     assert "2024-03-01 – 2024-08-01" in str(p["latest_systemic_line"].value)
     p = derive(
-        lms_primary(), liver_met(), first, second, status("s", sct("268910001"), "2025-03-15")
+        lms_primary(),
+        liver_met(),
+        first,
+        second,
+        disease_status("s", sct("268910001"), "2025-03-15"),
     )
     assert p["systemic_therapy_lines"].value == 2
     assert p["systemic_progression"].is_no
@@ -278,8 +278,10 @@ def test_response_to_systemic_therapy(
     p = derive(
         lms_primary(),
         procedure("chemo", CHEMO, period=("2024-01-01", "2024-04-01")),
-        status("before", (SNOMED, "271299001"), "2023-12-01"),  # before therapy: not a response
-        status("after", code, "2024-05-01"),
+        disease_status(
+            "before", (SNOMED, "271299001"), "2023-12-01"
+        ),  # before therapy: not a response
+        disease_status("after", code, "2024-05-01"),
     )
     assert p["response_to_systemic_therapy"].value == response
     assert p["response_at_least_stable"].value is at_least_stable
@@ -292,7 +294,7 @@ def test_undetermined_response_is_indeterminate_and_no_assessment_is_unknown(
     undetermined = derive(
         lms_primary(),
         procedure("chemo", CHEMO, period=("2024-01-01", "2024-04-01")),
-        status("s", (SNOMED, "709137006"), "2024-05-01"),
+        disease_status("s", (SNOMED, "709137006"), "2024-05-01"),
     )
     assert undetermined["response_to_systemic_therapy"].state is State.INDETERMINATE
     missing = derive(lms_primary(), procedure("chemo", CHEMO, period=("2024-01-01", None)))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.clinical.conftest import (
+from tests.clinical.conftest import Derive
+from tests.support.fhir_data import (
     ICDO3,
     LOINC,
     Code,
-    Derive,
     cm,
     concept,
     condition,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.clinical.conftest import ICD10, ICD10CM, ICD10CM_OID, ICDO3, LOINC, SNOMED
+from tests.support.fhir_data import ICD10, ICD10CM, ICD10CM_OID, ICDO3, LOINC, SNOMED
 
 from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets, load_file

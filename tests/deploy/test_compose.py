@@ -18,7 +18,15 @@ DEPLOY = ROOT / "deploy"
 COMPOSE: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 SERVICE: dict[str, Any] = COMPOSE["services"]["sarcoma-cds"]
 POSTGRES: dict[str, Any] = COMPOSE["services"]["postgres"]
-TRUSTED_CLIENT_KEYS = {"iss", "jwks", "jwks_uri", "jwks_file", "jku_allowlist", "tenant"}
+TRUSTED_CLIENT_KEYS = {
+    "iss",
+    "jwks",
+    "jwks_uri",
+    "jwks_file",
+    "jku_allowlist",
+    "tenant",
+    "fhir_servers",
+}
 KEY_SOURCES = {"jwks", "jwks_uri", "jwks_file"}
 
 
@@ -29,7 +37,19 @@ def _with_defaults(value: str) -> str:
 
 
 def _service_environment() -> dict[str, str]:
-    return {key: _with_defaults(str(value)) for key, value in SERVICE["environment"].items()}
+    """Without the pass-through variables (no value: taken from the shell only when set)."""
+    return {
+        key: _with_defaults(str(value))
+        for key, value in SERVICE["environment"].items()
+        if value is not None
+    }
+
+
+def test_the_metrics_token_comes_from_the_operator_never_from_the_file() -> None:
+    """Issue 17, F11: production /metrics needs SARCOMA_CDS_METRICS_TOKEN; compose passes it
+    through (unset: metrics answer 404) and no default token is written in git."""
+    assert "SARCOMA_CDS_METRICS_TOKEN" in SERVICE["environment"]
+    assert SERVICE["environment"]["SARCOMA_CDS_METRICS_TOKEN"] is None
 
 
 def test_postgres_16_with_a_named_volume_and_a_healthcheck() -> None:
@@ -130,5 +150,5 @@ def test_example_trusted_clients_are_well_formed() -> None:
 
 
 def test_kubernetes_secret_trusted_clients_are_well_formed() -> None:
-    secret = yaml.safe_load((DEPLOY / "kubernetes" / "secret.yaml").read_text())
+    secret = next(yaml.safe_load_all((DEPLOY / "kubernetes" / "secret.yaml").read_text()))
     _assert_well_formed(_load_clients(secret["stringData"]["trusted-clients.yaml"]))

@@ -230,3 +230,25 @@ def test_the_runtime_stage_checks_the_copied_venv_runs() -> None:
 
 def test_no_syntax_directive_that_an_air_gapped_build_would_have_to_pull() -> None:
     assert not DOCKERFILE.read_text().startswith("# syntax=")
+
+
+def test_no_buildkit_only_syntax_so_the_classic_builder_builds_it_too() -> None:
+    # Debian's docker.io (20.10) builds with the classic builder unless buildx is installed;
+    # it refuses `COPY --chmod`/`--link`, `RUN --mount` and heredocs.
+    for stage in STAGES:
+        for instruction, args in stage.instructions:
+            assert not re.search(r"--(chmod|link|mount|network|security)\b", args), (
+                f"{instruction} {args}"
+            )
+            assert "<<" not in args, f"{instruction} {args}"
+
+
+def test_the_builder_installs_from_the_wheelhouse_when_told_there_is_no_index() -> None:
+    builder = STAGES[0]
+    assert "PIP_NO_INDEX" in builder.all("ARG")
+    assert _env(builder)["PIP_FIND_LINKS"] == "/wheels"
+    assert "deploy/wheelhouse/ /wheels/" in builder.all("COPY")
+    # Only the builder sees the wheels: the runtime stage copies the venv, not /wheels.
+    assert not any("/wheels" in args for _, args in FINAL.instructions)
+    ignored = (ROOT / "deploy" / "wheelhouse" / ".gitignore").read_text().splitlines()
+    assert "*" in ignored and "!.gitignore" in ignored

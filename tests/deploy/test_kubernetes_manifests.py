@@ -10,7 +10,7 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kubernetes_validate
 
-from sarcoma_cds.settings import Settings
+from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -18,6 +18,9 @@ MANIFESTS = ROOT / "deploy" / "kubernetes"
 KUBERNETES_VERSION = "1.30"
 NAMESPACE = "sarcoma-cds"
 UID = 10001
+SECRETS = "sarcoma-cds-secrets"
+METRICS_SECRET = "sarcoma-cds-metrics"
+PODMONITOR = MANIFESTS / "optional" / "podmonitor.yaml"
 
 Doc = dict[str, Any]
 
@@ -253,21 +256,21 @@ def test_prometheus_policy_only_adds_scrapes_from_the_monitoring_namespace() -> 
 
 
 def test_secret_values_are_marked_placeholders() -> None:
-    secret = _one("Secret")
-    assert secret["stringData"]
-    for key, value in secret["stringData"].items():
-        assert "CHANGE-ME" in value, key
+    for name in (SECRETS, METRICS_SECRET):
+        secret = _one("Secret", name)
+        assert secret["stringData"]
+        for key, value in secret["stringData"].items():
+            assert "CHANGE-ME" in value, key
 
 
 def test_deployment_references_exist() -> None:
     container = _container()
     [source] = container["envFrom"]
     assert source["configMapRef"]["name"] == _one("ConfigMap")["metadata"]["name"]
-    secret = _one("Secret")
+    secret = _one("Secret", SECRETS)
     for variable in container["env"]:
         reference = variable["valueFrom"]["secretKeyRef"]
-        assert reference["name"] == secret["metadata"]["name"]
-        assert reference["key"] in secret["stringData"]
+        assert reference["key"] in _one("Secret", reference["name"])["stringData"]
     for volume in _pod_spec()["volumes"]:
         if "secret" in volume:
             assert volume["secret"]["secretName"] == secret["metadata"]["name"]
@@ -277,9 +280,11 @@ def test_deployment_references_exist() -> None:
 
 def _environment() -> dict[str, str]:
     environment = dict(_one("ConfigMap")["data"])
-    secret = _one("Secret")["stringData"]
     for variable in _container()["env"]:
-        environment[variable["name"]] = secret[variable["valueFrom"]["secretKeyRef"]["key"]]
+        reference = variable["valueFrom"]["secretKeyRef"]
+        environment[variable["name"]] = _one("Secret", reference["name"])["stringData"][
+            reference["key"]
+        ]
     return environment
 
 
@@ -298,10 +303,14 @@ def test_configured_settings_pass_the_production_safety_check(
     assert trusted_path.parent == Path(trusted_mount["mountPath"])
     # The file the pod would see, written where this test can create it.
     local_copy = tmp_path / trusted_path.name
-    local_copy.write_text(_one("Secret")["stringData"][trusted_path.name])
+    local_copy.write_text(_one("Secret", SECRETS)["stringData"][trusted_path.name])
     environment["SARCOMA_CDS_TRUSTED_CLIENTS"] = str(local_copy)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
+    # The metrics token placeholder is too short to start with: it must be replaced.
+    with pytest.raises(UnsafeSettingsError, match="SARCOMA_CDS_METRICS_TOKEN"):
+        Settings().check_safe()
+    monkeypatch.setenv("SARCOMA_CDS_METRICS_TOKEN", "0123456789abcdef" * 4)
 
     settings = Settings()
     settings.check_safe()
@@ -309,3 +318,28 @@ def test_configured_settings_pass_the_production_safety_check(
     assert settings.workers == 1
     assert settings.feedback_db_url.startswith("postgresql+psycopg://")
     assert yaml.safe_load(local_copy.read_text())[0]["iss"].startswith("https://")
+
+
+def test_pods_carry_no_annotation_scrape_that_the_token_would_refuse() -> None:
+    """Issue 17, F11: production /metrics answers only the bearer token; a `prometheus.io/*`
+    annotation scrape cannot send one and would only collect 404s."""
+    annotations = _one("Deployment")["spec"]["template"]["metadata"].get("annotations", {})
+    assert not [key for key in annotations if key.startswith("prometheus.io/")]
+    [token] = [v for v in _container()["env"] if v["name"] == "SARCOMA_CDS_METRICS_TOKEN"]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": METRICS_SECRET, "key": "token"}
+
+
+def test_podmonitor_scrapes_each_pod_with_the_metrics_token() -> None:
+    monitor = yaml.safe_load(PODMONITOR.read_text())
+    assert monitor["kind"] == "PodMonitor"
+    assert monitor["metadata"]["namespace"] == NAMESPACE
+    spec = monitor["spec"]
+    assert spec["selector"]["matchLabels"].items() <= _pod_labels().items()
+    [endpoint] = spec["podMetricsEndpoints"]
+    assert endpoint["port"] in {port["name"] for port in _container()["ports"]}
+    assert endpoint["path"] == "/metrics"
+    assert endpoint["authorization"] == {
+        "type": "Bearer",
+        "credentials": {"name": METRICS_SECRET, "key": "token"},
+    }
+    assert "token" in _one("Secret", METRICS_SECRET)["stringData"]

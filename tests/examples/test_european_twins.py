@@ -1,24 +1,29 @@
 """Issue 21's acceptance test: each European example (IDEA4RC, national registry) gets the same
 facts and cards as the same patient coded the US way (ICD-10-CM, SNOMED CT, LOINC, RxNorm,
-mCODE), which `fhir-examples/_european.py` builds beside it; and nothing is known-"no" that the
-European record contradicts."""
+mCODE), kept beside it as data in `fhir-examples/twins/` under the same file name; and nothing
+is known-"no" that the European record contradicts."""
 
 from __future__ import annotations
 
-import sys
+import json
 from datetime import date
 from typing import Any
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from tests.conftest import EXAMPLES, card_topics, load_example, load_manifest
 
 from sarcoma_cds.pipeline import Engine
 
-sys.path.insert(0, str(EXAMPLES))
-from _european import BUILDERS  # type: ignore[import-not-found]
+TWINS = EXAMPLES / "twins"
+MANIFEST = {e["file"]: e for e in load_manifest()}
+FILES = sorted(p.name for p in TWINS.glob("*.json"))
 
-MANIFEST = {e["file"].removesuffix(".json").split("-", 1)[1]: e for e in load_manifest()}
-SLUGS = [slug for slug, _ in BUILDERS]
+
+def test_every_european_example_has_its_twin_and_only_those() -> None:
+    european = {e["file"] for e in MANIFEST.values() if e["encoding"] in ("registry", "idea4rc")}
+    assert len(european) == 5
+    assert set(FILES) == european
 
 
 def _cards(cards: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -44,14 +49,32 @@ def _drug_names(value: Any) -> Any:
     return value.lower().replace(" and ", " + ") if isinstance(value, str) else value
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_european_record_and_its_us_twin_agree(engine: Engine, slug: str) -> None:
-    entry = MANIFEST[slug]
+@pytest.mark.parametrize("name", FILES)
+def test_each_twin_is_valid_fhir_about_its_patient(name: str) -> None:
+    """The twins are data like the examples: a patient-view request whose every resource is
+    valid FHIR R4 (R4B models) and about the context patient."""
+    twin = json.loads((TWINS / name).read_text(encoding="utf-8"))
+    assert twin["hook"] == "patient-view"
+    pid = twin["context"]["patientId"]
+    assert pid == load_example(name)["context"]["patientId"]
+    resources = _resources(twin)
+    assert {r["resourceType"] for r in resources} >= {"Patient", "Condition"}
+    for r in resources:
+        model = get_fhir_model_class(r["resourceType"]).model_validate(r)
+        assert model.get_resource_type() == r["resourceType"]
+        if r["resourceType"] == "Patient":
+            assert r["id"] == pid
+        else:
+            assert r["subject"]["reference"] == f"Patient/{pid}"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_european_record_and_its_us_twin_agree(engine: Engine, name: str) -> None:
+    entry = MANIFEST[name]
     today = date.fromisoformat(entry["today"])
-    request = load_example(entry["file"])
+    request = load_example(name)
     european = engine.evaluate(request["context"]["patientId"], request["prefetch"], today)
-    _, build_twin, _ = dict(BUILDERS)[slug]()
-    twin_request = build_twin().request(seed=0)
+    twin_request = json.loads((TWINS / name).read_text(encoding="utf-8"))
     twin = engine.evaluate(twin_request["context"]["patientId"], twin_request["prefetch"], today)
     assert european.profile is not None and twin.profile is not None
     assert european.profile.data_gaps == twin.profile.data_gaps
@@ -74,14 +97,14 @@ def _resources(request: dict[str, Any]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_nothing_known_no_that_the_record_contradicts(engine: Engine, slug: str) -> None:
+@pytest.mark.parametrize("name", FILES)
+def test_nothing_known_no_that_the_record_contradicts(engine: Engine, name: str) -> None:
     """What the European record itself says, read from its resources, is never a known "no":
     a sarcoma and a liver metastasis; a surgery whose reason is the primary; a partOf child on
     "Metastasis to liver"; a systemic-therapy administration and its outcome; an episode's
     progression."""
-    entry = MANIFEST[slug]
-    request = load_example(entry["file"])
+    entry = MANIFEST[name]
+    request = load_example(name)
     profile = engine.evaluate(
         request["context"]["patientId"], request["prefetch"], date.fromisoformat(entry["today"])
     ).profile

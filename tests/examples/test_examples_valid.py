@@ -24,9 +24,9 @@ Json = dict[str, Any]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
 ALL_FILES = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]-*.json"))
-# The files _build.py writes as searchsets in the project's encodings; the real-world shapes
-# (issue 12, _real.py) and the IDEA4RC collection Bundles (issue 21, _european.py) are checked
-# by test_real_shapes_valid.py, as the sending systems write them.
+# The files written as searchsets in the project's encodings; the real-world shapes (issue 12)
+# and the IDEA4RC collection Bundles (issue 21) are checked by test_real_shapes_valid.py, as the
+# sending systems write them.
 BUILT_ENCODINGS = {"mcode", "ehr", "registry"}
 REAL_ENCODINGS = {
     "mcode-stu4", "synthea", "epic", "oracle-health", "us-core", "text-only", "medications",

@@ -71,6 +71,7 @@ async def fetch(
     token: str | None,
     pid: str = PID,
     transport: httpx.AsyncBaseTransport | None = None,
+    fhir_servers: list[str] | None = None,
 ) -> FetchOutcome:
     client = httpx.AsyncClient(event_hooks={"request": [recorder]}, transport=transport)
     fetcher = FhirFetcher(settings, client)
@@ -81,6 +82,7 @@ async def fetch(
             {"patientId": pid},
             server,
             token,
+            fhir_servers=fhir_servers,
         )
     finally:
         await fetcher.aclose()
@@ -422,7 +424,8 @@ def test_unauthenticated_fetch_setting_is_ignored_in_production(loaded: FhirServ
     settings = Settings(mode="production", allow_unauthenticated_fetch=True)
     https_server = loaded.base_url.replace("http://", "https://")
     with pytest.raises(FetchError) as caught:
-        run(fetch(settings, recorder, server=https_server, token=None))
+        # The server is the client's listed one: only the missing token stops the fetch.
+        run(fetch(settings, recorder, server=https_server, token=None, fhir_servers=[https_server]))
     assert caught.value.reason == "no access token"
     assert recorder.requests == []
 

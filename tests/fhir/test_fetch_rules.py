@@ -58,7 +58,12 @@ def run_fetch(
         async with httpx.AsyncClient(transport=httpx.MockTransport(recording)) as client:
             fetcher = FhirFetcher(settings or Settings(mode="production"), client)
             return await fetcher.complete(
-                prefetch or {}, missing, context or {"patientId": "p1"}, BASE, token
+                prefetch or {},
+                missing,
+                context or {"patientId": "p1"},
+                BASE,
+                token,
+                fhir_servers=(BASE,),
             )
 
     return asyncio.run(go()), seen
@@ -291,11 +296,14 @@ def test_optional_keys_without_fhir_server_become_gaps() -> None:
     assert outcome.prefetch == {"conditions": searchset()}
 
 
-def test_oversized_page_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sarcoma_cds.fhir.fetch.MAX_PAGE_BYTES", 1000)
-    big = searchset(*({"resourceType": "Condition", "id": f"c{i}"} for i in range(100)))
-    error, _ = fetch_error(lambda r: fhir_json(big))
-    assert error.reason == "FHIR server sent more than 1000 bytes in one page"
+def test_oversized_page_is_refused() -> None:
+    settings = Settings(mode="production", fetch_max_bytes=64 * 1024)
+    big = searchset(*({"resourceType": "Condition", "id": f"c{i}"} for i in range(3000)))
+    error, _ = fetch_error(lambda r: fhir_json(big), settings=settings)
+    assert error.reason == (
+        "the FHIR server sent more than 65536 bytes for this call; the data would be incomplete"
+    )
+    assert error.kind == "too_large"
 
 
 # --- a prefetched searchset with a next link (CDS Hooks 2.0 req. 34) -------------------------
@@ -376,6 +384,7 @@ def test_token_problem_named_by_the_caller_stops_every_request() -> None:
                 BASE,
                 TOKEN,
                 token_problem="token type 'MAC' is not Bearer",
+                fhir_servers=(BASE,),
             )
 
     def fail_on_request(request: httpx.Request) -> httpx.Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.clinical.conftest import PID, bundle, cm, condition, liver_met, patient, procedure, sct
+from tests.support.fhir_data import PID, bundle, cm, condition, liver_met, patient, procedure, sct
 
 from sarcoma_cds.fhir.prefetch import collect
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.clinical.conftest import cm, condition, observation, sct, tumour_size
+from tests.support.fhir_data import cm, condition, observation, sct, tumour_size
 
 from sarcoma_cds.fhir.projection import (
     CodeableConcept,

@@ -147,7 +147,14 @@ def test_export_polls_downloads_and_screens_like_the_folder(
     from_folder = screen(tmp_path / "local", tmp_path / "out2", TODAY, local_runner, _quiet())
     assert from_server.patients == len(EXAMPLES)
     assert from_server.rows == from_folder.rows
-    assert len(from_server.rows) >= 5
+    assert from_server.off_list == from_folder.off_list
+    assert len(from_server.rows) == 4  # 01, 48, 51, 58: a summary card each
+    # GIST (13), text only (55), an unrecognised cancer code (57): cards, but no summary card
+    assert sorted(e["branch"] for e in from_server.off_list) == [
+        "data-quality",
+        "data-quality",
+        "not-applicable",
+    ]
 
 
 @pytest.mark.parametrize(("client_id", "alg"), [("screen-rs", "RS384"), ("screen-es", "ES384")])

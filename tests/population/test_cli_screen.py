@@ -33,7 +33,16 @@ def test_screen_writes_worklist_and_report(
     assert table.column_names == list(COLUMNS)
     assert table.to_pylist() == examples_screened.rows
     report = (out / "report.html").read_text()
-    assert report.count("<svg") == 4  # topics, timing, DFI, sites
+    assert report.count("<svg") == 4  # branches, timing, DFI, sites
+    assert "Worklist patients by branch" in report
+    assert "Multidisciplinary tumour board" in report  # a branch in its rule's own words
+    # Data-quality-only patients are named in the data-quality section, not as worklist rows.
+    assert examples_screened.off_list
+    worklist = report[report.index("<h2>Worklist") :]
+    for entry in examples_screened.off_list:
+        assert entry["patient_id"] in report
+        assert entry["patient_id"] not in worklist
+    assert "Record needs coding before the consensus can be applied" in report
     assert "<script" not in report  # opens offline, nothing fetched
     assert f"<b>{len(rows)}</b>on the worklist" in report
     overdue = [r["patient_id"] for r in rows if r["followup_overdue"] == "yes"]
@@ -82,5 +91,8 @@ def test_spark_says_it_is_not_available(
 ) -> None:
     code = main(["screen", str(examples_export), "--out", str(tmp_path), "--engine", "spark"])
     assert code == 1
-    assert "Spark engine is not available" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Spark engine is not available" in err
+    assert "--engine dask" in err  # what to use instead
+    assert "Traceback" not in err
     assert not (tmp_path / "worklist.csv").exists()

@@ -26,6 +26,7 @@ def test_dask_local_cluster_gives_the_same_worklist(
         runner.close()
     assert result.engine == "dask"
     assert result.rows == examples_screened.rows
+    assert result.off_list == examples_screened.off_list
     assert result.types == examples_screened.types
 
 

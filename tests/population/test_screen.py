@@ -4,6 +4,7 @@ NDJSON export gets exactly the cards (topics, warnings) its patient-view call ge
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ def _complete(prefetch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _patient_view(engine: Engine, name: str) -> dict[str, Any] | None:
-    """Topics and warnings of the example's patient-view call at the screening day."""
+    """Topics, warnings and the summary card's presence in the example's patient-view call at
+    the screening day."""
     request = load_example(name)
     prefetch = _complete(request["prefetch"])
     cards = engine.evaluate(request["context"]["patientId"], prefetch, TODAY)
@@ -41,7 +43,11 @@ def _patient_view(engine: Engine, name: str) -> dict[str, Any] | None:
         topics += [t for t in card_topics(card) if t not in topics]
         if card["indicator"] != "info":
             warnings += [t for t in card_topics(card) if t not in warnings]
-    return {"topics": ";".join(topics), "warnings": ";".join(warnings)}
+    return {
+        "topics": ";".join(topics),
+        "warnings": ";".join(warnings),
+        "summary": "summary" in topics,
+    }
 
 
 def _by_patient(result: ScreenResult) -> dict[str, dict[str, Any]]:
@@ -51,18 +57,60 @@ def _by_patient(result: ScreenResult) -> dict[str, dict[str, Any]]:
 def test_worklist_equals_patient_view_on_every_example(
     engine: Engine, examples_screened: ScreenResult
 ) -> None:
+    """A row for every patient whose patient-view carries a summary card, with the same
+    topics and warnings; the patients with other cards only are listed apart."""
     rows = _by_patient(examples_screened)
-    expected = {}
+    expected, off_list = {}, set()
     for name, pid in example_patient_ids().items():
         view = _patient_view(engine, name)
-        if view is not None:
+        if view is not None and view["summary"]:
             expected[pid] = view
+        elif view is not None:
+            off_list.add(pid)
     assert sorted(rows) == sorted(expected)  # the same patients
     for pid, view in expected.items():
         assert rows[pid]["topics"] == view["topics"], pid
         assert rows[pid]["warnings"] == view["warnings"], pid
+    assert {r["patient_id"] for r in examples_screened.off_list} == off_list
+    assert len(off_list) >= 5  # data-quality and GIST examples: a real comparison
     assert examples_screened.patients == len(example_patient_ids())
     assert len(rows) >= 40  # the examples are mostly patients with cards: a real comparison
+
+
+@pytest.mark.parametrize(
+    ("name", "branch"),
+    [
+        ("01-metachronous-lms-liver-only.json", "treatment-pathway"),
+        ("22-lms-synchronous-progressed.json", "treatment-pathway"),
+        ("06-three-sites-not-oligometastatic.json", "mdt-referral"),
+        ("27-not-surgical-candidate-local-code.json", "local-therapy"),
+        ("29-re-metastasectomy-long-tfi.json", "liver-recurrence"),
+        ("32-follow-up-overdue.json", "follow-up"),
+    ],
+)
+def test_branch_is_the_pathway_the_cards_follow(
+    examples_screened: ScreenResult, name: str, branch: str
+) -> None:
+    row = _by_patient(examples_screened)[example_patient_ids()[name]]
+    assert row["branch"] == branch
+
+
+@pytest.mark.parametrize(
+    ("name", "branch"),
+    [
+        ("55-text-only-problem-list.json", "data-quality"),
+        ("57-unrecognised-cancer-code-d48-1.json", "data-quality"),
+        ("13-gist-icd10cm.json", "not-applicable"),
+    ],
+)
+def test_patients_without_a_summary_card_are_off_the_list(
+    examples_screened: ScreenResult, name: str, branch: str
+) -> None:
+    pid = example_patient_ids()[name]
+    assert pid not in _by_patient(examples_screened)
+    entry = next(r for r in examples_screened.off_list if r["patient_id"] == pid)
+    assert entry["branch"] == branch
+    assert entry["summary"]
 
 
 def test_row_carries_the_profile(examples_screened: ScreenResult) -> None:
@@ -205,3 +253,29 @@ def test_gzip_file_reads_whole(tmp_path: Path) -> None:
         f.write(b'{"a":1}\n{"b":2}\n')
     (chunk,) = plan_chunks(folder)
     assert list(lines(chunk)) == [b'{"a":1}\n', b'{"b":2}\n']
+
+
+def test_crlf_spaced_json_blank_lines_and_no_final_newline_give_the_same_worklist(
+    tmp_path: Path,
+    local_runner: LocalRunner,
+    examples_screened: ScreenResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What other exporters write: CRLF line ends, spaces after colons and commas, a blank
+    line, no newline after the last line; the files cut into many small chunks so that the
+    byte offsets pass 1 notes for pass 2 cross every shape of line end."""
+    from sarcoma_cds.population import screen as screen_module
+    from sarcoma_cds.population import source
+
+    folder = tmp_path / "export"
+    write_export(folder)
+    for path in folder.iterdir():
+        resources = [json.loads(line) for line in path.read_text().splitlines()]
+        text = "\r\n\r\n".join(json.dumps(r, separators=(", ", ": ")) for r in resources)
+        path.write_bytes(text.encode())  # no final newline
+    monkeypatch.setattr(screen_module, "plan_chunks", lambda f: source.plan_chunks(f, 4096))
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    assert result.malformed_count == 0
+    assert result.rows == examples_screened.rows
+    assert result.off_list == examples_screened.off_list
+    assert result.types == examples_screened.types

@@ -82,7 +82,7 @@ def rejected(authenticator: JwtAuthenticator, token: str, reason: str) -> None:
 def test_es384_token_from_inline_jwks_is_accepted(
     ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    payload = claims(sub="ehr-client-42", tenant="any-tenant")
+    payload = claims(sub="ehr-client-42")
     verified = ehr.verify(bearer(sign(ec_key, payload)), AUDIENCE)
     assert verified == payload
 
@@ -316,7 +316,29 @@ def test_missing_exp_or_iat_is_rejected(
 def test_exp_far_in_the_future_is_rejected(
     ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    rejected(ehr, sign(ec_key, claims(exp=NOW + 86_400)), "exp is more than 3600 s ahead")
+    rejected(ehr, sign(ec_key, claims(exp=NOW + 86_400)), "at most 300 s is accepted")
+
+
+def test_token_living_longer_than_five_minutes_is_rejected(
+    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """CDS Hooks 2.0: tokens expire within 5 minutes; 300 s plus the 60 s leeway is the most."""
+    rejected(ehr, sign(ec_key, claims(iat=NOW - 10, exp=NOW + 351)), "exp - iat is 361 s")
+    assert ehr.verify(bearer(sign(ec_key, claims(iat=NOW - 10, exp=NOW + 350))), AUDIENCE)
+
+
+def test_iat_older_than_the_lifetime_is_rejected(
+    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """Not yet expired within the leeway, but issued longer ago than a token may live."""
+    rejected(ehr, sign(ec_key, claims(iat=NOW - 370, exp=NOW - 15)), "iat is 370 s old")
+
+
+def test_exp_ahead_by_more_than_the_lifetime_is_rejected(
+    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    token = sign(ec_key, claims(iat=NOW + 50, exp=NOW + 400))
+    rejected(ehr, token, "exp is more than 300 s ahead")
 
 
 @pytest.mark.parametrize(
@@ -357,6 +379,13 @@ def test_tenant_mismatch_is_rejected(
         TrustedClient(iss=EHR_ISS, jwks=jwk_set(public_jwk(ec_key, KID)), tenant="hospital-a")
     )
     rejected(authenticator, sign(ec_key, claims(tenant=tenant)), "is not the client's")
+
+
+def test_tenant_claimed_by_a_client_bound_to_no_tenant_is_rejected(
+    ehr: JwtAuthenticator, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """The tenant is bound to the client entry: a client without one cannot name any."""
+    rejected(ehr, sign(ec_key, claims(tenant="hospital-a")), "is not the client's")
 
 
 # Key sources: jku allowlist, remote JWKS cache ---------------------------------------------------

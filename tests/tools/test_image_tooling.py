@@ -8,7 +8,7 @@ import resource
 from pathlib import Path
 
 import pytest
-from tools.image import bases, engine, smoke
+from tools.image import bases, engine, smoke, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +65,31 @@ def test_pins_compare_names_as_pip_does() -> None:
     pins = smoke._pins("PyYAML==6.0.2\nfhir.resources==8.3.0  # via x\n    # comment\nzope_x==1\n")
 
     assert pins == {"pyyaml": "6.0.2", "fhir-resources": "8.3.0", "zope-x": "1"}
+
+
+def test_the_wheelhouse_is_current_only_for_the_inputs_it_was_made_from(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "requirements" / "test.lock").write_text("pyyaml==6.0.2\n")
+    folder = tmp_path / wheelhouse.WHEELHOUSE
+    folder.mkdir(parents=True)
+    assert not wheelhouse.is_current(folder, tmp_path)  # never made (or interrupted: no stamp)
+
+    (folder / wheelhouse.STAMP).write_text(wheelhouse._inputs_digest(tmp_path) + "\n")
+    assert wheelhouse.is_current(folder, tmp_path)
+
+    (tmp_path / "requirements" / "test.lock").write_text("pyyaml==6.0.3\n")
+    assert not wheelhouse.is_current(folder, tmp_path)
+
+
+def test_the_wheelhouse_folder_is_the_one_the_dockerfile_copies() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert f"COPY {wheelhouse.WHEELHOUSE.as_posix()}/ /wheels/" in dockerfile
+    assert "!deploy/wheelhouse/" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_a_base_root_filesystem_is_readable_by_the_non_root_user(tmp_path: Path) -> None:
+    # The archive keeps the mode of "/": 0700 (mkdtemp's) made Docker refuse UID 10001.
+    root = bases._new_root(tmp_path)
+
+    assert root.stat().st_mode & 0o777 == 0o755

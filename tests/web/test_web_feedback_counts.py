@@ -195,7 +195,7 @@ def test_a_version_1_store_is_migrated_and_keeps_every_row(store_url: str) -> No
                 {"id": i + 1, "ts": f"2026-01-01T00:00:0{i}"},
             )
     store = FeedbackStore.open(store_url)
-    assert schema_version(engine) == MIGRATIONS[-1][0] == 3
+    assert schema_version(engine) == MIGRATIONS[-1][0] == 4
     assert len(store.records()) == 2  # nothing lost
     assert build_report(store.issued(), store.records()).events == 1  # but counted once
     store.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import SERVICE_PATH
 
 from sarcoma_cds.cds_hooks.hygiene import find_violations
-from sarcoma_cds.web.logs import JsonFormatter
+from sarcoma_cds.web.logs import JsonFormatter, configure_logging
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -69,3 +71,23 @@ def test_unsafe_hook_instance_is_not_logged(
 
     [record] = [r for r in caplog.records if r.name == "sarcoma_cds.web.access"]
     assert "hook_instance" not in orjson.loads(JsonFormatter().format(record))
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_logs_follow_stderr_when_it_is_swapped_and_the_old_one_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The served app's handler writes to the current stderr: a stream swapped out and closed
+    by its owner (pytest's capture, between tests) must not turn every later line into
+    "--- Logging error --- ValueError: I/O operation on closed file"."""
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("info")
+    log = logging.getLogger("sarcoma_cds.web.access")
+    log.info("request", extra={"status": 200})
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    log.info("request", extra={"status": 201})
+    [line] = second.getvalue().splitlines()
+    assert orjson.loads(line)["status"] == 201
+    assert "Logging error" not in second.getvalue()

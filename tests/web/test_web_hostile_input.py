@@ -103,6 +103,26 @@ def test_other_patients_resources_are_ignored_and_counted(
     assert "1 resource of another patient ignored" in summary_detail(body)
 
 
+def test_the_patient_on_another_fhir_server_is_not_this_patient(
+    real_client: TestClient, request_01: dict[str, Any]
+) -> None:
+    """Issue 17, F13: the same id on another server's base is another server's patient."""
+    other = copy.deepcopy(request_01["prefetch"]["conditions"]["entry"][-1]["resource"])
+    other["id"] = "from-elsewhere"
+    other["subject"] = {"reference": "https://elsewhere.example.org/fhir/Patient/pt-01"}
+    other["code"] = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.6"}]}
+    request_01["prefetch"]["conditions"]["entry"].append({"resource": other})
+    assert request_01["fhirServer"] == "https://ehr.example.org/fhir"
+
+    body = real_client.post(SERVICE_PATH, json=request_01).json()
+
+    assert topics(body) == TOPICS  # the foreign C78.6 did not make OMD indeterminate
+    assert (
+        "1 resource naming a patient on another FHIR server than the EHR's ignored"
+        in summary_detail(body)
+    )
+
+
 def test_operation_outcome_instead_of_a_bundle(
     real_client: TestClient, request_01: dict[str, Any]
 ) -> None:

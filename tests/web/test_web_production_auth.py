@@ -160,6 +160,7 @@ def test_production_refuses_unsafe_settings(tmp_path: Path) -> None:
     assert "SARCOMA_CDS_CORS_ORIGINS" in message
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_serve_app_wires_the_jwt_authenticator_in_production(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +190,7 @@ def test_serve_app_wires_the_jwt_authenticator_in_production(
         gc.set_threshold(*thresholds)
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_serve_app_refuses_production_without_trusted_clients(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

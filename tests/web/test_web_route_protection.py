@@ -117,8 +117,10 @@ def test_each_protected_route_answers_401_without_a_token(production_app: FastAP
                 assert answer.status_code == 401, (method, route.path)
                 assert answer.headers["www-authenticate"] == "Bearer"
                 assert answer.json()["issue"][0]["code"] == "login"
-        for path in PUBLIC_ROUTES:
+        for path in PUBLIC_ROUTES - {"/metrics"}:
             assert client.get(path).status_code == 200, path
+        # Production metrics answer only Prometheus's token (test_web_metrics_exposure.py).
+        assert client.get("/metrics").status_code == 404
 
 
 def test_a_route_added_to_a_protected_router_requires_authentication(

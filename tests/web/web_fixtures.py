@@ -56,6 +56,7 @@ class FakeEngine:
         user_id: str | None = None,
         hook_instance: str | None = None,
         unreadable: Mapping[str, str] | None = None,
+        fhir_server: str | None = None,
     ) -> Evaluation:
         name = threading.current_thread().name
         self.calls.append(EngineCall(patient_id, dict(prefetch), today, user_id, name))

@@ -16,6 +16,7 @@ from sarcoma_cds import __version__
 from tools.image.bases import ensure_bases
 from tools.image.engine import EngineError, find_engine
 from tools.image.smoke import SmokeError, git_commit, image_size_mb, revision, smoke_test
+from tools.image.wheelhouse import ensure_wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -34,11 +35,15 @@ def build_and_smoke(image: str) -> str:
     print(f"engine: {engine.name}", flush=True)
     for line in ensure_bases(engine, DOCKERFILE, _cache()):
         print(line, flush=True)
+    for line in ensure_wheelhouse(ROOT):
+        print(line, flush=True)
     bases_done = time.monotonic()
     commit = git_commit(ROOT)
     engine(
         "build",
         *engine.build_options,
+        "--build-arg",
+        "PIP_NO_INDEX=1",
         "--build-arg",
         f"GIT_COMMIT={commit}",
         "--file",
@@ -59,7 +64,7 @@ def build_and_smoke(image: str) -> str:
     # Earlier builds of the same tag are dangling now: drop them (and their build cache).
     engine("image", "prune", "--force", check=False)
     print(
-        f"times: bases {bases_done - started:.0f} s, build {built - bases_done:.0f} s, "
+        f"times: bases and wheels {bases_done - started:.0f} s, build {built - bases_done:.0f} s, "
         f"smoke {time.monotonic() - built:.0f} s",
         flush=True,
     )

@@ -52,7 +52,7 @@ class Base:
 
     @property
     def recipe(self) -> str:
-        text = " ".join([self.release, *RUNTIME_PACKAGES, "+", *self.extra, *PRUNED, "v1"])
+        text = " ".join([self.release, *RUNTIME_PACKAGES, "+", *self.extra, *PRUNED, "v2"])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -112,7 +112,7 @@ def _debootstrap(release: str, cache: Path) -> Path:
         install_debian_packages(["debootstrap"])
     debs = cache / "debs"  # downloaded packages, kept: a rebuild downloads nothing
     debs.mkdir(parents=True, exist_ok=True)
-    rootfs = Path(tempfile.mkdtemp(prefix="rootfs-", dir=cache))
+    rootfs = _new_root(cache)
     command = [
         "debootstrap",
         "--variant=minbase",
@@ -130,7 +130,7 @@ def _debootstrap(release: str, cache: Path) -> Path:
 def _with_extra(rootfs: Path, extra: tuple[str, ...]) -> Path:
     """A copy of `rootfs` with more packages, installed by its own apt (much faster than a
     second debootstrap; the package lists debootstrap fetched are still in the copy)."""
-    copy = Path(tempfile.mkdtemp(prefix="rootfs-", dir=rootfs.parent))
+    copy = _new_root(rootfs.parent)
     subprocess.run(["cp", "-a", f"{rootfs}/.", str(copy)], check=True)
     if extra:
         install = ["apt-get", "install", "-y", "--no-install-recommends", *extra]
@@ -160,6 +160,15 @@ def _prune(rootfs: Path) -> None:
                 entry.unlink()
     for host_file in ("etc/resolv.conf", "etc/hostname"):  # the engine provides its own
         (rootfs / host_file).unlink(missing_ok=True)
+
+
+def _new_root(parent: Path) -> Path:
+    """An empty folder for a root filesystem. mkdtemp makes it 0700 and the archive keeps the
+    mode of "/": Docker then refuses every non-root user (`stat /app/...: permission denied`),
+    where Podman happened to tolerate it."""
+    root = Path(tempfile.mkdtemp(prefix="rootfs-", dir=parent))
+    root.chmod(0o755)
+    return root
 
 
 def _import(engine: Engine, base: Base, rootfs: Path) -> None:

@@ -6,9 +6,9 @@ them), all kept in a containers.conf of our own that only this tooling points Po
   Podman's defaults (nofile 1048576, ...) make every container start fail;
 - the `runc` runtime: crun refuses hybrid cgroup hierarchies (v1 controllers beside v2);
 - cgroupfs and a file event log: there is no systemd.
-Builds use the host's network (no bridge needed for pip) and `--format docker`, without which
-Podman drops the HEALTHCHECK; the host's CA bundle is mounted read-only into build steps so that
-pip trusts a TLS-intercepting proxy the host trusts (the builder stage points pip at that path).
+Builds use `--format docker`, without which Podman drops the HEALTHCHECK. Neither engine's build
+needs a network: the wheels come from the host (tools/image/wheelhouse.py). Containers run on the
+host's network: there is no bridge here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Debian's packages for a root Podman without systemd or a bridge network.
 PODMAN_PACKAGES = ("podman", "runc")
 
@@ -128,11 +127,9 @@ def podman(cache: Path) -> Engine:
     if missing:
         install_debian_packages(missing)
     conf = _containers_conf(cache)
-    build = ["--format", "docker", "--network", "host"]
+    build = ["--format", "docker"]
     for limit in _limits():
         build += ["--ulimit", limit]
-    if HOST_CA_BUNDLE.is_file():
-        build += ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
     return Engine(
         name="podman",
         env={"CONTAINERS_CONF": str(conf)},

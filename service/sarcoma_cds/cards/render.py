@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
-from sarcoma_cds.clinical.patient import roman_numeral
 from sarcoma_cds.rules.schema import PLACEHOLDER
+from sarcoma_cds.values.numerals import roman_numeral
 
 
 def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:

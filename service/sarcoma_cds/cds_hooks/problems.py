@@ -14,6 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 MAX_ISSUES = 20  # a pathological body must not produce a pathological answer
+# Whatever a message quotes of the request (a path, a key, an id) is cut to this: an error
+# body must not echo a client's megabytes back (issue 17, F14).
+MAX_DIAGNOSTICS_CHARS = 400
+MAX_EXPRESSION_CHARS = 200
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -27,10 +35,10 @@ class Issue:
         out: dict[str, Any] = {
             "severity": self.severity,
             "code": self.code,
-            "diagnostics": self.diagnostics,
+            "diagnostics": clip(self.diagnostics, MAX_DIAGNOSTICS_CHARS),
         }
         if self.expression:
-            out["expression"] = list(self.expression)
+            out["expression"] = [clip(e, MAX_EXPRESSION_CHARS) for e in self.expression]
         return out
 
 

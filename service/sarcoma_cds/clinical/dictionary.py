@@ -13,9 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sarcoma_cds.clinical.datafile import load_yaml
 from sarcoma_cds.clinical.params import (
     ClinicalParameters,
     UnknownParameter,
@@ -90,22 +90,14 @@ class FactDictionary(Mapping[str, FactDefinition]):
 
 def load_fact_dictionary(path: Path, params: ClinicalParameters | None = None) -> FactDictionary:
     """The dictionary, with `{param.name}` in its labels replaced by the values in force."""
-    try:
-        raw = substitute(
-            yaml.safe_load(path.read_text(encoding="utf-8")), params or default_parameters()
-        )
-    except yaml.YAMLError as exc:
-        raise FactDictionaryError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise FactDictionaryError(f"{path}: cannot be read: {exc}") from exc
-    except UnknownParameter as exc:
-        raise FactDictionaryError(f"{path}: {exc}") from exc
-    try:
-        f = _File.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise FactDictionaryError(f"{path}: at {where}: {first['msg']}") from exc
+
+    def with_values(raw: object) -> object:
+        try:
+            return substitute(raw, params or default_parameters())
+        except UnknownParameter as exc:
+            raise FactDictionaryError(f"{path}: {exc}") from exc
+
+    f = load_yaml(path, _File, FactDictionaryError, with_values)
     return FactDictionary(f.facts, path)
 
 

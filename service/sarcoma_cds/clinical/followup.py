@@ -16,6 +16,7 @@ from sarcoma_cds.values.dates import (
     parse_fhir_date,
     whole_months_between,
 )
+from sarcoma_cds.values.numerals import every_months
 
 _FOLLOWUP_FACTS = (
     "followup_interval",
@@ -37,7 +38,7 @@ def interval_due(surgery: date, today: date, p: ClinicalParameters) -> tuple[int
         months = p.followup_middle_interval_months
         return months, f"every {months} months (to the end of year {middle})"
     late = p.followup_late_interval_months
-    return late, ("yearly" if late == 12 else f"every {late} months") + f" (after year {middle})"
+    return late, f"{every_months(late)} (after year {middle})"
 
 
 def schedule_text(p: ClinicalParameters) -> str:
@@ -47,7 +48,7 @@ def schedule_text(p: ClinicalParameters) -> str:
     return (
         f"every {lo}–{hi} months for {p.followup_early_years} years, every "
         f"{p.followup_middle_interval_months} months to year {p.followup_middle_years}, then "
-        + ("yearly" if late == 12 else f"every {late} months")
+        + every_months(late)
     )
 
 

@@ -10,16 +10,18 @@ use the same number.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import Field as Field_
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sarcoma_cds.clinical.datafile import load_yaml
 from sarcoma_cds.paths import default_rules_dir
+from sarcoma_cds.values.numerals import every_months, number_words, roman_numeral
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,11 @@ class ClinicalParameters:
     origin_long_dfi_months: int
     staging_window_days: int
     tfi_favourable_months: int
-    tfi_borderline_upper_months: int
-    tfi_paper_lower_months: int
     imaging_recent_days: int
+    biopsy_min_cores: int
+    biopsy_core_gauge_min: int
+    biopsy_core_gauge_max: int
+    biopsy_bleeding_percent: int
     omd_max_lesions: int
     omd_max_sites: int
     flr_min_percent: float
@@ -60,9 +64,22 @@ class ClinicalParameters:
     line_gap_days: int  # lines of systemic therapy from medication records (clinical/lines.py)
     regimen_window_days: int
     ecog_poor_min: int  # MDT card: systemic therapy or best supportive care (mdt-referral.yaml)
+    # Each parameter's range in the file (min, max): for a paper's range such as 9.1's "TFI
+    # longer than 12–18 months", the paper's own numbers, named as `tfi_favourable_months.min`.
+    bounds: Mapping[str, tuple[float, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def values(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every parameter by name, and each one's range as `name.min` and `name.max`."""
+        out: dict[str, float] = {f.name: getattr(self, f.name) for f in _parameter_fields()}
+        for name, (lo, hi) in self.bounds.items():
+            out[f"{name}.min"], out[f"{name}.max"] = lo, hi
+        return out
+
+
+def _parameter_fields() -> tuple[Field_[Any], ...]:
+    return tuple(f for f in fields(ClinicalParameters) if f.name != "bounds")
 
 
 class ParameterError(Exception):
@@ -116,13 +133,16 @@ class ParameterTable:
                     f"allows for {name} ({allowed} {p.unit}; {self.source})"
                 )
             chosen[name] = value
-        return _typed(chosen, self.source)
+        bounds = {name: (p.min, p.max) for name, p in self.parameters.items()}
+        return _typed(chosen, bounds, self.source)
 
 
-def _typed(values: dict[str, float], source: Path) -> ClinicalParameters:
+def _typed(
+    values: dict[str, float], bounds: dict[str, tuple[float, float]], source: Path
+) -> ClinicalParameters:
     """A ClinicalParameters with each value as its field's type; the file must name exactly
     the fields (a programming error otherwise, caught by every test)."""
-    types = {f.name: f.type for f in fields(ClinicalParameters)}
+    types = {f.name: f.type for f in _parameter_fields()}
     if set(types) != set(values):
         missing, extra = set(types) - set(values), set(values) - set(types)
         raise ParameterError(
@@ -137,22 +157,11 @@ def _typed(values: dict[str, float], source: Path) -> ClinicalParameters:
             out[name] = int(value)
         else:
             out[name] = float(value)
-    return ClinicalParameters(**out)
+    return ClinicalParameters(**out, bounds=bounds)
 
 
 def load_parameters(path: Path) -> ParameterTable:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot be read: {exc}") from exc
-    try:
-        f = _File.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ParameterError(f"{path}: at {where}: {first['msg']}") from exc
+    f = load_yaml(path, _File, ParameterError)
     table = ParameterTable(dict(f.parameters), path)
     table.build()  # the names and types match the code
     return table
@@ -169,7 +178,14 @@ def default_parameters() -> ClinicalParameters:
 
 
 # --- parameters named in rule and dictionary files ----------------------------------------------
-TEXT_REF = re.compile(r"\{param\.([a-z0-9_]+)\}")
+# `{param.name}`, `{param.name.min}` (its range's ends), with a format: `{param.name:words}`
+TEXT_REF = re.compile(r"\{param\.([a-z0-9_]+(?:\.min|\.max)?)(?::([a-z]+))?\}")
+_MALFORMED = re.compile(r"\{param[.:][^}]*\}")
+FORMATS: dict[str, Callable[[float], str]] = {
+    "words": number_words,  # "four" (cores)
+    "roman": roman_numeral,  # "III" (ASA class)
+    "every": every_months,  # "yearly" (an interval in months)
+}
 
 
 class UnknownParameter(Exception):
@@ -180,24 +196,45 @@ class UnknownParameter(Exception):
 
 def substitute(raw: Any, params: ClinicalParameters, where: str = "") -> Any:
     """`raw` (parsed YAML) with `{param: name}` mappings replaced by the value and
-    `{param.name}` in strings by the value in words ("12", "25"); raises UnknownParameter with
-    the path inside the file for a name that is not a parameter."""
+    `{param.name}` in strings by the value in words ("12", "25"; with a format, `:words`
+    "four", `:roman` "III", `:every` "yearly"); raises UnknownParameter with the path inside
+    the file for a name that is not a parameter or a format that does not exist."""
     values = params.values()
-
-    def value(name: str, at: str) -> float:
-        if name not in values:
-            raise UnknownParameter(at, f"unknown parameter {name!r} (known: {sorted(values)})")
-        return values[name]
 
     def walk(node: Any, at: str) -> Any:
         if isinstance(node, dict):
             if set(node) == {"param"} and isinstance(node["param"], str):
-                return value(node["param"], at)
+                return _value(values, node["param"], at)
             return {k: walk(v, f"{at}.{k}" if at else str(k)) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v, f"{at}.{i}" if at else str(i)) for i, v in enumerate(node)]
-        if isinstance(node, str) and "{param." in node:
-            return TEXT_REF.sub(lambda m: f"{value(m[1], at):g}", node)
+        if isinstance(node, str) and "{param" in node:
+            out = TEXT_REF.sub(lambda m: _text(values, m, at), node)
+            if leftover := _MALFORMED.search(out):
+                raise UnknownParameter(
+                    at,
+                    f"malformed reference {leftover[0]!r} (use {{param.name}}, "
+                    f"{{param.name.min}} or {{param.name:{'|'.join(FORMATS)}}})",
+                )
+            return out
         return node
 
     return walk(raw, where)
+
+
+def _value(values: Mapping[str, float], name: str, at: str) -> float:
+    if name not in values:
+        known = sorted(n for n in values if "." not in n)
+        raise UnknownParameter(
+            at, f"unknown parameter {name!r} (known: {known}, each with .min and .max)"
+        )
+    return values[name]
+
+
+def _text(values: Mapping[str, float], m: re.Match[str], at: str) -> str:
+    n = _value(values, m[1], at)
+    if m[2] is None:
+        return f"{n:g}"
+    if m[2] not in FORMATS:
+        raise UnknownParameter(at, f"unknown format {m[2]!r} in {m[0]} (known: {sorted(FORMATS)})")
+    return FORMATS[m[2]](n)

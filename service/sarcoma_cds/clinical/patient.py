@@ -12,10 +12,10 @@ from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import whole_months_between
+from sarcoma_cds.values.numerals import ROMAN, roman_numeral
 
 _ECOG_TEXT = re.compile(r"(?i)\b(?:ecog|ps|grade)?\s*[:=]?\s*([0-5])\b")
 _ASA_TEXT = re.compile(r"(?i)\bASA\s*(?:class\s*)?([IV]{1,3}|[1-6])\b")
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
 def _number(o: Obs) -> float | None:
@@ -49,7 +49,7 @@ def _asa(o: Obs, vs: ValueSets) -> int | None:
     text = r.valueString or (r.valueCodeableConcept.text if r.valueCodeableConcept else None)
     if text and (m := _ASA_TEXT.search(text)):
         g = m[1].upper()
-        return _ROMAN.get(g) or int(g)
+        return ROMAN.get(g) or int(g)
     if r.valueInteger is not None and 1 <= r.valueInteger <= 6:
         return r.valueInteger
     return None
@@ -245,8 +245,3 @@ def _latest(obs: list[Obs], read: Callable[[Obs], float | None]) -> tuple[Obs, f
     if not valued:
         return None
     return max(valued, key=lambda ov: ov[0].date.latest if ov[0].date else date.min)
-
-
-def roman_numeral(n: float) -> str:
-    """ASA classes are written I–VI."""
-    return {v: k for k, v in _ROMAN.items()}.get(int(n), f"{n:g}")

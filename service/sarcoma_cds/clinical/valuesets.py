@@ -12,8 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sarcoma_cds.clinical.codes import (
     FAMILY,
@@ -23,6 +22,7 @@ from sarcoma_cds.clinical.codes import (
     icdo3_parts,
     normalise_code,
 )
+from sarcoma_cds.clinical.datafile import load_yaml
 
 
 class ValueSetError(Exception):
@@ -294,16 +294,7 @@ def _apply_supplements(sets: dict[str, ValueSet], folder: Path) -> dict[str, Val
 
 
 def load_file(path: Path) -> ValueSet:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueSetError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        f = ValueSetFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ValueSetError(f"{path}: at {where}: {first['msg']}") from exc
+    f = load_yaml(path, ValueSetFile, ValueSetError)
     if f.id != path.stem:
         raise ValueSetError(f"{path}: at id: {f.id!r} differs from the file name {path.stem!r}")
     return ValueSet(

@@ -6,7 +6,6 @@ newer `metadata.create_all` already shaped (fresh stores create the current tabl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,7 +26,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from sarcoma_cds.database import with_start_up_retries
 
 metadata = MetaData()
 
@@ -47,6 +47,10 @@ feedback_table = Table(
     Column("received_at", String(40), nullable=False),
     # "accepted:<sorted suggestion ids>" or "overridden"; NULL on rows stored before version 2.
     Column("event_key", String(2048), nullable=True),
+    # The verified client (JWT iss, tenant) that sent the feedback; NULL in development mode
+    # and on rows stored before version 4.
+    Column("issuer", String(512), nullable=True),
+    Column("tenant", String(256), nullable=True),
     UniqueConstraint(
         "service_id", "card_uuid", "outcome", "outcome_timestamp", name="uq_cds_feedback_event"
     ),
@@ -89,10 +93,18 @@ def _add_event_key(conn: Connection) -> None:
     once_index.create(conn, checkfirst=True)
 
 
+def _add_client_columns(conn: Connection) -> None:
+    present = {c["name"] for c in inspect(conn).get_columns("cds_feedback")}
+    for name, sql_type in (("issuer", "VARCHAR(512)"), ("tenant", "VARCHAR(256)")):
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE cds_feedback ADD COLUMN {name} {sql_type}"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create cds_feedback", lambda conn: feedback_table.create(conn, checkfirst=True)),
     (2, "cds_feedback.event_key: one row per card, outcome and suggestions", _add_event_key),
     (3, "create cds_card_issued", lambda conn: issued_table.create(conn, checkfirst=True)),
+    (4, "cds_feedback.issuer, tenant: the client that sent each row", _add_client_columns),
 )
 
 
@@ -124,14 +136,6 @@ def _migrate_once(engine: Engine) -> None:
             )
 
 
-def create_tables(engine: Engine, attempts: int = 5) -> None:
-    """Apply the migrations. Workers start together and race between "is it there?" and
-    CREATE; the loser fails and, on retry, finds the work done."""
-    for attempt in range(1, attempts + 1):
-        try:
-            _migrate_once(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
+def create_tables(engine: Engine) -> None:
+    """Apply the migrations (retried: workers start together and race)."""
+    with_start_up_retries(lambda: _migrate_once(engine))

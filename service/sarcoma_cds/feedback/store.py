@@ -17,17 +17,15 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Table, create_engine, event, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from sarcoma_cds.cds_hooks.feedback import FeedbackItem
+from sarcoma_cds.database import insert_new, open_engine, safe_url
 from sarcoma_cds.feedback.schema import (
     MIGRATIONS,
     create_tables,
@@ -48,8 +46,6 @@ __all__ = [
 # The key under which the service's cards carry their rule and topic (cards.builder).
 EXTENSION_KEY = "org.sarcoma-cds"
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
 
 class FeedbackStoreError(Exception):
     """The store cannot be opened; the message never contains the database password."""
@@ -66,9 +62,18 @@ class FeedbackRecord:
     override_reason_system: str | None = None
     override_reason_display: str | None = None
     user_comment: str | None = None
+    # The verified client that sent it (JWT iss and tenant); None in development mode.
+    issuer: str | None = None
+    tenant: str | None = None
 
     @classmethod
-    def from_item(cls, service_id: str, item: FeedbackItem) -> FeedbackRecord:
+    def from_item(
+        cls,
+        service_id: str,
+        item: FeedbackItem,
+        issuer: str | None = None,
+        tenant: str | None = None,
+    ) -> FeedbackRecord:
         reason = item.overrideReason.reason if item.overrideReason else None
         return cls(
             service_id=service_id,
@@ -80,6 +85,8 @@ class FeedbackRecord:
             override_reason_system=reason.system if reason else None,
             override_reason_display=reason.display if reason else None,
             user_comment=item.overrideReason.userComment if item.overrideReason else None,
+            issuer=issuer[:512] if issuer else None,
+            tenant=tenant[:256] if tenant else None,
         )
 
     @property
@@ -109,27 +116,9 @@ class FeedbackRecord:
             "user_comment": self.user_comment,
             "received_at": received_at,
             "event_key": self.event_key,
+            "issuer": self.issuer,
+            "tenant": self.tenant,
         }
-
-
-def _sqlite_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if database in ("", ":memory:"):
-        # One shared connection, or every connection would see its own empty database.
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _: Any) -> None:
-        # WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail.
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-    return engine
 
 
 class FeedbackStore:
@@ -139,14 +128,12 @@ class FeedbackStore:
     @classmethod
     def open(cls, url: str) -> FeedbackStore:
         """Connect and create the table if missing (start-up)."""
-        safe_url = make_url(url).render_as_string(hide_password=True)
         try:
-            is_sqlite = make_url(url).get_backend_name() == "sqlite"
-            engine = _sqlite_engine(url) if is_sqlite else create_engine(url, pool_pre_ping=True)
+            engine = open_engine(url)
             create_tables(engine)
         except (SQLAlchemyError, OSError, ImportError) as exc:
             raise FeedbackStoreError(
-                f"cannot open the feedback store {safe_url}: {type(exc).__name__}"
+                f"cannot open the feedback store {safe_url(url)}: {type(exc).__name__}"
             ) from None
         return cls(engine)
 
@@ -159,7 +146,7 @@ class FeedbackStore:
             for record in records:
                 if record.override_reason_code and not record.override_reason_display:
                     record = _with_display(conn, record)
-                new += _insert_new(conn, feedback_table, record.row(stamp))
+                new += insert_new(conn, feedback_table, record.row(stamp))
         return new
 
     def issue(
@@ -171,7 +158,7 @@ class FeedbackStore:
         rows = [row for card in cards if (row := _issued_row(service_id, card, stamp))]
         try:
             with self._engine.begin() as conn:
-                return sum(_insert_new(conn, issued_table, row) for row in rows)
+                return sum(insert_new(conn, issued_table, row) for row in rows)
         except SQLAlchemyError as exc:
             raise FeedbackStoreError(f"cannot record issued cards: {type(exc).__name__}") from None
 
@@ -207,24 +194,6 @@ class IssuedCard:
     rule: str | None
     suggestions: Mapping[str, str]  # suggestion uuid -> label
     override_reasons: tuple[Mapping[str, str], ...]
-
-
-def _insert_new(conn: Connection, table: Table, row: Mapping[str, Any]) -> int:
-    """Insert `row` unless it repeats a unique key; 1 when it was new."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        # psycopg reports rowcount 0 for this statement: count the returned rows.
-        pg = postgresql.insert(table).on_conflict_do_nothing()
-        key = next(iter(table.primary_key.columns))
-        return len(conn.execute(pg.returning(key), row).all())
-    if dialect == "sqlite":
-        return max(conn.execute(sqlite.insert(table).on_conflict_do_nothing(), row).rowcount, 0)
-    try:  # other databases: a savepoint per row keeps the batch going
-        with conn.begin_nested():
-            conn.execute(insert(table), row)
-    except IntegrityError:
-        return 0
-    return 1
 
 
 def _with_display(conn: Connection, record: FeedbackRecord) -> FeedbackRecord:
@@ -294,4 +263,6 @@ def _record(row: Any) -> FeedbackRecord:
         override_reason_system=row["override_reason_system"],
         override_reason_display=row["override_reason_display"],
         user_comment=row["user_comment"],
+        issuer=row["issuer"],
+        tenant=row["tenant"],
     )

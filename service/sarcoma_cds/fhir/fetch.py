@@ -18,7 +18,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Coroutine, Iterable, Mapping
+import zlib
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Literal
@@ -27,6 +28,14 @@ from urllib.parse import unquote
 import httpx
 import orjson
 
+from sarcoma_cds.fhir.budget import (
+    ACCEPT_ENCODING,
+    BudgetExceededError,
+    CallBudget,
+    ProcessBytes,
+    UnsupportedEncodingError,
+    read_body,
+)
 from sarcoma_cds.fhir.prefetch_templates import (
     PREFETCH_TEMPLATES,
     REQUIRED_KEYS,
@@ -49,13 +58,13 @@ log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and these URLs hold the patient id.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-# A page bigger than this is refused rather than held in memory (a 200-entry page is ~1 MB).
-MAX_PAGE_BYTES = 32 * 1024 * 1024
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
 
 
 # Why a fetch failed, for metrics: a fixed set, so label values stay bounded.
-FailureKind = Literal["timeout", "http_error", "invalid_response", "unauthorized", "other"]
+FailureKind = Literal[
+    "timeout", "http_error", "invalid_response", "unauthorized", "too_large", "other"
+]
 
 
 class FetchError(Exception):
@@ -95,6 +104,7 @@ class _Unavailable(Exception):
 class _Target:
     base: httpx.URL  # fhirServer, without a trailing slash
     headers: dict[str, str]
+    budget: CallBudget  # what this service call may still fetch
 
 
 class FhirFetcher:
@@ -104,6 +114,7 @@ class FhirFetcher:
         self._settings = settings
         self._owns_client = client is None
         self._client = client if client is not None else _new_client(settings)
+        self._process_bytes = ProcessBytes(settings.fetch_process_max_bytes)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -117,11 +128,14 @@ class FhirFetcher:
         fhir_server: str | None,
         access_token: str | None,
         token_problem: str | None = None,
+        fhir_servers: Sequence[str] | None = None,
     ) -> FetchOutcome:
         """Return `prefetch` completed for `keys` (advertised keys): absent or failed ones are
         fetched with their template, paged searchsets have their later pages read.
 
         `token_problem`: why the request's token cannot be used (then no request is made).
+        `fhir_servers`: the base URLs the calling client may send us to; outside development
+        nothing else is fetched (None there: the client lists none).
         Raises FetchError when a required key cannot be obtained, InvalidContextError (a
         ValueError: answer 400) when a context value cannot be placed into a template, and
         ValueError for a key this service does not advertise.
@@ -131,15 +145,21 @@ class FhirFetcher:
         if not wanted and not paged:
             return FetchOutcome(prefetch=result)
         queries = {key: render_template(PREFETCH_TEMPLATES[key], context) for key in wanted}
+        budget = CallBudget(
+            self._settings.fetch_max_bytes, self._settings.fetch_max_resources, self._process_bytes
+        )
         try:
-            target = self._target(fhir_server, access_token, token_problem)
+            target = self._target(fhir_server, access_token, budget, token_problem, fhir_servers)
         except _Unavailable as exc:
             outcomes: dict[str, dict[str, Any] | _Unavailable] = dict.fromkeys(wanted + paged, exc)
         else:
             deadline = asyncio.get_running_loop().time() + self._settings.fetch_timeout_seconds
             jobs = [self._fetch_key(key, queries[key], target, deadline) for key in wanted]
             jobs += [self._rest_of(key, prefetch[key], target, deadline) for key in paged]
-            fetched = await asyncio.gather(*jobs)
+            try:
+                fetched = await asyncio.gather(*jobs)
+            finally:
+                budget.release()
             outcomes = dict(zip(wanted + paged, fetched, strict=True))
         for key in paged:
             outcome = outcomes[key]
@@ -152,7 +172,12 @@ class FhirFetcher:
         return _settle(result, outcomes)
 
     def _target(
-        self, fhir_server: str | None, access_token: str | None, token_problem: str | None = None
+        self,
+        fhir_server: str | None,
+        access_token: str | None,
+        budget: CallBudget,
+        token_problem: str | None = None,
+        fhir_servers: Sequence[str] | None = None,
     ) -> _Target:
         development = self._settings.mode == "development"
         if not fhir_server:
@@ -169,7 +194,8 @@ class FhirFetcher:
             raise _Unavailable(
                 "fhirServer must be a plain base URL (no query, fragment or user)", "other"
             )
-        headers = {"Accept": "application/fhir+json"}
+        _check_listed(base, fhir_servers, development)
+        headers = {"Accept": "application/fhir+json", "Accept-Encoding": ACCEPT_ENCODING}
         if token_problem:
             raise _Unavailable(token_problem, "other")
         if access_token:
@@ -178,7 +204,7 @@ class FhirFetcher:
             headers["Authorization"] = f"Bearer {access_token}"
         elif not (self._settings.allow_unauthenticated_fetch and development):
             raise _Unavailable("no access token", "other")
-        return _Target(base=base, headers=headers)
+        return _Target(base=base, headers=headers, budget=budget)
 
     async def _fetch_key(
         self, key: str, query: str, target: _Target, deadline: float
@@ -224,6 +250,8 @@ class FhirFetcher:
             )
         except _Unavailable as exc:
             failure = exc
+        except BudgetExceededError as exc:
+            failure = _Unavailable(exc.reason, "too_large")
         else:
             log.info("fetched %s in %.0f ms", key, (time.perf_counter() - started) * 1000)
             return data
@@ -233,6 +261,7 @@ class FhirFetcher:
     async def _read(self, query: str, target: _Target, deadline: float) -> dict[str, Any]:
         resource_type, _, quoted_id = query.partition("/")
         resource = await self._get_json(_url(target.base, query), target, deadline)
+        target.budget.count(1)
         if resource.get("resourceType") != resource_type:
             raise _Unavailable(f"FHIR server returned something other than a {resource_type}")
         if resource.get("id") != unquote(quoted_id):
@@ -261,7 +290,9 @@ class FhirFetcher:
                     "the data would be incomplete"
                 )
             bundle = await self._get_json(url, target, deadline)
-            entries.extend(_searchset_entries(bundle, resource_type))
+            found = _searchset_entries(bundle, resource_type)
+            target.budget.count(len(found))
+            entries.extend(found)
             url = _next_link(bundle, target.base)
             pages_read += 1
         return {
@@ -278,7 +309,7 @@ class FhirFetcher:
         request = self._client.build_request("GET", url, headers=target.headers, timeout=remaining)
         response = await self._client.send(request, stream=True, follow_redirects=False)
         try:
-            body = await _read_capped(response)
+            body = await _read_budgeted(response, target.budget)
         finally:
             await response.aclose()
         data = _parse_json(body)
@@ -304,6 +335,23 @@ def _new_client(settings: Settings) -> httpx.AsyncClient:
         cookies=no_cookies,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
+
+
+def _check_listed(base: httpx.URL, listed: Sequence[str] | None, development: bool) -> None:
+    """SSRF guard: the client's token goes only to a FHIR server listed for that client (its
+    trusted-clients entry), whatever host, loopback or internal, the request names. The reason
+    says nothing of the network: no connection is ever made."""
+    if listed is None and development:
+        log.warning("development mode: fhirServer is not checked against a client's list")
+        return
+    if not listed:
+        raise _Unavailable(
+            "no FHIR servers are listed for this client; nothing is fetched", "other"
+        )
+    if str(base) not in {url.rstrip("/") for url in listed}:
+        raise _Unavailable(
+            "fhirServer is not one of the FHIR servers listed for this client", "other"
+        )
 
 
 def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -411,15 +459,20 @@ def _searchset_entries(bundle: Mapping[str, Any], resource_type: str) -> list[di
     return entries
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_PAGE_BYTES:
-            raise _Unavailable(f"FHIR server sent more than {MAX_PAGE_BYTES} bytes in one page")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _read_budgeted(response: httpx.Response, budget: CallBudget) -> bytes:
+    """The body, decoded here rather than by httpx so that every inflated piece is charged to
+    the call's budget before the next is made."""
+    if response.is_stream_consumed:  # built in memory by a test transport: decoded already
+        budget.charge(len(response.content))
+        return response.content
+    try:
+        return await read_body(
+            response.aiter_raw(), response.headers.get("content-encoding"), budget
+        )
+    except UnsupportedEncodingError as exc:
+        raise _Unavailable(f"FHIR server sent a body in an unrequested encoding ({exc})") from None
+    except zlib.error:
+        raise _Unavailable("FHIR server sent a compressed body that could not be read") from None
 
 
 def _parse_json(body: bytes) -> dict[str, Any] | None:

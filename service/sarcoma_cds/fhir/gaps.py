@@ -25,3 +25,18 @@ def unreadable(key: str, reason: str) -> str:
 
 def not_sent(key: str) -> str:
     return f"{label(key)} were not sent by the EHR"
+
+
+def conflicting(names: list[str], count: int) -> str:
+    shown = ", ".join(names) + (" …" if count > len(names) else "")
+    return (
+        f"{count} resource(s) sent twice with different content ({shown}); the first copy "
+        "was used — check which version the EHR holds"
+    )
+
+
+def other_server(count: int) -> str:
+    return (
+        f"{count} resource(s) naming a patient on another FHIR server than the EHR's ignored "
+        "(the same id there need not be this patient)"
+    )

@@ -10,9 +10,13 @@ only when its value holds everything its query asked for.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import orjson
 
 from sarcoma_cds.fhir import gaps as gap_text
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
@@ -120,7 +124,8 @@ def _subject(res: Resource) -> str | bool | None:
 class _Collector:
     rec: PatientRecord
     broken: list[str] = field(default_factory=list)
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    seen: dict[tuple[str, str], bytes] = field(default_factory=dict)  # id -> content digest
+    conflicting: list[str] = field(default_factory=list)  # ids sent twice, differently
     projected: list[tuple[Resource, str | None]] = field(default_factory=list)
 
     def add(self, key: str, full_url: str | None, raw: dict[str, Any]) -> None:
@@ -138,9 +143,13 @@ class _Collector:
         if res is None:
             return  # a resource type the facts do not use
         if res.id and (rtype, res.id) in self.seen:
-            return  # the same resource under two keys
+            # The same resource under two keys is read once; two different versions of one id
+            # are a data gap (issue 17, F13): which one the EHR means is not ours to guess.
+            if self.seen[(rtype, res.id)] != _digest(raw) and name not in self.conflicting:
+                self.conflicting.append(name)
+            return
         if res.id:
-            self.seen.add((rtype, res.id))
+            self.seen[(rtype, res.id)] = _digest(raw)
         self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
         self.rec.refs.add(res, full_url)
         self._contained(res, name, raw.get("contained"))
@@ -164,6 +173,13 @@ class _Collector:
                 self.rec.refs.add_contained(container, res)
 
 
+def _digest(raw: dict[str, Any]) -> bytes:
+    try:
+        return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).digest()
+    except orjson.JSONEncodeError:
+        return b""  # not JSON again (never from a request): not compared
+
+
 def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
     """The keys sent, plus the template key of every resource type that arrived under another
     key: an EHR that sends one Bundle with everything has supplied its Conditions."""
@@ -173,9 +189,14 @@ def supplied_keys(prefetch: Mapping[str, Any]) -> frozenset[str]:
 
 
 def collect(
-    patient_id: str, prefetch: Mapping[str, Any], unreadable: Mapping[str, str] | None = None
+    patient_id: str,
+    prefetch: Mapping[str, Any],
+    unreadable: Mapping[str, str] | None = None,
+    fhir_server: str | None = None,
 ) -> PatientRecord:
-    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch."""
+    """`unreadable`: key -> why the caller could not obtain (all of) it, e.g. a failed fetch.
+    `fhir_server`: the hook's fhirServer; a subject given as an absolute URL on another base
+    names another server's patient, whatever its id (issue 17, F13)."""
     unread = dict(unreadable or {})
     for key, value in prefetch.items():
         reason = unreadable_reason(value)
@@ -189,8 +210,9 @@ def collect(
     for key, value in prefetch.items():
         for full_url, raw in _entries(key, value, rec.gaps):
             c.add(key, full_url, raw)
-    other_patient = _route_all(rec, c.projected, _patient_aliases(rec, c.projected))
-    _name_gaps(rec, c.broken, other_patient, unread)
+    whose = _Whose(rec.patient_id, _patient_aliases(rec, c.projected), _base(fhir_server))
+    _route_all(rec, c.projected, whose)
+    _name_gaps(rec, c, whose, unread)
     return rec
 
 
@@ -207,29 +229,63 @@ def _patient_aliases(rec: PatientRecord, projected: list[tuple[Resource, str | N
     return aliases
 
 
+def _base(url: str | None) -> str | None:
+    """A FHIR base URL compared as servers are: scheme and host case-insensitive, no trailing
+    slash."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+@dataclass
+class _Whose:
+    """Decides whose a subject reference is, and counts the resources that are not ours."""
+
+    patient_id: str
+    aliases: set[str]
+    server: str | None  # the hook's fhirServer as `_base`; None when the call gave none
+    other_patient: int = 0
+    other_server: int = 0
+
+    def is_ours(self, ref: str | None) -> bool:
+        kind = self._kind(ref)
+        if kind == "other patient":
+            self.other_patient += 1
+        elif kind == "other server":
+            self.other_server += 1
+        return kind == "ours"
+
+    def _kind(self, ref: str | None) -> Literal["ours", "other patient", "other server"]:
+        if not _is_patients(ref, self.patient_id, self.aliases):
+            return "other patient"
+        if ref is None or ref in self.aliases or self.server is None:
+            return "ours"
+        if not ref.startswith(("http://", "https://")):
+            return "ours"  # relative: on the server the resource came from
+        # `<base>/Patient/<id>[/_history/<v>]`: the same id on another base is another patient.
+        base = ref[: ref.rfind("/Patient/")] if "/Patient/" in ref else ref
+        return "ours" if _base(base) == self.server else "other server"
+
+
 def _route_all(
-    rec: PatientRecord, projected: list[tuple[Resource, str | None]], aliases: set[str]
-) -> int:
-    """Files each of the patient's resources in `rec`; returns how many named another patient."""
-    other_patient = 0
+    rec: PatientRecord, projected: list[tuple[Resource, str | None]], whose: _Whose
+) -> None:
+    """Files each of the patient's resources in `rec`; `whose` counts those it leaves out."""
     for res, _ in projected:
         if isinstance(res, Patient):
             continue
         subject = _subject(res)
         if subject is True:
             continue  # a Medication: reached only through medicationReference
-        if not _is_patients(subject if isinstance(subject, str) else None, rec.patient_id, aliases):
-            other_patient += 1
-            continue
-        _route(rec, res)
-    return other_patient
+        if whose.is_ours(subject if isinstance(subject, str) else None):
+            _route(rec, res)
 
 
-def _name_gaps(
-    rec: PatientRecord, broken: list[str], other_patient: int, unread: dict[str, str]
-) -> None:
+def _name_gaps(rec: PatientRecord, c: _Collector, whose: _Whose, unread: dict[str, str]) -> None:
     """What the record lacks, in words: unreadable keys first, then skipped resources and
-    elements, another patient's resources, and the keys not sent."""
+    elements, another patient's resources, conflicting duplicates, and the keys not sent."""
+    broken = c.broken
     if broken:
         shown = ", ".join(broken[:_SHOWN]) + (" …" if len(broken) > _SHOWN else "")
         rec.gaps.append(f"{len(broken)} unreadable resource(s) skipped ({shown})")
@@ -239,8 +295,12 @@ def _name_gaps(
             f"{len(rec.unreadable)} unreadable element(s) read as unknown, the rest of each "
             f"resource used ({shown})"
         )
-    if other_patient:
-        rec.gaps.append(f"{other_patient} resource(s) of another patient ignored")
+    if whose.other_patient:
+        rec.gaps.append(f"{whose.other_patient} resource(s) of another patient ignored")
+    if whose.other_server:
+        rec.gaps.append(gap_text.other_server(whose.other_server))
+    if c.conflicting:
+        rec.gaps.append(gap_text.conflicting(c.conflicting[:_SHOWN], len(c.conflicting)))
     rec.gaps[:0] = [gap_text.unreadable(key, reason) for key, reason in unread.items()]
     for key in ("conditions", "observations", "procedures"):
         if key not in rec.supplied_keys and key not in unread:

@@ -123,19 +123,22 @@ class CodeFilter:
 Pairs = tuple[tuple[str | None, str], ...]
 
 
-def _concept_codings(value: Any, out: list[tuple[str | None, str]]) -> None:
-    """The codings of a CodeableConcept (or of a Coding) into `out`."""
-    if not isinstance(value, dict):
-        return
+def _concept_codings(value: dict[str, Any], out: list[tuple[str | None, str]]) -> None:
+    """The codings of a CodeableConcept (or of a Coding) into `out`. `type(x) is` rather than
+    `isinstance`: parsed JSON holds exact dicts, lists and strs, and this runs for every
+    resource of the export that could make a candidate."""
     coding = value.get("coding")
-    if isinstance(coding, list):
+    if type(coding) is list:
         for c in coding:
-            if isinstance(c, dict) and isinstance(c.get("code"), str):
+            if type(c) is dict and type(code := c.get("code")) is str:
                 system = c.get("system")
-                out.append((system if isinstance(system, str) else None, c["code"]))
-    elif isinstance(value.get("code"), str):  # a Coding (valueCoding)
+                out.append((system if type(system) is str else None, code))
+    elif type(code := value.get("code")) is str:  # a Coding (valueCoding)
         system = value.get("system")
-        out.append((system if isinstance(system, str) else None, value["code"]))
+        out.append((system if type(system) is str else None, code))
+
+
+_NESTED = frozenset(("component", "extension", "modifierExtension"))
 
 
 def resource_codings(resource: dict[str, Any]) -> Pairs | None:
@@ -146,17 +149,19 @@ def resource_codings(resource: dict[str, Any]) -> Pairs | None:
         return None
     out: list[tuple[str | None, str]] = []
     for key, value in resource.items():
-        if isinstance(value, dict):
+        kind = type(value)
+        if kind is dict:
             _concept_codings(value, out)
-        elif isinstance(value, list):
-            nested = key in ("component", "extension", "modifierExtension")
+        elif kind is list:
+            nested = key in _NESTED
             for item in value:
-                if not isinstance(item, dict):
+                if type(item) is not dict:
                     continue
                 _concept_codings(item, out)
                 if nested:
                     for inner in item.values():
-                        _concept_codings(inner, out)
+                        if type(inner) is dict:
+                            _concept_codings(inner, out)
     return tuple(out)
 
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from importlib import import_module
 from pathlib import Path
 
 from rich.console import Console
 
 from sarcoma_cds.pipeline import RulesError
-from sarcoma_cds.population.bulk import BulkExportError, export_to_folder
-from sarcoma_cds.population.output import write_worklist
-from sarcoma_cds.population.report import render_report
 from sarcoma_cds.population.runner import RunnerError, make_runner
 from sarcoma_cds.population.screen import screen
 from sarcoma_cds.population.source import SourceError
@@ -32,10 +30,20 @@ class ScreenError(Exception):
         self.exit_code = exit_code
 
 
+def _import_output() -> None:
+    """pyarrow and matplotlib (a second of start-up together), imported while the workers
+    run the first pass rather than before or after it."""
+    import_module("sarcoma_cds.population.output")
+    import_module("sarcoma_cds.population.report")
+
+
 def run(source: str, out: Path, today: date, engine: str, scheduler: str | None) -> int:
     console = Console(stderr=True)
     requested: frozenset[str] = frozenset()
     if source.startswith(("http://", "https://")):
+        # Imported here: httpx and Authlib cost a folder run half a second of start-up.
+        from sarcoma_cds.population.bulk import BulkExportError, export_to_folder
+
         try:
             folder, requested = export_to_folder(source, out / "export", console)
         except BulkExportError as exc:
@@ -49,13 +57,16 @@ def run(source: str, out: Path, today: date, engine: str, scheduler: str | None)
     except RunnerError as exc:
         raise ScreenError(str(exc), EXIT_FAILED) from None
     try:
-        result = screen(folder, out, today, runner, console, requested)
+        result = screen(folder, out, today, runner, console, requested, _import_output)
     except SourceError as exc:
         raise ScreenError(str(exc), EXIT_FAILED) from None
     except RulesError as exc:
         raise ScreenError(f"rules: {exc}", EXIT_FAILED) from None
     finally:
         runner.close()
+    from sarcoma_cds.population.output import write_worklist
+    from sarcoma_cds.population.report import render_report
+
     csv_path, parquet_path = write_worklist(result.rows, out)
     report = out / "report.html"
     report.write_text(render_report(result, today, source), encoding="utf-8")

@@ -29,8 +29,17 @@ class Runner(Protocol):
     workers: int
 
     def map(
-        self, fn: Callable[..., R], items: Sequence[T], *args: Any, done: Callable[[], None]
-    ) -> list[R]: ...
+        self,
+        fn: Callable[..., R],
+        items: Sequence[T],
+        *args: Any,
+        done: Callable[[], None],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> list[R]:
+        """`fn(item, *args)` for every item; `done` after each; `meanwhile` once every item
+        is submitted, in this process, while the workers run (after they are started, so
+        nothing it imports is half-imported in a forked worker)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -48,11 +57,18 @@ class LocalRunner:
         )
 
     def map(
-        self, fn: Callable[..., R], items: Sequence[T], *args: Any, done: Callable[[], None]
+        self,
+        fn: Callable[..., R],
+        items: Sequence[T],
+        *args: Any,
+        done: Callable[[], None],
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[R]:
         futures: dict[Future[R], int] = {
             self._pool.submit(fn, item, *args): i for i, item in enumerate(items)
         }
+        if meanwhile is not None:
+            meanwhile()
         return _gather(futures, as_completed(futures), done)
 
     def close(self) -> None:
@@ -85,11 +101,18 @@ class DaskRunner:
         self.workers = max(1, len(self._client.scheduler_info(n_workers=-1)["workers"]))
 
     def map(
-        self, fn: Callable[..., R], items: Sequence[T], *args: Any, done: Callable[[], None]
+        self,
+        fn: Callable[..., R],
+        items: Sequence[T],
+        *args: Any,
+        done: Callable[[], None],
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[R]:
         from distributed import as_completed as dask_completed
 
         futures = self._client.map(fn, list(items), *[[a] * len(items) for a in args], pure=False)
+        if meanwhile is not None:
+            meanwhile()
         index = {f.key: i for i, f in enumerate(futures)}
         out: dict[int, R] = {}
         for future in dask_completed(futures):
@@ -116,8 +139,9 @@ def _gather(
 def make_runner(engine: str, scheduler: str | None) -> Runner:
     if engine == "spark":
         raise RunnerError(
-            "the Spark engine is not available in this build; use --engine dask "
-            "(any Dask cluster by --scheduler) or the default --engine local"
+            "the Spark engine is not available in this build: the distributed engine is Dask "
+            "(pure Python, no JVM; docs/design.md says why); use --engine dask (any Dask "
+            "cluster by --scheduler) or the default --engine local"
         )
     if engine == "dask":
         return DaskRunner(scheduler)

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sarcoma_cds.population.runner import Runner
+from sarcoma_cds.population.scan import scan_chunk
 from sarcoma_cds.population.source import (
     CHUNK_BYTES,
     LineNumbers,
@@ -32,18 +33,11 @@ from sarcoma_cds.population.source import (
     fingerprint,
     plan_chunks,
 )
-from sarcoma_cds.population.stages import (
-    KEY_OF_TYPE,
-    evaluate_bucket,
-    read_json,
-    scan_chunk,
-    spill_chunk,
-    worker_engine,
-    write_json,
-)
+from sarcoma_cds.population.stages import evaluate_bucket, spill_chunk
+from sarcoma_cds.population.work import KEY_OF_TYPE, read_json, worker_engine, write_json
 
 WORK = ".screen-work"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: bucket results hold the off-list patients
 PATIENTS_PER_BUCKET = 2000
 
 
@@ -52,7 +46,8 @@ class ScreenResult:
     patients: int  # Patient resources in the export
     candidates: int
     evaluated: int
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # the worklist: patients with a summary card
+    off_list: list[dict[str, Any]]  # patients with other cards only (data quality, GIST)
     types: dict[str, int]
     lines: int
     malformed_count: int
@@ -152,9 +147,11 @@ def screen(
     runner: Runner,
     console: Console | None = None,
     requested_types: frozenset[str] = frozenset(),
+    meanwhile: Callable[[], None] | None = None,
 ) -> ScreenResult:
     """Screen the export in `folder`; `requested_types`: resource types a completed `$export`
-    was asked for (a type it returned no file for is a known "none", not "not sent")."""
+    was asked for (a type it returned no file for is a known "none", not "not sent");
+    `meanwhile`: work for this process while the workers run the first pass."""
     console = console or Console(stderr=True)
     started = time.monotonic()
     files = export_files(folder)
@@ -172,7 +169,7 @@ def screen(
     chunks = plan_chunks(folder)
     with _progress(console) as progress:
         with _step(progress, "1/3 scanning for candidates", len(chunks)) as done:
-            scans = runner.map(scan_chunk, chunks, work, done=done)
+            scans = runner.map(scan_chunk, chunks, work, done=done, meanwhile=meanwhile)
         plan, malformed, unattributed = _merge_scans(chunks, scans)
         if not plan["types"].get("Patient"):
             raise SourceError(
@@ -199,11 +196,15 @@ def screen(
         with _step(progress, "3/3 evaluating candidates", len(buckets)) as done:
             results = runner.map(evaluate_bucket, buckets, work, today.isoformat(), done=done)
     rows = sorted((r for b in results for r in b["rows"]), key=lambda r: str(r["patient_id"]))
+    off_list = sorted(
+        (r for b in results for r in b["off_list"]), key=lambda r: str(r["patient_id"])
+    )
     return ScreenResult(
         patients=plan["types"].get("Patient", 0),
         candidates=len(plan["candidates"]),
         evaluated=sum(b["evaluated"] for b in results),
         rows=rows,
+        off_list=off_list,
         types={t: n for t, n in sorted(plan["types"].items())},
         lines=plan["lines"],
         malformed_count=plan["malformed_count"],

@@ -1,9 +1,7 @@
-"""The three passes, as plain functions of a chunk or a bucket and the work folder, so that a
+"""Passes 2 and 3, as plain functions of a chunk or a bucket and the work folder, so that a
 process pool and a Dask cluster run exactly the same code (and a worker needs nothing but the
-shared work folder and the rules).
+shared work folder and the rules). Pass 1 is scan.py.
 
-1. `scan_chunk`: parse every line; count types; note malformed lines (with a guess at their
-   patient); name candidate patients (candidates.py).
 2. `spill_chunk`: keep only the lines of candidate patients (and Medications, which belong to
    no patient), read by the offsets the first pass noted, written to one file per hash bucket
    of the patient id.
@@ -16,12 +14,9 @@ interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import os
 import zlib
 from array import array
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -29,154 +24,17 @@ from typing import Any
 
 import orjson
 
-from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
-from sarcoma_cds.pipeline import Engine
-from sarcoma_cds.population.candidates import (
-    ENGINE_TYPES,
-    CodeFilter,
-    guess_owner,
-    patient_of,
-)
-from sarcoma_cds.population.rows import worklist_row
+from sarcoma_cds.population.candidates import patient_of
+from sarcoma_cds.population.rows import patient_entry
 from sarcoma_cds.population.source import Chunk, lines
-from sarcoma_cds.settings import Settings
-
-MALFORMED_KEPT = 200  # per chunk: the report lists these, the count covers all
-# Prefetch key of each resource type (the patient-view templates, plus the two types that
-# arrive only inside a patient's other resources in patient-view).
-KEY_OF_TYPE: dict[str, str] = {
-    resource_type_of(t): k for k, t in PREFETCH_TEMPLATES.items() if k != "patient"
-} | {"BodyStructure": "bodyStructures", "Medication": "medications"}
-
-
-@cache
-def worker_engine() -> Engine:
-    """One engine per worker process (rules and value sets loaded once)."""
-    return Engine.load(Settings())
-
-
-def write_json(path: Path, document: Any) -> None:
-    """Write then rename: a reader never sees half a file, a crash leaves no false "done"."""
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_bytes(orjson.dumps(document))
-    tmp.replace(path)
-
-
-def read_json(path: Path) -> Any:
-    return orjson.loads(path.read_bytes())
-
-
-# --- pass 1 ------------------------------------------------------------------------------------
-@dataclass
-class Malformed:
-    chunk: int
-    line: int  # 1-based, within the chunk
-    reason: str
-    resource_type: str | None
-    patient: str | None
-
-    def as_json(self) -> list[Any]:
-        return [self.chunk, self.line, self.reason, self.resource_type, self.patient]
-
-
-@dataclass
-class ScanResult:
-    chunk: int
-    lines: int = 0
-    types: Counter[str] = field(default_factory=Counter)
-    candidates: set[str] = field(default_factory=set)
-    malformed: list[Malformed] = field(default_factory=list)
-    malformed_count: int = 0
-    no_patient: int = 0  # patient resources whose patient cannot be told
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "chunk": self.chunk,
-            "lines": self.lines,
-            "types": dict(self.types),
-            "candidates": sorted(self.candidates),
-            "malformed": [m.as_json() for m in self.malformed],
-            "malformed_count": self.malformed_count,
-            "no_patient": self.no_patient,
-        }
-
-
-def _malformed(result: ScanResult, n: int, line: bytes, reason: str) -> None:
-    result.malformed_count += 1
-    rtype, patient = guess_owner(line)
-    # Kept in full when it names a patient (that patient's record is incomplete); else the
-    # first few are kept for the report.
-    if patient is not None or len(result.malformed) < MALFORMED_KEPT:
-        result.malformed.append(Malformed(result.chunk, n, reason, rtype, patient))
-
-
-@cache
-def _code_filter() -> CodeFilter:
-    return CodeFilter(worker_engine().rules.valuesets)
-
-
-MEDICATION_MARK = 0xFFFFFFFF  # the "patient hash" of a Medication line (kept for everyone)
-
-
-def patient_hash(patient: str) -> int:
-    return zlib.crc32(patient.encode()) & 0x7FFFFFFF
-
-
-def scan_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
-    """Pass 1. Besides the counts and candidates it keeps, for the second pass, the byte
-    offset and a hash of the patient of every line the engine reads (16 bytes a line), so that
-    the second pass reads only the candidates' lines instead of the whole chunk again."""
-    out = Path(work) / "scan" / f"chunk-{chunk.index}.json"
-    if out.is_file():
-        document: dict[str, Any] = read_json(out)
-        return document
-    codes = _code_filter()
-    result = ScanResult(chunk.index)
-    offsets, hashes = array("Q"), array("L")
-    offset = chunk.start
-    n = 0
-    for n, line in enumerate(lines(chunk), start=1):
-        at, offset = offset, offset + len(line)
-        if not line.strip() or (parsed := _parse(result, n, line)) is None:
-            continue
-        resource, rtype = parsed
-        result.types[rtype] += 1
-        if rtype not in ENGINE_TYPES:
-            continue
-        if rtype == "Medication":
-            offsets.append(n if chunk.gzip else at)
-            hashes.append(MEDICATION_MARK)
-            continue
-        patient = patient_of(resource)
-        if patient is None:
-            if codes.is_candidate(rtype, resource, line):
-                result.no_patient += 1
-            continue
-        offsets.append(n if chunk.gzip else at)
-        hashes.append(patient_hash(patient))
-        if patient not in result.candidates and codes.is_candidate(rtype, resource, line):
-            result.candidates.add(patient)
-    result.lines = n
-    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("wb") as f:
-        offsets.tofile(f)
-        hashes.tofile(f)
-    document = result.as_json() | {"indexed": len(offsets)}
-    write_json(out, document)
-    return document
-
-
-def _parse(result: ScanResult, n: int, line: bytes) -> tuple[Any, str] | None:
-    """(resource, resourceType) of one NDJSON line; None, counted as malformed, otherwise."""
-    try:
-        resource = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        _malformed(result, n, line, f"not valid JSON ({exc.args[0]})")
-        return None
-    rtype = resource.get("resourceType") if isinstance(resource, dict) else None
-    if not isinstance(rtype, str):
-        _malformed(result, n, line, "not a FHIR resource (no resourceType)")
-        return None
-    return resource, rtype
+from sarcoma_cds.population.work import (
+    KEY_OF_TYPE,
+    MEDICATION_MARK,
+    patient_hash,
+    read_json,
+    worker_engine,
+    write_json,
+)
 
 
 # --- pass 2 ------------------------------------------------------------------------------------
@@ -328,6 +186,7 @@ def evaluate_bucket(bucket: int, work: str, today: str) -> dict[str, Any]:
     engine = worker_engine()
     day = date.fromisoformat(today)
     rows: list[dict[str, Any]] = []
+    off_list: list[dict[str, Any]] = []
     # A patient whose Patient line could not be read is evaluated all the same (the summary
     # card names it); one the Patient file does not name at all is not a patient of the export.
     broken = {p for p in resources if "patient" in unreadable.get(p, {})}
@@ -344,9 +203,15 @@ def evaluate_bucket(bucket: int, work: str, today: str) -> dict[str, Any]:
         if referenced:
             prefetch["medications"] = referenced
         evaluation = engine.evaluate(pid, prefetch, day, unreadable=unreadable.get(pid))
-        row = worklist_row(pid, evaluation)
-        if row is not None:
-            rows.append(row)
-    document = {"bucket": bucket, "evaluated": len(evaluated), "rows": rows, "orphans": orphans}
+        entry = patient_entry(pid, evaluation)
+        if entry is not None:
+            (rows if entry[0] else off_list).append(entry[1])
+    document = {
+        "bucket": bucket,
+        "evaluated": len(evaluated),
+        "rows": rows,
+        "off_list": off_list,
+        "orphans": orphans,
+    }
     write_json(out, document)
     return document

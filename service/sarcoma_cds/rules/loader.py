@@ -10,11 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
+from sarcoma_cds.clinical.datafile import load_yaml, read_yaml, validate
 from sarcoma_cds.clinical.dictionary import (
     FactDictionary,
     FactDictionaryError,
@@ -59,9 +56,6 @@ _OPERATOR_KINDS: dict[str, set[str]] = {
 }
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
 class RulesError(Exception):
     """An invalid rules folder: names the file, the path inside it and the problem."""
 
@@ -78,28 +72,8 @@ class RuleSet:
     parameters: ParameterTable = field(default_factory=default_table)
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot be read: {exc}") from exc
-
-
-def _validate(model: type[M], raw: Any, path: Path) -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            problems.append(f"at {where}: {err['msg']}")
-        raise RulesError(f"{path}: " + "; ".join(problems)) from exc
-
-
 def load_recommendations(path: Path) -> dict[str, Recommendation]:
-    f = _validate(RecommendationsFile, _read_yaml(path), path)
+    f = load_yaml(path, RecommendationsFile, RulesError)
     recs = {r.id: r for r in f.recommendations}
     if len(recs) != len(f.recommendations):
         raise RulesError(f"{path}: duplicate recommendation ids")
@@ -150,10 +124,10 @@ def load_rule_file(
 ) -> RuleFile:
     """One rule file, its parameter and consensus references replaced, validated and checked."""
     try:
-        raw = resolve(_read_yaml(path), params or default_parameters(), recs, path)
+        raw = resolve(read_yaml(path, RulesError), params or default_parameters(), recs, path)
     except BadReference as exc:
         raise RulesError(str(exc)) from exc
-    rule = _validate(RuleFile, raw, path)
+    rule = validate(RuleFile, raw, path, RulesError)
     if rule.id != path.stem:
         raise RulesError(f"{path}: at id: {rule.id!r} differs from the file name {path.stem!r}")
     check_rule(rule, recs, path, facts)

@@ -19,7 +19,7 @@ from jwt.exceptions import InvalidTokenError, PyJWTError
 from sarcoma_cds.security.base import AuthenticationError
 from sarcoma_cds.security.jwks import RemoteJwksCache
 from sarcoma_cds.security.key_resolver import KeyResolver
-from sarcoma_cds.security.replay import ReplayCache
+from sarcoma_cds.security.replay import ReplayStore
 from sarcoma_cds.security.trusted_clients import (
     TrustedClient,
     TrustedClientsError,
@@ -30,6 +30,7 @@ from sarcoma_cds.values.jws import check_algorithms
 
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_ID_CHARS = 256
+MAX_LIFETIME_SECONDS = 300.0  # CDS Hooks 2.0 §Trusting CDS Clients: at most 5 minutes
 # Unsupported JWS header extensions: a client relying on them expects semantics we do not apply.
 _REFUSED_HEADERS = ("crit", "b64")
 
@@ -76,10 +77,10 @@ class JwtAuthenticator:
         http_client: httpx.Client | None = None,
         algorithms: Sequence[str] = ("ES384", "RS384"),
         leeway_seconds: float = 60.0,
-        max_lifetime_seconds: float = 3600.0,
+        max_lifetime_seconds: float = MAX_LIFETIME_SECONDS,
         jwks_ttl_seconds: float = 600.0,
         jwks_min_refresh_seconds: float = 30.0,
-        replay_max_entries: int = 100_000,
+        replay: ReplayStore | None = None,
         clock: Callable[[], float] = time.time,
         monotonic_clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -89,7 +90,7 @@ class JwtAuthenticator:
         self._clients = {client.iss: client for client in trusted}
         self._algorithms = frozenset(check_algorithms(algorithms))
         self._leeway = leeway_seconds
-        # Bounds how long a jti must be remembered, hence the replay cache's memory.
+        # Bounds how long a jti must be remembered, hence the replay store's size.
         self._max_lifetime = max_lifetime_seconds
         self._clock = clock
         self._owns_http = http_client is None
@@ -101,7 +102,8 @@ class JwtAuthenticator:
             clock=monotonic_clock,
         )
         self._keys = KeyResolver(trusted, remote)
-        self._replay = ReplayCache(replay_max_entries, clock=clock)
+        self._owns_replay = replay is None
+        self._replay = replay or ReplayStore.in_memory(clock=clock)
         self._jws = PyJWS(
             algorithms=sorted(self._algorithms), options={"enforce_minimum_key_length": True}
         )
@@ -114,16 +116,28 @@ class JwtAuthenticator:
             raise TrustedClientsError(
                 "SARCOMA_CDS_TRUSTED_CLIENTS is not set (path to the trusted clients file)"
             )
+        clients = load_trusted_clients(settings.trusted_clients)
+        replay = ReplayStore.open(
+            settings.replay_db_url or settings.feedback_db_url,
+            per_issuer=settings.replay_max_per_issuer,
+        )
         return cls(
-            load_trusted_clients(settings.trusted_clients),
+            clients,
             http_client=http_client,
             algorithms=settings.jwt_algorithms,
             leeway_seconds=settings.jwt_leeway_seconds,
+            max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
+            replay=replay,
         )
+
+    def client(self, iss: str) -> TrustedClient | None:
+        """The trusted client entry of a verified token's issuer."""
+        return self._clients.get(iss)
 
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
+        self._replay.close()
 
     def verify(self, authorization: str | None, audience: str) -> Mapping[str, Any]:
         token = _bearer_token(authorization)
@@ -177,12 +191,14 @@ class JwtAuthenticator:
         if not isinstance(audiences, list) or audience not in audiences:
             raise AuthenticationError(f"aud {_short(aud)} does not name {audience!r}")
         exp = self._check_times(claims)
-        if client.tenant is not None and claims.get("tenant") != client.tenant:
-            raise AuthenticationError(f"tenant {_short(claims.get('tenant'))} is not the client's")
+        tenant = claims.get("tenant")
+        if tenant != client.tenant:
+            # Bound to the client: a client without a configured tenant may not name one.
+            raise AuthenticationError(f"tenant {_short(tenant)} is not the client's")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti or len(jti) > MAX_ID_CHARS:
             raise AuthenticationError("jti is required (a string of at most 256 characters)")
-        if not self._replay.first_use(f"{client.iss}\x00{jti}", exp + self._leeway):
+        if not self._replay.first_use(client.iss, jti, exp + self._leeway):
             raise AuthenticationError(f"jti {_short(jti)} of {client.iss!r} replayed")
 
     def _check_times(self, claims: dict[str, Any]) -> float:
@@ -200,6 +216,16 @@ class JwtAuthenticator:
             raise AuthenticationError(f"iat is {iat - now:.0f} s in the future")
         if nbf > now + self._leeway:
             raise AuthenticationError(f"nbf is {nbf - now:.0f} s in the future")
-        if exp - now > self._max_lifetime:
+        # CDS Hooks 2.0: "an expiration time of no longer than 5 minutes". A longer-lived or
+        # older token is refused, which bounds how long its jti must be remembered.
+        longest = self._max_lifetime + self._leeway
+        if exp - iat > longest:
+            raise AuthenticationError(
+                f"token lifetime exp - iat is {exp - iat:.0f} s; at most "
+                f"{self._max_lifetime:.0f} s is accepted"
+            )
+        if now - iat > longest:
+            raise AuthenticationError(f"iat is {now - iat:.0f} s old")
+        if exp - now > longest:
             raise AuthenticationError(f"exp is more than {self._max_lifetime:.0f} s ahead")
         return float(exp)

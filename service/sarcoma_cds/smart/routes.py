@@ -197,7 +197,7 @@ def smart_router(
         chosen = engine()
         page = await anyio.to_thread.run_sync(
             lambda: render_view(
-                build_view(chosen, session.patient_id, prefetch, today(), unreadable)
+                build_view(chosen, session.patient_id, prefetch, today(), unreadable, session.iss)
             )
         )
         return HTMLResponse(page, headers=SECURITY_HEADERS)
@@ -262,6 +262,7 @@ async def _read_patient(
             {"patientId": session.patient_id},
             session.iss,
             session.access_token,
+            fhir_servers=(session.iss,),  # checked against the trusted clients at launch
         )
     except FetchError as exc:
         raise LaunchError(

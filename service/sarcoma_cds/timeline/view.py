@@ -79,11 +79,14 @@ def build_view(
     prefetch: Mapping[str, Any],
     today: date,
     unreadable: Mapping[str, str] | None = None,
+    fhir_server: str | None = None,
 ) -> TumourBoardView:
-    evaluation = engine.evaluate(patient_id, prefetch, today, unreadable=unreadable)
+    evaluation = engine.evaluate(
+        patient_id, prefetch, today, unreadable=unreadable, fhir_server=fhir_server
+    )
     profile = evaluation.profile
     assert profile is not None  # the real engine always derives one
-    patient = collect(patient_id, prefetch)
+    patient = collect(patient_id, prefetch, fhir_server=fhir_server)
     record = Record(patient, today, engine.rules.valuesets)
     timeline = build_timeline(record, engine.rules.valuesets, profile, engine.params, today)
     recs = engine.rules.recommendations

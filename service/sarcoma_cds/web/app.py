@@ -69,6 +69,9 @@ def create_app(
         yield
         await services.fetcher.aclose()
         services.feedback_store.close()
+        close = getattr(services.authenticator, "close", None)  # the replay store's connections
+        if callable(close):
+            close()
 
     app = FastAPI(
         title="sarcoma-cds",

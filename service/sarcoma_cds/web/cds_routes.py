@@ -7,6 +7,7 @@ a service id exists.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,10 +31,10 @@ from sarcoma_cds.fhir.prefetch_templates import (
 from sarcoma_cds.pipeline import Evaluation
 from sarcoma_cds.smart.link import launch_url, with_launch_link
 from sarcoma_cds.smart.routes import smart_enabled
-from sarcoma_cds.web.auth import protected_router
+from sarcoma_cds.web.auth import Authenticated, protected_router
 from sarcoma_cds.web.discovery import discovery_document
 from sarcoma_cds.web.errors import ProblemError
-from sarcoma_cds.web.request_body import read_json
+from sarcoma_cds.web.request_body import parse_json, read_json, read_json_bytes
 from sarcoma_cds.web.responses import json_response
 from sarcoma_cds.web.services import AppServices, Services
 
@@ -54,14 +55,20 @@ async def discovery() -> Response:
 
 
 @router.post("/cds-services/{service_id}")
-async def call_service(service_id: str, request: Request, services: AppServices) -> Response:
+async def call_service(
+    service_id: str, request: Request, services: AppServices, claims: Authenticated
+) -> Response:
     check_service(service_id)
+    settings = services.settings
+    # Received before taking a slot: a stalled upload must not hold one (issue 17, F4).
+    raw = await read_json_bytes(
+        request, settings.max_body_bytes, settings.body_read_timeout_seconds
+    )
     async with services.in_flight:
-        body = await read_json(request, services.settings.max_body_bytes)
-        call = parse_service_request(body, PREFETCH_TEMPLATES)
+        call = parse_service_request(parse_json(raw), PREFETCH_TEMPLATES)
         request.state.hook_instance = call.request.hookInstance
         try:
-            prefetch, unreadable = await complete_prefetch(call, services)
+            prefetch, unreadable = await complete_prefetch(call, services, claims)
         except FetchError as exc:
             if services.settings.prefetch_failure != "card":
                 raise _precondition_failed(exc) from None
@@ -69,6 +76,7 @@ async def call_service(service_id: str, request: Request, services: AppServices)
                 exc.key, exc.reason, call.request.hookInstance, call.patient_id
             )
             return _answer(Evaluation(cards=[card]), services, request)
+        fhir_server = str(call.request.fhirServer) if call.request.fhirServer else None
         evaluation = await anyio.to_thread.run_sync(
             lambda: services.evaluator.evaluate(
                 call.patient_id,
@@ -77,6 +85,7 @@ async def call_service(service_id: str, request: Request, services: AppServices)
                 call.user_id,
                 hook_instance=call.request.hookInstance,
                 unreadable=unreadable,
+                fhir_server=fhir_server,
             ),
             limiter=services.evaluations,
         )
@@ -117,7 +126,7 @@ def _precondition_failed(exc: FetchError) -> ProblemError:
 
 
 async def complete_prefetch(
-    call: PatientViewCall, services: Services
+    call: PatientViewCall, services: Services, claims: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Fetch the keys the client left out, sent as failed, or sent in part (CDS Hooks 2.0
     "FHIR Resource Access"). Raises FetchError when the required data cannot be obtained;
@@ -132,6 +141,7 @@ async def complete_prefetch(
             call.request.fhirServer,
             auth.token() if auth else None,
             token_problem=auth.token_problem() if auth else None,
+            fhir_servers=services.client_fhir_servers(claims),
         )
     except InvalidContextError as exc:
         raise ProblemError.single(400, "invalid", f"context: {exc}", "context") from None
@@ -144,9 +154,24 @@ async def complete_prefetch(
 
 
 @router.post("/cds-services/{service_id}/feedback")
-async def feedback(service_id: str, request: Request, services: AppServices) -> Response:
+async def feedback(
+    service_id: str, request: Request, services: AppServices, claims: Authenticated
+) -> Response:
     check_service(service_id)
-    body = parse_feedback(await read_json(request, services.settings.max_body_bytes))
-    records = [FeedbackRecord.from_item(service_id, item) for item in body.feedback]
+    settings = services.settings
+    body = parse_feedback(
+        await read_json(request, settings.max_body_bytes, settings.body_read_timeout_seconds),
+        settings.feedback_max_entries,
+    )
+    issuer, tenant = claims.get("iss"), claims.get("tenant")
+    records = [
+        FeedbackRecord.from_item(
+            service_id,
+            item,
+            issuer if isinstance(issuer, str) else None,
+            tenant if isinstance(tenant, str) else None,
+        )
+        for item in body.feedback
+    ]
     stored = await run_in_threadpool(services.feedback_store.add, records, datetime.now(UTC))
     return json_response({"received": len(records), "stored": stored})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -32,11 +32,30 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
+# The loggers `configure_logging` takes over.
+LOGGERS = ("sarcoma_cds", "uvicorn", "uvicorn.error")
+
+
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever `sys.stderr` is when a record is emitted, not to the stream that was
+    stderr when logging was configured (as `logging.lastResort` does). A host that swaps
+    stderr (a test runner's capture, an embedding server) may close the old stream; a handler
+    holding it then fails on every line ("ValueError: I/O operation on closed file")."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    # Read-only on purpose: the stream is always the current stderr.
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+
 def configure_logging(level: str) -> None:
     """Route our loggers and uvicorn's to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
-    for name in ("sarcoma_cds", "uvicorn", "uvicorn.error"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level.upper())

@@ -6,10 +6,10 @@ One typed object on `app.state` instead of a closure: routes live in their own m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -49,6 +49,16 @@ class Services:
     @property
     def public_url(self) -> str:
         return (self.settings.public_url or "").rstrip("/")
+
+    def client_fhir_servers(self, claims: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The FHIR base URLs listed for the verified caller; None in development (no client)."""
+        if self.authenticator is None:
+            return None
+        # Authenticators that know no client entries (test doubles) list no servers.
+        lookup = getattr(self.authenticator, "client", None)
+        client = lookup(str(claims.get("iss"))) if callable(lookup) else None
+        servers = getattr(client, "fhir_servers", ())
+        return tuple(servers) if isinstance(servers, tuple) else ()
 
     def install(self, app: FastAPI) -> None:
         app.state.services = self

@@ -29,7 +29,7 @@ ATC = "http://www.whocc.no/atc"
 AJCC = "http://cancerstaging.org"
 ALLOWED_SYSTEMS = {CM, WHO, SCT, LNC, ICDO, PCS, CPT, RADLEX, LOCAL, RXNORM, ATC, AJCC}
 
-TOP_KEYS = {"id", "version", "title", "source", "include", "exclude", "values"}
+TOP_KEYS = {"id", "version", "title", "source", "include", "exclude", "values", "concepts"}
 REQUIRED_TOP_KEYS = {"id", "version", "title", "source", "include"}
 ENTRY_KEYS = {"system", "codes", "prefixes", "ranges", "behaviours", "source"}
 
@@ -159,7 +159,7 @@ def test_file_follows_the_schema(path: Path) -> None:
     assert data["id"] == path.stem
     assert set(data) <= TOP_KEYS
     assert set(data) >= REQUIRED_TOP_KEYS
-    assert data["version"] in {"2026.11.0", "2026.11.1"}
+    assert data["version"] in {"2026.11.0", "2026.11.1", "2026.11.2"}
     assert isinstance(data["title"], str)
     assert data["title"].strip()
     assert isinstance(data["source"], str)
@@ -180,6 +180,11 @@ def test_file_follows_the_schema(path: Path) -> None:
         if "behaviours" in entry:
             assert entry["system"] == ICDO
             assert set(entry["behaviours"]) <= {"0", "1", "2", "3", "6", "9"}
+    # A concept's name (the agent of an RxNorm product code) names only a code the file lists.
+    listed = {c for _, entry in _entries(data) for c in entry.get("codes", [])}
+    for code, concept in data.get("concepts", {}).items():
+        assert code in listed, code
+        assert set(concept) == {"display"} and concept["display"].strip(), (code, concept)
 
 
 @pytest.mark.parametrize("path", _files(), ids=lambda p: p.stem)

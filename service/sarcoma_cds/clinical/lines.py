@@ -30,9 +30,10 @@ from sarcoma_cds.values.dates import (
 
 
 def _agent(event: Proc) -> str:
-    """The drug a medication event gives, in words ("gemcitabine"), or the course's label."""
+    """The drug a medication event gives, in words ("gemcitabine"): the value set's name of the
+    agent, else the coding's display, else the course's label."""
     shown = next((c.display for c in event.drug if c.display), None)
-    return shown or event.label()
+    return event.agent or shown or event.label()
 
 
 def _ongoing(event: Proc) -> bool:

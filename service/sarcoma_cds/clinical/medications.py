@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sarcoma_cds.clinical.codes import RXNORM, canonical_system
 from sarcoma_cds.clinical.record import Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import (
@@ -143,6 +144,19 @@ def _dates(m: MedicationUse) -> tuple[DateInterval | None, DateInterval | None, 
     return start, end, period
 
 
+def _agent_name(codings: tuple[Coding, ...], vs: ValueSets) -> str | None:
+    """The agent a product code stands for, as the value set names the concept ("doxorubicin"
+    for "10 ML doxorubicin hydrochloride 2 MG/ML Injection"); None when none is listed. RxNorm
+    only: the other listed names (IDEA4RC regimens, ATC) are the names the record shows anyway."""
+    for c in codings:
+        if canonical_system(c.system) != RXNORM:
+            continue
+        concept = vs.concept(c.system, c.code)
+        if concept is not None:
+            return concept.display
+    return None
+
+
 def read_medications(
     meds: list[MedicationUse], refs: ReferenceIndex, vs: ValueSets, today: date
 ) -> MedicationReading:
@@ -169,6 +183,7 @@ def read_medications(
                     open_ended=period and end is None,
                     drug=codings,
                     drug_label=label,
+                    agent=_agent_name(codings, vs),
                 )
             )
         elif agents.excludes_any(codings):

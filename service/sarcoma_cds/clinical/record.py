@@ -176,6 +176,8 @@ class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     open_ended: bool = False
     drug: tuple[Coding, ...] = ()  # medications: the drug's codings (own, or the Medication's)
     drug_label: str | None = None
+    # The agent's name as its value set lists it ("doxorubicin" for an RxNorm product code).
+    agent: str | None = None
 
     @property
     def ref(self) -> str:
@@ -194,7 +196,7 @@ class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
 
     def label(self) -> str:
         if not isinstance(self.res, Procedure):
-            return self.drug_label or "uncoded medication"
+            return self.agent or self.drug_label or "uncoded medication"
         return self.res.code.label() if self.res.code else "uncoded procedure"
 
     def evidence(self, what: str | None = None) -> Evidence:

@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -36,6 +36,9 @@ from sarcoma_cds.fhir.budget import (
     UnsupportedEncodingError,
     read_body,
 )
+from sarcoma_cds.fhir.fetch_urls import FailureKind as FailureKind
+from sarcoma_cds.fhir.fetch_urls import Unavailable as _Unavailable
+from sarcoma_cds.fhir.fetch_urls import fhir_base, next_link, url_under
 from sarcoma_cds.fhir.prefetch_templates import (
     PREFETCH_TEMPLATES,
     REQUIRED_KEYS,
@@ -61,12 +64,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
 
 
-# Why a fetch failed, for metrics: a fixed set, so label values stay bounded.
-FailureKind = Literal[
-    "timeout", "http_error", "invalid_response", "unauthorized", "too_large", "other"
-]
-
-
 class FetchError(Exception):
     """Required data could not be obtained from the FHIR server (the web layer answers 412)."""
 
@@ -89,15 +86,6 @@ class FetchOutcome:
     unavailable: dict[str, str] = field(default_factory=dict)
     # keys whose data came (at least in part) from the FHIR server rather than from the request
     fetched: list[str] = field(default_factory=list)
-
-
-class _Unavailable(Exception):
-    """One key could not be fetched; `reason` is safe to show (no token, URL or body)."""
-
-    def __init__(self, reason: str, kind: FailureKind = "invalid_response") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind: FailureKind = kind
 
 
 @dataclass(frozen=True)
@@ -180,21 +168,7 @@ class FhirFetcher:
         fhir_servers: Sequence[str] | None = None,
     ) -> _Target:
         development = self._settings.mode == "development"
-        if not fhir_server:
-            raise _Unavailable("no FHIR server address in the request", "other")
-        try:
-            base = httpx.URL(fhir_server.rstrip("/"))
-        except httpx.InvalidURL:
-            raise _Unavailable("fhirServer is not a valid URL", "other") from None
-        if base.scheme not in {"http", "https"} or not base.host:
-            raise _Unavailable("fhirServer must be an absolute https URL", "other")
-        if base.scheme == "http" and not development:
-            raise _Unavailable("fhirServer must use https outside development mode", "other")
-        if base.query or base.fragment or base.userinfo:
-            raise _Unavailable(
-                "fhirServer must be a plain base URL (no query, fragment or user)", "other"
-            )
-        _check_listed(base, fhir_servers, development)
+        base = fhir_base(fhir_server, fhir_servers, development=development)
         headers = {"Accept": "application/fhir+json", "Accept-Encoding": ACCEPT_ENCODING}
         if token_problem:
             raise _Unavailable(token_problem, "other")
@@ -221,7 +195,7 @@ class FhirFetcher:
         async def pages() -> dict[str, Any]:
             entries = first_page.get("entry")
             return await self._pages(
-                _next_link(first_page, target.base),
+                next_link(first_page, target.base),
                 target,
                 deadline,
                 resource_type_of(PREFETCH_TEMPLATES[key]),
@@ -260,7 +234,7 @@ class FhirFetcher:
 
     async def _read(self, query: str, target: _Target, deadline: float) -> dict[str, Any]:
         resource_type, _, quoted_id = query.partition("/")
-        resource = await self._get_json(_url(target.base, query), target, deadline)
+        resource = await self._get_json(url_under(target.base, query), target, deadline)
         target.budget.count(1)
         if resource.get("resourceType") != resource_type:
             raise _Unavailable(f"FHIR server returned something other than a {resource_type}")
@@ -269,7 +243,7 @@ class FhirFetcher:
         return resource
 
     async def _search(self, query: str, target: _Target, deadline: float) -> dict[str, Any]:
-        url = _url(target.base, f"{query}&_count={self._settings.fetch_page_size}")
+        url = url_under(target.base, f"{query}&_count={self._settings.fetch_page_size}")
         return await self._pages(url, target, deadline, resource_type_of(query), [], 0)
 
     async def _pages(
@@ -293,7 +267,7 @@ class FhirFetcher:
             found = _searchset_entries(bundle, resource_type)
             target.budget.count(len(found))
             entries.extend(found)
-            url = _next_link(bundle, target.base)
+            url = next_link(bundle, target.base)
             pages_read += 1
         return {
             "resourceType": "Bundle",
@@ -335,23 +309,6 @@ def _new_client(settings: Settings) -> httpx.AsyncClient:
         cookies=no_cookies,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
-
-
-def _check_listed(base: httpx.URL, listed: Sequence[str] | None, development: bool) -> None:
-    """SSRF guard: the client's token goes only to a FHIR server listed for that client (its
-    trusted-clients entry), whatever host, loopback or internal, the request names. The reason
-    says nothing of the network: no connection is ever made."""
-    if listed is None and development:
-        log.warning("development mode: fhirServer is not checked against a client's list")
-        return
-    if not listed:
-        raise _Unavailable(
-            "no FHIR servers are listed for this client; nothing is fetched", "other"
-        )
-    if str(base) not in {url.rstrip("/") for url in listed}:
-        raise _Unavailable(
-            "fhirServer is not one of the FHIR servers listed for this client", "other"
-        )
 
 
 def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -401,42 +358,6 @@ def _settle(
             result[key] = outcome
             fetched.append(key)
     return FetchOutcome(prefetch=result, unavailable=unavailable, fetched=fetched)
-
-
-def _url(base: httpx.URL, relative: str) -> httpx.URL:
-    return httpx.URL(f"{base}/{relative}")
-
-
-def _next_link(bundle: Mapping[str, Any], base: httpx.URL) -> httpx.URL | None:
-    links = bundle.get("link")
-    if not isinstance(links, list):
-        return None
-    for link in links:
-        if isinstance(link, dict) and link.get("relation") == "next":
-            href = link.get("url")
-            if not isinstance(href, str) or not href:
-                raise _Unavailable("FHIR server sent a next-page link without a URL")
-            try:
-                url = httpx.URL(f"{base}/").join(href)
-            except httpx.InvalidURL:
-                raise _Unavailable("FHIR server sent an invalid next-page link") from None
-            if not _is_under(url, base):
-                # Following it would hand the bearer token to someone else.
-                raise _Unavailable("next-page link points outside fhirServer; not followed")
-            return url
-    return None
-
-
-def _is_under(url: httpx.URL, base: httpx.URL) -> bool:
-    def origin(u: httpx.URL) -> tuple[str, str, int | None]:
-        default_port = {"http": 80, "https": 443}.get(u.scheme)
-        return (u.scheme, u.host.lower(), u.port or default_port)
-
-    if origin(url) != origin(base) or url.userinfo:
-        return False
-    if any(unquote(segment) in {".", ".."} for segment in url.path.split("/")):
-        return False
-    return url.path.startswith(base.path.rstrip("/") + "/")
 
 
 def _searchset_entries(bundle: Mapping[str, Any], resource_type: str) -> list[dict[str, Any]]:

@@ -122,11 +122,12 @@ def _progress(target: str, workers: int, size: int, concurrency: int, cell: Cell
 
 
 def run_inprocess(plan: Plan, report: Report) -> None:
-    from bench.inprocess import hotspots, measure
+    from bench.inprocess import hotspots, measure, settle_heap
     from sarcoma_cds.pipeline import Engine
     from sarcoma_cds.settings import Settings
 
     engine = Engine.load(Settings())
+    settle_heap()
     for size in plan.inprocess_sizes:
         report.stages.append(measure(engine, size, plan.inprocess_budget))
         print(f"in-process n={size} done", file=sys.stderr, flush=True)

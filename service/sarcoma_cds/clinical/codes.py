@@ -8,6 +8,7 @@ SNOMED CT ids as floats ("94381002.0"), ICD-O-3 morphology as "8890/3", "88903",
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -87,6 +88,8 @@ _ICDO3 = re.compile(r"^M?-?(\d{4})\s*/?\s*(\d)?(?:\s*[/ ]?\s*\d)?$")
 _SNOMED_FLOAT = re.compile(r"^(\d+)\.0+$")
 
 
+# Both are pure functions of a few hundred distinct strings per chart, asked ~800 times per call.
+@lru_cache(maxsize=4096)
 def canonical_system(system: str | None) -> str | None:
     if not system:
         return None
@@ -95,6 +98,7 @@ def canonical_system(system: str | None) -> str | None:
     return s.rstrip("/") if s.startswith("http") else s
 
 
+@lru_cache(maxsize=16384)
 def normalise_code(system: str, code: str) -> str:
     """The canonical spelling of `code` in the canonical `system` (see module doc)."""
     c = code.strip()

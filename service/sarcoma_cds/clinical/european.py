@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from msgspec.structs import replace as with_elements
+
 from sarcoma_cds.clinical.codes import ATHENA, ICD10, ICDO3, LOINC, canonical_system
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -122,7 +124,7 @@ def _expand(cc: CodeableConcept, vs: ValueSets) -> tuple[CodeableConcept, list[C
                 added.append(Coding(system=ICD10, code=site, display=concept.display))
     if not added:
         return cc, morphologies
-    return cc.model_copy(update={"coding": cc.coding + tuple(added)}), morphologies
+    return with_elements(cc, coding=cc.coding + tuple(added)), morphologies
 
 
 def _with_icdo3(c: Condition, vs: ValueSets) -> Condition:
@@ -144,7 +146,7 @@ def _with_icdo3(c: Condition, vs: ValueSets) -> Condition:
             url=MCODE_HISTOLOGY, valueCodeableConcept=CodeableConcept(coding=tuple(histology))
         )
         update["extension"] = (*c.extension, mcode)
-    return c.model_copy(update=update) if update else c
+    return with_elements(c, **update) if update else c
 
 
 def _keys(cc: CodeableConcept | None) -> frozenset[tuple[str, str]]:
@@ -215,15 +217,13 @@ def _assessment(
     obs_id: str, value: Iterable[Coding], when: str, about: CodeableConcept | None
 ) -> Observation:
     label = about.label() if about else None
-    return Observation.model_validate(
-        {
-            "resourceType": "Observation",
-            "id": obs_id,
-            "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": DISEASE_STATUS}], "text": label},
-            "effectiveDateTime": when,
-            "valueCodeableConcept": {"coding": [x.model_dump(exclude_none=True) for x in value]},
-        }
+    return Observation(
+        resourceType="Observation",
+        id=obs_id,
+        status="final",
+        code=CodeableConcept(coding=(Coding(system=LOINC, code=DISEASE_STATUS),), text=label),
+        effectiveDateTime=when,
+        valueCodeableConcept=CodeableConcept(coding=tuple(value)),
     )
 
 
@@ -252,7 +252,7 @@ def _dated(c: Condition, dated: dict[tuple[str, str], str]) -> Condition:
     if c.onsetDateTime or (c.onsetPeriod and c.onsetPeriod.start):
         return c
     found = sorted(d for key in _keys(c.code) if (d := dated.get(key)))
-    return c.model_copy(update={"onsetDateTime": found[0]}) if found else c
+    return with_elements(c, onsetDateTime=found[0]) if found else c
 
 
 # --- treatments (need the medication and procedure reading) ----------------------------------
@@ -307,5 +307,5 @@ def _surgery_children(rec: PatientRecord, vs: ValueSets) -> list[Procedure]:
             update["reasonReference"] = ()
         elif not p.reasonReference:
             update["reasonReference"] = parent.reasonReference
-        out.append(p.model_copy(update=update) if update else p)
+        out.append(with_elements(p, **update) if update else p)
     return out

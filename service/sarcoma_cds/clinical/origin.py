@@ -8,6 +8,8 @@ bleeding in up to 10% of liver biopsies; a second one must never be suggested by
 
 from __future__ import annotations
 
+import msgspec
+
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
@@ -194,7 +196,7 @@ def derive_origin(
 def _negate(fact: Fact) -> Fact:
     if not fact.known:
         return fact
-    return fact.model_copy(update={"value": not fact.value})
+    return msgspec.structs.replace(fact, value=not fact.value)
 
 
 def _very_long_dfi(

@@ -7,8 +7,9 @@ or Procedure (`Proc`), each with its date interval and its evidence line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import date
+
+import msgspec
 
 from sarcoma_cds.clinical.codes import ICDO3, canonical_system, normalise_code
 from sarcoma_cds.clinical.facts import Evidence
@@ -85,9 +86,10 @@ def latest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
 
 
 # eq=False: two records are the same only if they are the same object (comparing the wrapped
-# FHIR models field by field is slow and means nothing here).
-@dataclass(frozen=True, eq=False)
-class Dx:
+# FHIR models field by field is slow and means nothing here). Structs, not frozen dataclasses:
+# a chart builds ~300 of these per call, and a frozen dataclass sets each field through
+# object.__setattr__ in Python (issue 18). gc=False: they hold no cycles.
+class Dx(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     res: Condition
     date: DateInterval | None
     date_source: str | None  # "onset", "onset period", "onset age", "onset text", "asserted",
@@ -144,8 +146,7 @@ class Dx:
         return tuple(c for cc in self.res.bodySite for c in cc.coding)
 
 
-@dataclass(frozen=True, eq=False)
-class Obs:
+class Obs(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     res: Observation
     date: DateInterval | None
     # The report the date was taken from when the Observation has none of its own (an imaging
@@ -162,8 +163,7 @@ class Obs:
         return Evidence(ref=self.ref, date=self.date.text if self.date else None, what=what)
 
 
-@dataclass(frozen=True, eq=False)
-class Proc:
+class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     """A treatment event: a Procedure, or a medication resource read as systemic therapy
     (clinical/medications.py). `period` says the source gave a period (start..end); an open one
     (`open_ended`) is still going on."""
@@ -204,8 +204,7 @@ class Proc:
         return Evidence(ref=self.ref, date=d.text if d else None, what=what)
 
 
-@dataclass(frozen=True, eq=False)
-class Report:
+class Report(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     res: DiagnosticReport
     date: DateInterval | None
 
@@ -333,7 +332,7 @@ def _mark_repeats(dxs: list[Dx]) -> list[Dx]:
             and d.date
             and earliest < d.date.earliest
         ):
-            d = replace(d, repeat=True)
+            d = msgspec.structs.replace(d, repeat=True)
         out.append(d)
     return out
 

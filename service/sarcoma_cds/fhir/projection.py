@@ -1,10 +1,14 @@
 """A fast, typed, lenient projection of just the FHIR R4 elements the facts need.
 
-Why not fhir.resources here: its full validation of a 300-Condition Bundle takes ~170 ms, this
-projection ~12 ms, and the CDS Hooks budget is ~500 ms for the whole exchange. fhir.resources is
-kept where full fidelity matters: validating fhir-examples/ and building the suggested
-ServiceRequests. The projection ignores every element it does not name (EHR data is not ours),
-but checks the types and dates of those it does.
+Why not fhir.resources here: its full validation of a 300-Condition Bundle takes ~170 ms, and
+the CDS Hooks budget is ~500 ms for the whole exchange. fhir.resources is kept where full
+fidelity matters: validating fhir-examples/ and building the suggested ServiceRequests. The
+projection ignores every element it does not name (EHR data is not ours), but checks the types
+and dates of those it does.
+
+msgspec Structs (frozen, no GC tracking: they hold only strings, numbers and other Structs)
+built by `msgspec.convert` in C; docs/design.md ("The projection") has the numbers against
+the pydantic models it replaced (issue 18).
 
 Lenient field by field (clinical-logic §1.1): an element that fails its check (an impossible
 date, a string where a number belongs, NaN, 1e300) is removed and named in `unreadable`; the rest
@@ -13,58 +17,57 @@ of the resource is used. A sarcoma whose onsetDateTime is "not-a-date" is still 
 
 from __future__ import annotations
 
-import copy
-import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-)
+import msgspec
 
+from sarcoma_cds.fhir.repair import UnreadableResource, repaired
 from sarcoma_cds.values.dates import DateInterval, parse_fhir_date
+
+__all__ = ["UnreadableResource", "project"]
 
 # No quantity this service reads is anywhere near this; beyond it a number is a data error.
 _MAX_MAGNITUDE = 1e9
-# A resource with more broken elements than this is set aside whole (nothing useful is left).
-_MAX_REPAIRS = 8
+
+if TYPE_CHECKING:
+    FhirDateValue = str
+else:
+
+    class FhirDateValue(str):
+        """A string checked as a FHIR date or dateTime by `_dec_hook` (msgspec calls the hook for
+        a type of its own only): the string as written, nothing else."""
+
+        __slots__ = ()
 
 
-def _check_date(v: str | None) -> str | None:
-    if v is not None:
-        parse_fhir_date(v)
-    return v
+def _dec_hook(kind: type, value: Any) -> Any:
+    """msgspec's hook for FhirDateValue: an error here names the element (its path)."""
+    if kind is FhirDateValue and isinstance(value, str):
+        parse_fhir_date(value)  # InvalidDate is a ValueError: the element is unreadable
+        return FhirDateValue(value)
+    raise ValueError("not a FHIR date")
 
 
-def _check_number(v: float | None) -> float | None:
-    if v is not None and (not math.isfinite(v) or abs(v) > _MAX_MAGNITUDE):
-        raise ValueError("not a plausible number")
-    return v
+FhirDate = FhirDateValue | None
+# Strict JSON types (msgspec never coerces): a string "12" where a number belongs is
+# unreadable, not silently converted; booleans are not numbers.
+FhirString = str | None
+FhirDecimal = Annotated[float, msgspec.Meta(ge=-_MAX_MAGNITUDE, le=_MAX_MAGNITUDE)] | None
+FhirInteger = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)] | None
+FhirBoolean = bool | None
 
 
-FhirDate = Annotated[str | None, Strict(), AfterValidator(_check_date)]
-FhirString = Annotated[str | None, Strict()]
-# JSON numbers only: a string "12" where a number belongs is unreadable, not silently converted.
-FhirDecimal = Annotated[float | None, Strict(), AfterValidator(_check_number)]
-FhirInteger = Annotated[int | None, Strict(), Field(ge=-(2**31), le=2**31 - 1)]
-FhirBoolean = Annotated[bool | None, Strict()]
+class _Element(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Unknown JSON members are ignored (msgspec's default)."""
 
 
-class _Element(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Coding(_Element):
+class Coding(_Element, frozen=True, kw_only=True):
     system: FhirString = None
     code: FhirString = None
     display: FhirString = None
 
 
-class CodeableConcept(_Element):
+class CodeableConcept(_Element, frozen=True, kw_only=True):
     coding: tuple[Coding, ...] = ()
     text: FhirString = None
 
@@ -82,37 +85,37 @@ class CodeableConcept(_Element):
         return any(c.code for c in self.coding)
 
 
-class Reference(_Element):
+class Reference(_Element, frozen=True, kw_only=True):
     reference: FhirString = None
     display: FhirString = None
 
 
-class Identifier(_Element):
+class Identifier(_Element, frozen=True, kw_only=True):
     system: FhirString = None
     value: FhirString = None
 
 
-class Contained(_Element):
+class Contained(_Element, frozen=True, kw_only=True):
     """A contained resource, read only for its identity (an mCODE Tumor BodyStructure)."""
 
-    resourceType: str | None = None
-    id: str | None = None
+    resourceType: FhirString = None
+    id: FhirString = None
     identifier: tuple[Identifier, ...] = ()
 
 
-class Quantity(_Element):
+class Quantity(_Element, frozen=True, kw_only=True):
     value: FhirDecimal = None
     unit: FhirString = None
     system: FhirString = None
     code: FhirString = None
 
 
-class Period(_Element):
+class Period(_Element, frozen=True, kw_only=True):
     start: FhirDate = None
     end: FhirDate = None
 
 
-class Extension(_Element):
+class Extension(_Element, frozen=True, kw_only=True):
     url: FhirString = None
     valueCodeableConcept: CodeableConcept | None = None
     valueCoding: Coding | None = None
@@ -125,15 +128,14 @@ class Extension(_Element):
 _UNREADABLE_KEY = "__sarcoma_cds_unreadable__"
 
 
-class _Resource(_Element):
+class _Resource(_Element, frozen=True, kw_only=True):
     id: FhirString = None
     # Elements that were present but unreadable ("onsetDateTime 'not-a-date'"): unknown, named.
-    # Set only by `project`. A plain field, not a private attribute: pydantic initialises private
-    # attributes in Python for every instance, which cost ~40 % of the projection of a chart.
-    unreadable: tuple[str, ...] = Field(default=(), validation_alias=_UNREADABLE_KEY)
+    # Set only by `project`, under a JSON name no FHIR element has.
+    unreadable: tuple[str, ...] = msgspec.field(default=(), name=_UNREADABLE_KEY)
 
 
-class Patient(_Resource):
+class Patient(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["Patient"]
     birthDate: FhirDate = None
 
@@ -141,11 +143,11 @@ class Patient(_Resource):
         return parse_fhir_date(self.birthDate) if self.birthDate else None
 
 
-class ConditionEvidence(_Element):
+class ConditionEvidence(_Element, frozen=True, kw_only=True):
     detail: tuple[Reference, ...] = ()
 
 
-class Condition(_Resource):
+class Condition(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["Condition"]
     clinicalStatus: CodeableConcept | None = None
     verificationStatus: CodeableConcept | None = None
@@ -167,7 +169,7 @@ class Condition(_Resource):
     evidence: tuple[ConditionEvidence, ...] = ()
 
 
-class Component(_Element):
+class Component(_Element, frozen=True, kw_only=True):
     code: CodeableConcept | None = None
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
@@ -176,7 +178,7 @@ class Component(_Element):
     valueBoolean: FhirBoolean = None
 
 
-class Observation(_Resource):
+class Observation(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["Observation"]
     status: FhirString = None
     code: CodeableConcept | None = None
@@ -200,7 +202,7 @@ class Observation(_Resource):
     contained: tuple[Contained, ...] = ()
 
 
-class Procedure(_Resource):
+class Procedure(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["Procedure"]
     status: FhirString = None
     code: CodeableConcept | None = None
@@ -216,20 +218,20 @@ class Procedure(_Resource):
     report: tuple[Reference, ...] = ()
 
 
-class TimingRepeat(_Element):
+class TimingRepeat(_Element, frozen=True, kw_only=True):
     boundsPeriod: Period | None = None
 
 
-class Timing(_Element):
+class Timing(_Element, frozen=True, kw_only=True):
     repeat: TimingRepeat | None = None
-    event: tuple[Annotated[str, Strict(), AfterValidator(_check_date)], ...] = ()
+    event: tuple[FhirDateValue, ...] = ()
 
 
-class Dosage(_Element):
+class Dosage(_Element, frozen=True, kw_only=True):
     timing: Timing | None = None
 
 
-class _MedicationUse(_Resource):
+class _MedicationUse(_Resource, frozen=True, kw_only=True):
     status: FhirString = None
     subject: Reference | None = None
     medicationCodeableConcept: CodeableConcept | None = None
@@ -239,37 +241,37 @@ class _MedicationUse(_Resource):
     extension: tuple[Extension, ...] = ()
 
 
-class MedicationRequest(_MedicationUse):
+class MedicationRequest(_MedicationUse, frozen=True, kw_only=True):
     resourceType: Literal["MedicationRequest"]
     intent: FhirString = None
     authoredOn: FhirDate = None
     dosageInstruction: tuple[Dosage, ...] = ()
 
 
-class MedicationAdministration(_MedicationUse):
+class MedicationAdministration(_MedicationUse, frozen=True, kw_only=True):
     resourceType: Literal["MedicationAdministration"]
     effectiveDateTime: FhirDate = None
     effectivePeriod: Period | None = None
 
 
-class MedicationStatement(_MedicationUse):
+class MedicationStatement(_MedicationUse, frozen=True, kw_only=True):
     resourceType: Literal["MedicationStatement"]
     effectiveDateTime: FhirDate = None
     effectivePeriod: Period | None = None
     dateAsserted: FhirDate = None
 
 
-class Ingredient(_Element):
+class Ingredient(_Element, frozen=True, kw_only=True):
     itemCodeableConcept: CodeableConcept | None = None
 
 
-class Medication(_Resource):
+class Medication(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["Medication"]
     code: CodeableConcept | None = None
     ingredient: tuple[Ingredient, ...] = ()
 
 
-class DiagnosticReport(_Resource):
+class DiagnosticReport(_Resource, frozen=True, kw_only=True):
     resourceType: Literal["DiagnosticReport"]
     status: FhirString = None
     category: tuple[CodeableConcept, ...] = ()
@@ -283,7 +285,7 @@ class DiagnosticReport(_Resource):
     conclusionCode: tuple[CodeableConcept, ...] = ()
 
 
-class BodyStructure(_Resource):
+class BodyStructure(_Resource, frozen=True, kw_only=True):
     """mCODE Tumor: a lesion's identity (id, identifier) and location."""
 
     resourceType: Literal["BodyStructure"]
@@ -309,8 +311,9 @@ Resource = (
     | BodyStructure
 )
 
+# Each class is named after its resourceType.
 _MODELS: dict[str, type[Resource]] = {
-    m.model_fields["resourceType"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    m.__name__: m
     for m in (
         Patient,
         Condition,
@@ -327,10 +330,6 @@ _MODELS: dict[str, type[Resource]] = {
 USED_TYPES = frozenset(_MODELS)
 
 
-class UnreadableResource(ValueError):
-    """Nothing useful of the resource could be read (too many broken elements)."""
-
-
 def project(raw: dict[str, Any]) -> Resource | None:
     """The projection of one resource, or None for a resource type the facts do not use.
 
@@ -339,58 +338,12 @@ def project(raw: dict[str, Any]) -> Resource | None:
     model = _MODELS.get(str(raw.get("resourceType")))
     if model is None:
         return None
-    data = raw
-    unreadable: list[str] = []
-    for _ in range(_MAX_REPAIRS):
-        try:
-            res = model.model_validate(data)
-        except ValidationError as exc:
-            if data is raw:
-                data = copy.deepcopy(raw)  # only a broken resource pays for the copy
-            errors = exc.errors()
-            if any(e["loc"] and e["loc"][0] == "resourceType" for e in errors):
-                raise UnreadableResource("resourceType") from exc
-            for err in errors:
-                unreadable.append(_describe(err))
-            _prune(data, [tuple(e["loc"]) for e in errors])
-            continue
-        named = tuple(dict.fromkeys(unreadable))
-        if named or res.unreadable:  # rare: a repaired resource (or a request that sent the key)
-            res = res.model_copy(update={"unreadable": named})
-        return res
-    raise UnreadableResource(", ".join(unreadable[:5]))
-
-
-def _describe(err: Any) -> str:
-    path = ".".join(str(p) for p in err["loc"])
-    value = err.get("input")
-    shown = repr(value)
-    if len(shown) > 40:
-        shown = shown[:37] + "..."
-    return f"{path} {shown}"
-
-
-_GONE = object()
-
-
-def _prune(data: Any, locs: list[tuple[int | str, ...]]) -> None:
-    """Remove the element at each error location (a dict key or a list item)."""
-    touched_lists: list[list[Any]] = []
-    for loc in locs:
-        parent: Any = data
-        for step in loc[:-1]:
-            try:
-                parent = parent[step]
-            except (KeyError, IndexError, TypeError):
-                parent = None
-                break
-        if parent is None or not loc:
-            continue
-        last = loc[-1]
-        if isinstance(parent, dict) and last in parent:
-            del parent[last]
-        elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
-            parent[last] = _GONE
-            touched_lists.append(parent)
-    for lst in touched_lists:
-        lst[:] = [x for x in lst if x is not _GONE]
+    try:
+        res = msgspec.convert(raw, model, dec_hook=_dec_hook)
+    except msgspec.ValidationError:
+        # Rare: the repair loop drops one broken element per round and names it.
+        res, named = repaired(raw, lambda data: msgspec.convert(data, model, dec_hook=_dec_hook))
+        return msgspec.structs.replace(res, unreadable=named)
+    if res.unreadable:  # a request that sent the internal key: it is ours to set
+        return msgspec.structs.replace(res, unreadable=())
+    return res

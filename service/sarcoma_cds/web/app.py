@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
 
 from sarcoma_cds import __version__
 from sarcoma_cds.feedback.store import FeedbackStore
@@ -31,7 +29,8 @@ from sarcoma_cds.web import cds_routes, ops_routes
 from sarcoma_cds.web.edges import PreflightLog, TrailingSlash
 from sarcoma_cds.web.errors import install_error_handlers
 from sarcoma_cds.web.logs import configure_logging
-from sarcoma_cds.web.metrics import Metrics, route_template
+from sarcoma_cds.web.metrics import Metrics
+from sarcoma_cds.web.observe import ObserveRequests
 from sarcoma_cds.web.openapi import install_openapi
 from sarcoma_cds.web.request_context import RequestContextMiddleware
 from sarcoma_cds.web.services import Services
@@ -94,20 +93,9 @@ def create_app(
 
 
 def install_middleware(app: FastAPI, services: Services) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        services.metrics.record_request(
-            route_template(request),
-            request.method,
-            response.status_code,
-            time.perf_counter() - started,
-        )
-        return response
-
+    # Pure ASGI (web/observe.py), not @app.middleware("http"): Starlette's BaseHTTPMiddleware
+    # runs every request through a task group and a memory stream (issue 18).
+    app.add_middleware(ObserveRequests, metrics=services.metrics)
     app.add_middleware(RequestContextMiddleware)
     # Added last = outermost: even error answers carry CORS headers, and the browser's
     # preflight OPTIONS is answered here, before any authentication.

@@ -100,8 +100,12 @@ class Metrics:
 
 def route_template(request: Request) -> str | None:
     """The matched route template (bounded label values), not the raw path."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
+    return route_template_of(request.scope)
+
+
+def route_template_of(scope: Mapping[str, Any]) -> str | None:
+    """`route_template` from the ASGI scope, which the router fills in as it matches."""
+    path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else None
 
 

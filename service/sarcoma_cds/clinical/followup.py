@@ -89,7 +89,8 @@ def derive_followup(
             else Fact.indeterminate(f"last CT dated only '{ct.text}'", [ev[-1]])
         )
     elif newest and newest.start and newest.start.latest > surgery:
-        partial = f" (chest and abdomen; only {newest.label()} on {newest.start.text} since the operation)"
+        only = f"only {newest.label()} on {newest.start.text} since the operation"
+        partial = f" (chest and abdomen; {only})"
         ct_fact = Fact.unknown(
             f"no complete chest and abdomen CT since the metastasectomy ({surgery}): only "
             f"{newest.label()} ({newest.start.text}), so the schedule counts from the operation",
@@ -122,7 +123,9 @@ def derive_followup(
         out["followup_overdue"] = Fact.of(
             True,
             ev,
-            note=f"contrast CT was due by {due_late.isoformat()} ({months} months {since}){partial}",
+            note=(
+                f"contrast CT was due by {due_late.isoformat()} ({months} months {since})" + partial
+            ),
         )
     elif today <= due_early:
         out["followup_overdue"] = Fact.of(

@@ -82,6 +82,10 @@ def check(settings: Settings) -> None:
         FeedbackStore.open(settings.feedback_db_url).close()
 
 
+# Named as a string, as uvicorn imports it in each worker (startup never imports `web`).
+H11_NODELAY = "sarcoma_cds.web.tcp:NoDelayH11Protocol"
+
+
 def run_server(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve until told to stop; raise StartupError if the server could not start."""
     settings = load_settings()
@@ -98,7 +102,8 @@ def run_server(host: str | None, port: int | None, workers: int | None) -> None:
         loop="asyncio",
         # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
         # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
-        http="h11",
+        # (uvicorn's h11 protocol with TCP_NODELAY on each connection: web/tcp.py says why)
+        http=H11_NODELAY,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     where = f"{config.host}:{config.port}"

@@ -26,6 +26,7 @@ from sarcoma_cds.feedback.store import FeedbackStore, FeedbackStoreError
 from sarcoma_cds.pipeline import Engine, RulesError
 from sarcoma_cds.security.jwks import JwksError
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
+from sarcoma_cds.security.replay import ReplayStoreError
 from sarcoma_cds.security.trusted_clients import TrustedClientsError
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
@@ -56,7 +57,9 @@ def one_line_reasons() -> Iterator[None]:
         raise StartupError(f"settings: {_one_line(exc)}") from None
     except RulesError as exc:
         raise StartupError(f"rules: {_one_line(exc)}") from None
-    except FeedbackStoreError as exc:
+    except (FeedbackStoreError, ReplayStoreError) as exc:
+        # The replay store lives in the same database (issue 17): in production it is opened
+        # first, with the trusted clients, so an unwritable database fails here.
         raise StartupError(f"database: {_one_line(exc)}") from None
 
 

@@ -324,6 +324,7 @@ def test_location_findings_read_the_latest_boolean(derive: Derive, finding: str)
     )
     assert p[name].is_no
     assert p[name].evidence[0].ref == "Observation/b"
+    assert p[name].note == "2025-01-01"  # the card dates the finding (REVIEW2 #17)
     missing = derive(lms_primary(), liver_met())
     assert missing[name].state is State.UNKNOWN
     assert "not recorded" in (missing[name].reason or "")

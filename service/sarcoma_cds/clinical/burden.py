@@ -464,4 +464,9 @@ def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:
     o = rec.latest_obs(vs[vs_id])
     if o is None or o.res.valueBoolean is None:
         return Fact.unknown(f"{what} not recorded")
-    return Fact.of(o.res.valueBoolean, [o.evidence(f"{what}: {o.res.valueBoolean}")])
+    # The note dates the finding for the card ("bilobar metastases (2025-11-20)", REVIEW2 #17).
+    return Fact.of(
+        o.res.valueBoolean,
+        [o.evidence(f"{what}: {o.res.valueBoolean}")],
+        note=o.date.text if o.date else "undated",
+    )

@@ -17,7 +17,12 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.values.dates import DateInterval
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    months_days_text,
+    months_text,
+    whole_months_between,
+)
 
 
 @dataclass(frozen=True)
@@ -206,11 +211,13 @@ def _assessed(best: Count, today: date, p: ClinicalParameters) -> tuple[Fact, Fa
     if age_late <= window:
         stale = Fact.of(False, ev, note=f"lesion count from {when.text}, within {window} days")
     elif age_early > window:
-        stale = Fact.of(
-            True,
-            ev,
-            note=f"lesion count from {when.text} ({age_early} days ago, window {window} days)",
+        # Its age in words, to the day as every interval on the cards (REVIEW4 m6).
+        age = (
+            months_days_text(when.earliest, today)
+            if when.exact
+            else f"over {months_text(max(whole_months_between(when.latest, today), 0))}"
         )
+        stale = Fact.of(True, ev, note=f"{age} old ({when.text})")
     else:
         stale = Fact.indeterminate(f"lesion count dated only '{when.text}'", ev)
     return assessed, stale

@@ -23,6 +23,8 @@ from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
 from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
+    add_months,
+    months_days_text,
     months_range,
     months_text,
     parse_fhir_date,
@@ -122,12 +124,18 @@ def _span(line: Line, today: date) -> str:
         if all(isinstance(e.res, MedicationRequest) for e in line.events):
             return f"ordered {start.text}; cycles not recorded"
         return f"on {start.text}"
-    lo, _ = months_range(start, end or DateInterval.on(today))
-    if lo > 0 or not (start.exact and (end is None or end.exact)):
-        length = months_text(max(lo, 0))
+    last = end.earliest if end else today
+    if start.exact and (end is None or end.exact):
+        # To the day, as every interval on the cards: "3 months and 26 days" (REVIEW3 47).
+        if last < add_months(start.earliest, 1):
+            days = (last - start.earliest).days
+            length = f"{days} day{'s' if days != 1 else ''}"
+        else:
+            length = months_days_text(start.earliest, last)
     else:
-        days = ((end.earliest if end else today) - start.earliest).days
-        length = f"{days} day{'s' if days != 1 else ''}"
+        lo, hi = months_range(start, end or DateInterval.on(today))
+        lo, hi = max(lo, 0), max(hi, 0)
+        length = months_text(lo) if lo == hi else f"{lo}–{hi} months"
     return f"{start.text} – {end.text if end else 'ongoing'}, {length}"
 
 
@@ -142,9 +150,12 @@ def _latest_assessed(response: Fact) -> date | None:
     return max(days, default=None)
 
 
-def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> dict[str, Fact]:
+def line_facts(
+    lines: list[Line], response: Fact, today: date, none: Fact, degree: str | None = None
+) -> dict[str, Fact]:
     """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression`. `none`: the
-    line count when no dated line is recorded (0 only when every source could be read)."""
+    line count when no dated line is recorded (0 only when every source could be read);
+    `degree`: the response in the record's words ("partial response"), when it names one."""
     if not lines:
         reason = none.reason or "no dated systemic therapy recorded"
         return {
@@ -163,14 +174,15 @@ def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> di
         return f
     n, what = len(lines), last.label().lower()
     assessed = _latest_assessed(response)
+    # "in partial response after …" where the record says so; else "improved / stable / progressed".
+    state = f"in {degree}" if degree and degree.endswith("response") else str(response.value)
     if n > 1 and assessed is not None and assessed < last.start.earliest:
         # The latest assessment predates the current line: never "on" a line not yet assessed.
         note = (
-            f"{response.value} on line {n - 1}; {what} (line {n}, from {last.start.text}) "
-            "not yet assessed"
+            f"{state} on line {n - 1}; {what} (line {n}, from {last.start.text}) not yet assessed"
         )
     else:
-        note = f"{response.value} {'on' if last.ongoing else 'after'} {what} (line {n})"
+        note = f"{state} {'on' if last.ongoing else 'after'} {what} (line {n})"
     f["systemic_progression"] = Fact.of(
         response.value == "progressed", [*response.evidence, *last.evidence()[:1]], note=note
     )

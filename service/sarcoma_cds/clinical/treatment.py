@@ -7,8 +7,9 @@ from __future__ import annotations
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.lines import group_lines, line_facts
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
+from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, latest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
+from sarcoma_cds.fhir.projection import CodeableConcept
 from sarcoma_cds.values.dates import DateInterval, months_range, months_text, within_months
 
 LIVER_DIRECTED = ("liver-resection", "liver-ablation", "liver-embolisation", "liver-sbrt")
@@ -190,7 +191,8 @@ def _lines(
     else:
         none = Fact(state=received.state, reason=received.reason, evidence=received.evidence)
     lines = group_lines(_systemic(rec, vs, ("done", "ongoing")), p, rec.today)
-    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none)
+    degree = f["response_at_least_stable"].note
+    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none, degree)
 
 
 def _no_resection(prior_resections: Fact) -> Fact:
@@ -409,7 +411,38 @@ def _response(rec: Record, vs: ValueSets) -> tuple[Fact, Fact]:
     ):
         if vs[vs_id].matches_any(cc.coding):
             ev = [latest.evidence(f"disease status: {cc.label()}")]
-            return Fact.of(label, ev), Fact.of(at_least_stable, ev, note=label)
+            return (
+                Fact.of(label, ev, note=_where(latest)),
+                Fact.of(at_least_stable, ev, note=_degree(cc, label, vs)),
+            )
     ev = [latest.evidence(f"disease status: {cc.label()}")]
     reason = f"latest disease status is undetermined or uncoded ({cc.label()})"
     return Fact.indeterminate(reason, ev), Fact.indeterminate(reason, ev)
+
+
+def _degree(cc: CodeableConcept, label: str, vs: ValueSets) -> str:
+    """The response in the record's own degree: "partial response" for a coded partial
+    response or remission (REVIEW3 47); an improvement that names no degree stays "improved"."""
+    for vs_id, words in _DEGREES:
+        if vs[vs_id].matches_any(cc.coding):
+            return words
+    for c in cc.coding:  # an IDEA4RC concept, by its IG name in the generated value set
+        concept = vs.concept(c.system, c.code)
+        if concept is not None and concept.display in _IG_DEGREES:
+            return _IG_DEGREES[concept.display]
+    return label
+
+
+def _where(status: Obs) -> str:
+    """When and where the assessment was recorded: "2025-09-15 (site not recorded)" (REVIEW3
+    46: a disease status coded on the primary names no site)."""
+    site = status.res.bodySite.label() if status.res.bodySite else None
+    when = status.date.text if status.date else "undated"
+    return f"{when} ({site or 'site not recorded'})"
+
+
+# An improvement by its degree, when the record codes one (subsets of response-improved).
+_DEGREES = (("response-complete", "complete response"), ("response-partial", "partial response"))
+# IDEA4RC's response concepts by their IG names, which the generated value sets keep as the
+# concepts' displays (idea4rc-response-improved.yaml; the curated files list no OHDSI codes).
+_IG_DEGREES = {"Complete Remission": "complete response", "Partial Remission": "partial response"}

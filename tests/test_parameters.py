@@ -315,7 +315,10 @@ def test_line_overrides_move_the_lines_and_every_mention(
     # The plan card states the same line, in its summary and its bullet; no other line number.
     text = _texts(cards)
     assert f"STS with liver metastases; disease {progressed}: no liver surgery now" in text
-    assert f"Disease {progressed}; progression recorded 2023-05-15 (site not recorded): restage" in text
+    assert (
+        f"Disease {progressed}; progression recorded 2023-05-15 (site not recorded): restage"
+        in text
+    )
     assert set(re.findall(r"\(line (\d+)\)", text)) == {str(lines)}
 
 

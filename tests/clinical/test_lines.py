@@ -33,6 +33,16 @@ from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters
 
 TODAY = date(2026, 6, 1)
+# A Synthea-style doxorubicin order, stopped, with no cycles recorded (example 51).
+STOPPED_ORDER = {
+    "resourceType": "MedicationRequest",
+    "id": "dox-order",
+    "status": "stopped",
+    "intent": "order",
+    "medicationCodeableConcept": drug(DOXORUBICIN),
+    "subject": {"reference": f"Patient/{PID}"},
+    "authoredOn": "2025-03-24",
+}
 
 
 def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
@@ -149,16 +159,13 @@ def test_a_line_is_never_zero_months(derive: Derive) -> None:
     short = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23")
     p = derive(lms_primary(), liver_met(), *short, today=TODAY)
     assert p["latest_systemic_line"].value == "doxorubicin (2025-06-02 – 2025-06-23, 21 days)"
-    order = {
-        "resourceType": "MedicationRequest",
-        "id": "dox-order",
-        "status": "stopped",
-        "intent": "order",
-        "medicationCodeableConcept": drug(DOXORUBICIN),
-        "subject": {"reference": f"Patient/{PID}"},
-        "authoredOn": "2025-03-24",
-    }
+    order = STOPPED_ORDER
     p = derive(lms_primary(), liver_met(), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded)"
+    )
+    active = order | {"id": "dox-active", "status": "completed"}
+    p = derive(lms_primary(), liver_met(), active, today=TODAY)
     assert p["latest_systemic_line"].value == (
         "doxorubicin (ordered 2025-03-24; cycles not recorded)"
     )
@@ -212,6 +219,36 @@ def test_the_progression_is_dated_and_its_site_named(derive: Derive) -> None:
     status["bodySite"] = {"coding": [{"system": SNOMED, "code": "10200004"}], "text": "Liver"}
     sited = derive(*base, status, today=TODAY)
     assert sited["response_to_systemic_therapy"].note == "2025-09-15 (Liver)"
+
+
+def test_a_line_that_ended_before_the_first_metastasis_treated_the_primary(
+    derive: Derive,
+) -> None:
+    """REVIEW2 #8 (example 51): a stopped order that predates the liver metastasis was given
+    around the primary, and the fact says so; a line after the metastasis does not."""
+    order = STOPPED_ORDER
+    p = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded) — around the "
+        "primary, before the first metastasis (2025-12-15)"
+    )
+    later = derive(lms_primary("2025-03-03"), liver_met(onset="2025-02-01"), order, today=TODAY)
+    assert "around the primary" not in str(later["latest_systemic_line"].value)
+    ongoing = taking("dox", DOXORUBICIN, "2025-03-24")  # still going on: not "before"
+    going = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), ongoing, today=TODAY)
+    assert "around the primary" not in str(going["latest_systemic_line"].value)
+
+
+def test_a_chemotherapy_procedure_is_not_named_as_a_regimen(derive: Derive) -> None:
+    """REVIEW4 m5: the generic chemotherapy code's display ("Chemotherapy") names no agent."""
+    course = procedure("chemo", sct("367336001"), period=("2025-10-20", "2026-02-23"))
+    p = derive(lms_primary(), liver_met(onset="2025-10-01"), course, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "chemotherapy, agents not recorded (2025-10-20 – 2026-02-23, 4 months)"
+    )
+    planned = procedure("plan", sct("367336001"), status="preparation")
+    p = derive(lms_primary(), liver_met(onset="2025-10-01"), planned, today=TODAY)
+    assert p["systemic_therapy_planned"].note == "chemotherapy, agents not recorded"
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,14 @@ from sarcoma_cds.values.dates import (
     parse_fhir_date,
 )
 
+# A chemotherapy Procedure says chemotherapy was given, not which drugs.
+GENERIC_CHEMOTHERAPY = "chemotherapy, agents not recorded"
+
+
+def therapy_label(event: Proc) -> str:
+    """A systemic-therapy event in words: its agent, or generic chemotherapy for a Procedure."""
+    return event.label() if not isinstance(event.res, Procedure) else GENERIC_CHEMOTHERAPY
+
 
 def _agent(event: Proc) -> str:
     """The drug a medication event gives, in words ("gemcitabine"): the value set's name of the
@@ -80,8 +88,15 @@ class Line:
             for e in self.events
         )
 
+    def name(self) -> str:
+        """The line in a clause ("progressed after chemotherapy (line 1)"): its agents, else
+        chemotherapy — a chemotherapy Procedure (the generic code 367336001) names no agent."""
+        return " + ".join(self.agents) if self.agents else "chemotherapy"
+
     def label(self) -> str:
-        return " + ".join(self.agents) if self.agents else self.events[0].label()
+        """The line as the facts name it: the generic display is never passed off as a regimen
+        (REVIEW4 m5)."""
+        return " + ".join(self.agents) if self.agents else GENERIC_CHEMOTHERAPY
 
     def evidence(self) -> list[Evidence]:
         return [e.evidence(e.label()) for e in self.events]
@@ -122,7 +137,8 @@ def _span(line: Line, today: date) -> str:
     start, end = line.start, line.end
     if end is not None and end.text == start.text:
         if all(isinstance(e.res, MedicationRequest) for e in line.events):
-            return f"ordered {start.text}; cycles not recorded"
+            stopped = all(e.res.status == "stopped" for e in line.events)
+            return f"ordered {start.text}{' and stopped' if stopped else ''}; cycles not recorded"
         return f"on {start.text}"
     last = end.earliest if end else today
     if start.exact and (end is None or end.exact):
@@ -150,12 +166,27 @@ def _latest_assessed(response: Fact) -> date | None:
     return max(days, default=None)
 
 
+def _before_metastasis(line: Line, first_metastasis: DateInterval | None) -> str:
+    """ " — around the primary, before the first metastasis (2025-12-15)" for a line that
+    ended before any metastasis was diagnosed (REVIEW2 #8): it treated the primary."""
+    end = line.end
+    if end is None or first_metastasis is None or end.latest >= first_metastasis.earliest:
+        return ""
+    return f" — around the primary, before the first metastasis ({first_metastasis.text})"
+
+
 def line_facts(
-    lines: list[Line], response: Fact, today: date, none: Fact, degree: str | None = None
+    lines: list[Line],
+    response: Fact,
+    today: date,
+    none: Fact,
+    first_metastasis: DateInterval | None = None,
+    degree: str | None = None,
 ) -> dict[str, Fact]:
     """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression`. `none`: the
     line count when no dated line is recorded (0 only when every source could be read);
-    `degree`: the response in the record's words ("partial response"), when it names one."""
+    `first_metastasis` dates a line given around the primary; `degree`: the response in the
+    record's words ("partial response"), when it names one."""
     if not lines:
         reason = none.reason or "no dated systemic therapy recorded"
         return {
@@ -166,13 +197,16 @@ def line_facts(
     f: dict[str, Fact] = {}
     f["systemic_therapy_lines"] = Fact.of(len(lines), [x for ln in lines for x in ln.evidence()])
     last = lines[-1]
-    f["latest_systemic_line"] = Fact.of(f"{last.label()} ({_span(last, today)})", last.evidence())
+    f["latest_systemic_line"] = Fact.of(
+        f"{last.label()} ({_span(last, today)}){_before_metastasis(last, first_metastasis)}",
+        last.evidence(),
+    )
     if not response.known:
         f["systemic_progression"] = Fact(
             state=response.state, reason=response.reason, evidence=response.evidence
         )
         return f
-    n, what = len(lines), last.label().lower()
+    n, what = len(lines), last.name().lower()
     assessed = _latest_assessed(response)
     # "in partial response after …" where the record says so; else "improved / stable / progressed".
     state = f"in {degree}" if degree and degree.endswith("response") else str(response.value)

@@ -244,7 +244,7 @@ def test_a_chemotherapy_procedure_is_not_named_as_a_regimen(derive: Derive) -> N
     course = procedure("chemo", sct("367336001"), period=("2025-10-20", "2026-02-23"))
     p = derive(lms_primary(), liver_met(onset="2025-10-01"), course, today=TODAY)
     assert p["latest_systemic_line"].value == (
-        "chemotherapy, agents not recorded (2025-10-20 – 2026-02-23, 4 months)"
+        "chemotherapy, agents not recorded (2025-10-20 – 2026-02-23, 4 months and 3 days)"
     )
     planned = procedure("plan", sct("367336001"), status="preparation")
     p = derive(lms_primary(), liver_met(onset="2025-10-01"), planned, today=TODAY)

@@ -23,7 +23,6 @@ from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
 from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
-    add_months,
     months_days_text,
     months_range,
     months_text,
@@ -96,7 +95,9 @@ class Line:
     def label(self) -> str:
         """The line as the facts name it: the generic display is never passed off as a regimen
         (REVIEW4 m5)."""
-        return " + ".join(self.agents) if self.agents else GENERIC_CHEMOTHERAPY
+        # Drug names in lower case, as in running text (REVIEW5 m14: "doxorubicin", never
+        # "Doxorubicin" from a display).
+        return " + ".join(a.lower() for a in self.agents) if self.agents else GENERIC_CHEMOTHERAPY
 
     def evidence(self) -> list[Evidence]:
         return [e.evidence(e.label()) for e in self.events]
@@ -142,12 +143,8 @@ def _span(line: Line, today: date) -> str:
         return f"on {start.text}"
     last = end.earliest if end else today
     if start.exact and (end is None or end.exact):
-        # To the day, as every interval on the cards: "3 months and 26 days" (REVIEW3 47).
-        if last < add_months(start.earliest, 1):
-            days = (last - start.earliest).days
-            length = f"{days} day{'s' if days != 1 else ''}"
-        else:
-            length = months_days_text(start.earliest, last)
+        # As every interval on the cards: "17 days", "3 months and 26 days" (REVIEW5 m3).
+        length = months_days_text(start.earliest, last)
     else:
         lo, hi = months_range(start, end or DateInterval.on(today))
         lo, hi = max(lo, 0), max(hi, 0)

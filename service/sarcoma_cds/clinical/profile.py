@@ -134,8 +134,17 @@ def derive_profile(
         f["followup_next_due"], f["liver_metastasis_current"], f["new_extrahepatic_disease"]
     )
     check_against_dictionary(f, facts)
+    # An unconfirmed current liver metastasis is named, with its date, in the summary's own
+    # bullet (liver_metastasis_confirmed): not again here (REVIEW5 m7).
+    named = {id(d) for d in current_liver} if f["liver_metastasis_confirmed"].is_no else set()
     unconfirmed = tuple(
-        sorted({f"{d.label()} ({d.ref})" for d in tumour.primaries + mets if d.unconfirmed})
+        sorted(
+            {
+                f"{d.label()} ({d.ref})"
+                for d in tumour.primaries + mets
+                if d.unconfirmed and id(d) not in named
+            }
+        )
     )
     return MetastaticProfile(
         facts=f, data_gaps=tuple(rec.gaps), unconfirmed=unconfirmed, dictionary=facts

@@ -350,10 +350,20 @@ def _without_recurrence(recurrence: Fact) -> Fact:
     return Fact.unknown(recurrence.reason or "whether the liver disease recurred is not known")
 
 
-def _cancer_treatments(rec: Record, vs: ValueSets) -> list[Proc]:
-    out = liver_directed(rec, vs) + _systemic(rec, vs, ("done", "ongoing"))
-    out += rec.procs_in(vs["primary-resection"]) + rec.procs_in(vs["radiotherapy-course"])
-    return out
+def _cancer_treatments(rec: Record, vs: ValueSets) -> list[tuple[str, Proc]]:
+    """Each cancer-directed treatment with the word the TFI's line names it by ("ablation
+    2024-01-15 → recurrence 2026-04-15"); a procedure in two value sets counts once."""
+    out = [(_TFI_WORDS.get(k, k), p) for k, p in liver_directed_kinds(rec, vs)]
+    out += [("systemic therapy", p) for p in _systemic(rec, vs, ("done", "ongoing"))]
+    out += [("resection of the primary", p) for p in rec.procs_in(vs["primary-resection"])]
+    out += [("radiotherapy", p) for p in rec.procs_in(vs["radiotherapy-course"])]
+    first: dict[int, tuple[str, Proc]] = {}
+    for word, proc in out:
+        first.setdefault(id(proc), (word, proc))
+    return list(first.values())
+
+
+_TFI_WORDS = {"resection": "liver resection", "sbrt": "liver SBRT"}
 
 
 def _tfi(
@@ -364,14 +374,14 @@ def _tfi(
     rec_ev: list[Evidence],
 ) -> dict[str, Fact]:
     before = [
-        x
-        for x in _cancer_treatments(rec, vs)
+        (word, x)
+        for word, x in _cancer_treatments(rec, vs)
         if (x.end or x.start) is not None and (x.start or x.end).earliest <= recurrence.latest  # type: ignore[union-attr]
     ]
     if not before:
         reason = "no dated cancer-directed treatment before the recurrence"
         return {"tfi_months": Fact.unknown(reason), "tfi_favourable": Fact.unknown(reason)}
-    last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
+    word, last = max(before, key=lambda wx: (wx[1].end or wx[1].start).latest)  # type: ignore[union-attr]
     end = last.end or last.start
     assert end is not None
     # Dated at its end: the summary shows "end → recurrence", the interval the TFI measures.
@@ -386,8 +396,12 @@ def _tfi(
     lo, hi = months_range(end, recurrence)
     lo, hi = max(lo, 0), max(hi, 0)
     span = f"treatment ended {end.text}, recurrence {recurrence.text}"
+    # The summary says "TFI 27 months (ablation 2024-01-15 → recurrence 2026-04-15)" (REVIEW5
+    # m4): what ended when, not bare dates; the treatment's end date (a line's last day).
     tfi = (
-        Fact.of(lo, ev, note=f"TFI {months_text(lo)} ({span})")
+        Fact.of(
+            lo, ev, note=f"{months_text(lo)} ({word} {end.text} → recurrence {recurrence.text})"
+        )
         if lo == hi
         else Fact.indeterminate(f"TFI between {lo} and {hi} months ({span})", ev)
     )
@@ -400,7 +414,9 @@ def _tfi(
         else Fact.of(
             not within,
             ev,
-            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months ({span})",
+            # No parentheses: the note sits inside the 9.1 bullet's own (REVIEW5 m14).
+            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months, {word} "
+            f"{end.text} → recurrence {recurrence.text}",
         )
     )
     return {"tfi_months": tfi, "tfi_favourable": fav}

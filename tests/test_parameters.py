@@ -313,7 +313,7 @@ def test_line_overrides_move_the_lines_and_every_mention(
     assert f"Latest systemic therapy: {latest}" in summary["detail"]
     # The plan card states the same line, in its summary and its bullet; no other line number.
     text = _texts(cards)
-    assert f"STS liver metastases, {progressed}: no liver surgery now" in text
+    assert f"STS with liver metastases; disease {progressed}: no liver surgery now" in text
     assert f"Disease {progressed}: restage" in text
     assert set(re.findall(r"\(line (\d+)\)", text)) == {str(lines)}
 

@@ -192,3 +192,14 @@ def test_the_parent_check_passes_what_the_app_accepts(tmp_path: Path) -> None:
     startup.check(settings)
 
     assert (tmp_path / "fb.sqlite3").is_file()
+
+
+def test_an_unwritable_replay_store_is_one_database_line() -> None:
+    # In production the trusted clients open the replay store (issue 17) before the feedback
+    # store: its failure must end start-up with the same one line, not a traceback.
+    from sarcoma_cds.security.replay import ReplayStoreError
+    from sarcoma_cds.startup import StartupError, one_line_reasons
+
+    expected = r"^database: cannot open the replay store sqlite:"
+    with pytest.raises(StartupError, match=expected), one_line_reasons():
+        raise ReplayStoreError("cannot open the replay store sqlite:////x: OperationalError")

@@ -26,6 +26,7 @@ from sarcoma_cds.feedback.store import FeedbackStore, FeedbackStoreError
 from sarcoma_cds.pipeline import Engine, RulesError
 from sarcoma_cds.security.jwks import JwksError
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
+from sarcoma_cds.security.replay import ReplayStoreError
 from sarcoma_cds.security.trusted_clients import TrustedClientsError
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
@@ -56,7 +57,9 @@ def one_line_reasons() -> Iterator[None]:
         raise StartupError(f"settings: {_one_line(exc)}") from None
     except RulesError as exc:
         raise StartupError(f"rules: {_one_line(exc)}") from None
-    except FeedbackStoreError as exc:
+    except (FeedbackStoreError, ReplayStoreError) as exc:
+        # The replay store lives in the same database (issue 17): in production it is opened
+        # first, with the trusted clients, so an unwritable database fails here.
         raise StartupError(f"database: {_one_line(exc)}") from None
 
 
@@ -82,6 +85,10 @@ def check(settings: Settings) -> None:
         FeedbackStore.open(settings.feedback_db_url).close()
 
 
+# Named as a string, as uvicorn imports it in each worker (startup never imports `web`).
+H11_NODELAY = "sarcoma_cds.web.tcp:NoDelayH11Protocol"
+
+
 def run_server(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve until told to stop; raise StartupError if the server could not start."""
     settings = load_settings()
@@ -98,7 +105,8 @@ def run_server(host: str | None, port: int | None, workers: int | None) -> None:
         loop="asyncio",
         # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
         # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
-        http="h11",
+        # (uvicorn's h11 protocol with TCP_NODELAY on each connection: web/tcp.py says why)
+        http=H11_NODELAY,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     where = f"{config.host}:{config.port}"

@@ -37,6 +37,7 @@ def test_overdue_when_the_last_ct_is_older_than_the_interval(derive: Derive) -> 
         liver_met(onset="2023-06-01", clinical="resolved"),
         procedure("hx", HEPATECTOMY, performed="2024-01-15"),
         procedure("ct", CT_ABDOMEN, performed="2025-01-10"),
+        procedure("ctc", CT_CHEST, performed="2025-01-10"),
     )
     assert p["followup_interval"].value.startswith("every 3–4 months")  # type: ignore[union-attr]
     assert p["last_surveillance_ct_date"].value == "2025-01-10"
@@ -51,9 +52,37 @@ def test_on_schedule_when_the_last_ct_is_recent(derive: Derive) -> None:
         lms_primary("2022-01-10"),
         procedure("hx", HEPATECTOMY, performed="2024-01-15"),
         procedure("ct", CT_CHEST, performed="2025-03-01"),
+        procedure("cta", CT_ABDOMEN, performed="2025-03-01"),
     )
     assert p["followup_next_due"].value == "2025-07-01"
     assert p["followup_overdue"].is_no
+
+
+def test_a_ct_of_one_region_does_not_complete_a_round(derive: Derive) -> None:
+    """13.1 images chest and abdomen: an abdominal CT alone never moves the chest's due date."""
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2025-01-15"),
+        procedure("cta", CT_ABDOMEN, performed="2025-04-20"),
+        today=date(2025, 5, 1),
+    )
+    assert p["last_surveillance_ct_date"].state is State.UNKNOWN
+    assert "no complete chest and abdomen CT" in (p["last_surveillance_ct_date"].reason or "")
+    assert p["followup_next_due"].value == "2025-05-15"  # 4 months from the operation
+    assert "only" in (p["followup_overdue"].note or "")
+    assert "2025-04-20" in (p["followup_overdue"].note or "")
+
+
+def test_a_round_counts_from_the_older_of_its_two_regions(derive: Derive) -> None:
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2024-01-15"),
+        procedure("ctc", CT_CHEST, performed="2025-01-10"),
+        procedure("cta", CT_ABDOMEN, performed="2025-03-01"),
+        today=date(2025, 5, 1),
+    )
+    assert p["last_surveillance_ct_date"].value == "2025-01-10"
+    assert p["followup_next_due"].value == "2025-05-10"
 
 
 def test_a_ct_before_the_operation_is_not_surveillance(derive: Derive) -> None:
@@ -72,6 +101,7 @@ def test_partial_ct_date_straddling_the_due_date_is_indeterminate(derive: Derive
         lms_primary("2022-01-10"),
         procedure("hx", HEPATECTOMY, performed="2024-01-15"),
         procedure("ct", CT_ABDOMEN, performed="2025-02"),
+        procedure("ctc", CT_CHEST, performed="2025-02"),
         today=date(2025, 6, 10),  # due some day between 2025-06-01 and 2025-06-28
     )
     assert p["followup_overdue"].state is State.INDETERMINATE

@@ -61,7 +61,9 @@ def test_post_coordinated_primary_with_snomed_morphology(derive: Derive) -> None
 
 
 @pytest.mark.parametrize(
-    "site", ["181268008", "48521005", "277961009"], ids=["entire", "right-lobe", "segment-7"]
+    "site",
+    ["181268008", "48521005", "69842003", "277961009"],
+    ids=["entire", "right-lobe", "left-lobe", "segment-7"],
 )
 def test_secondary_cancer_condition_generic_code_with_liver_descendant(
     derive: Derive, site: str
@@ -426,10 +428,10 @@ def test_liver_metastasis_linked_to_the_sarcoma_raises_no_doubt(derive: Derive) 
 
 # --- value sets by hierarchy (issue 12) ----------------------------------------------------------
 
-# Couinaud segments I-VIII (DICOM CID 7170), entire liver and right lobe.
+# Couinaud segments I-VIII (DICOM CID 7170), entire liver, right and left lobe.
 LIVER_DESCENDANTS = [
-    "10200004", "181268008", "48521005", "71133005", "277956007", "277957003", "277958008",
-    "277959000", "277960005", "277961009", "277962002",
+    "10200004", "181268008", "48521005", "69842003", "71133005", "277956007", "277957003",
+    "277958008", "277959000", "277960005", "277961009", "277962002",
 ]  # fmt: skip
 
 

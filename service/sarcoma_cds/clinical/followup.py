@@ -53,8 +53,14 @@ def schedule_text(p: ClinicalParameters) -> str:
 
 
 def derive_followup(
-    last_resection: Fact, last_ct: Proc | None, today: date, p: ClinicalParameters
+    last_resection: Fact,
+    last_ct: Proc | None,
+    today: date,
+    p: ClinicalParameters,
+    newest: Proc | None = None,
 ) -> dict[str, Fact]:
+    """`last_ct` completed the latest chest-and-abdomen round; `newest` is the newest CT of
+    either region (named when the round since the operation is incomplete)."""
     if not last_resection.known or not isinstance(last_resection.value, str):
         # No metastasectomy: no schedule (not applicable); an undated one: the schedule is open.
         if last_resection.state is State.NOT_APPLICABLE:
@@ -73,6 +79,7 @@ def derive_followup(
     ev: list[Evidence] = list(last_resection.evidence)
     # Only a CT after the operation is surveillance; otherwise the clock starts at surgery.
     ct: DateInterval | None = None
+    partial = ""
     if last_ct and last_ct.start and last_ct.start.latest > surgery:
         ct = last_ct.start
         ev.append(last_ct.evidence(f"last surveillance CT: {last_ct.label()}"))
@@ -80,6 +87,14 @@ def derive_followup(
             Fact.of(ct.earliest.isoformat(), [ev[-1]])
             if ct.exact
             else Fact.indeterminate(f"last CT dated only '{ct.text}'", [ev[-1]])
+        )
+    elif newest and newest.start and newest.start.latest > surgery:
+        only = f"only {newest.label()} on {newest.start.text} since the operation"
+        partial = f" (chest and abdomen; {only})"
+        ct_fact = Fact.unknown(
+            f"no complete chest and abdomen CT since the metastasectomy ({surgery}): only "
+            f"{newest.label()} ({newest.start.text}), so the schedule counts from the operation",
+            [newest.evidence(f"incomplete surveillance round: {newest.label()}")],
         )
     else:
         ct_fact = Fact.unknown(f"no contrast CT recorded since the metastasectomy ({surgery})")
@@ -108,11 +123,13 @@ def derive_followup(
         out["followup_overdue"] = Fact.of(
             True,
             ev,
-            note=f"contrast CT was due by {due_late.isoformat()} ({months} months {since})",
+            note=(
+                f"contrast CT was due by {due_late.isoformat()} ({months} months {since})" + partial
+            ),
         )
     elif today <= due_early:
         out["followup_overdue"] = Fact.of(
-            False, ev, note=f"next contrast CT due by {due_early.isoformat()}"
+            False, ev, note=f"next contrast CT due by {due_early.isoformat()}{partial}"
         )
     else:
         out["followup_overdue"] = Fact.indeterminate(f"the last CT is dated only '{base.text}'", ev)

@@ -60,11 +60,28 @@ def derive_imaging(rec: Record, vs: ValueSets, p: ClinicalParameters) -> dict[st
     return f
 
 
+# 13.1 images chest and abdomen at every surveillance visit.
+SURVEILLANCE_REGIONS = ("imaging-ct-chest", "imaging-ct-abdomen")
+
+
+def _latest_ct(rec: Record, vs: ValueSets, vs_id: str) -> Proc | None:
+    dated = [x for x in rec.procs_in(vs[vs_id]) if x.start]
+    return max(dated, key=lambda x: x.start.latest if x.start else date.min) if dated else None
+
+
 def last_surveillance_ct(rec: Record, vs: ValueSets) -> Proc | None:
-    cts = [
-        x
-        for vs_id in ("imaging-ct-chest", "imaging-ct-abdomen")
-        for x in rec.procs_in(vs[vs_id])
-        if x.start
-    ]
-    return max(cts, key=lambda x: x.start.latest if x.start else date.min) if cts else None
+    """The CT that completed the latest surveillance round: a round images chest and abdomen
+    (13.1), so it is complete at the older of the latest chest CT and the latest abdomen CT.
+    None while either region has never been imaged: an abdominal CT alone never moves the
+    chest's due date."""
+    latest = [_latest_ct(rec, vs, vs_id) for vs_id in SURVEILLANCE_REGIONS]
+    if any(ct is None for ct in latest):
+        return None
+    done = [ct for ct in latest if ct is not None]
+    return min(done, key=lambda x: x.start.latest if x.start else date.min)
+
+
+def newest_ct(rec: Record, vs: ValueSets) -> Proc | None:
+    """The newest CT of either region, named when a round is incomplete."""
+    latest = [ct for vs_id in SURVEILLANCE_REGIONS if (ct := _latest_ct(rec, vs, vs_id))]
+    return max(latest, key=lambda x: x.start.latest if x.start else date.min) if latest else None

@@ -15,7 +15,7 @@ from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup, suspend_when_active
 from sarcoma_cds.clinical.honesty import condition_doubts
-from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct
+from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct, newest_ct
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
@@ -113,7 +113,11 @@ def derive_profile(
     f.update(derive_imaging(rec, vs, params))
     f.update(
         derive_followup(
-            f["last_liver_metastasectomy_date"], last_surveillance_ct(rec, vs), today, params
+            f["last_liver_metastasectomy_date"],
+            last_surveillance_ct(rec, vs),
+            today,
+            params,
+            newest_ct(rec, vs),
         )
     )
     f["followup_next_due"] = suspend_when_active(

@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import uvicorn
 from pydantic import ValidationError
@@ -88,6 +88,18 @@ def check(settings: Settings) -> None:
 # Named as a string, as uvicorn imports it in each worker (startup never imports `web`).
 H11_NODELAY = "sarcoma_cds.web.tcp:NoDelayH11Protocol"
 
+# The event loop and HTTP protocol `serve` runs (the bench floor runs under the same stack).
+SERVER_STACK: dict[str, Any] = {
+    # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
+    # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
+    "loop": "asyncio",
+    # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
+    # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
+    # (uvicorn's h11 protocol with TCP_NODELAY on each connection: web/tcp.py says why)
+    "http": H11_NODELAY,
+    "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+}
+
 
 def run_server(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve until told to stop; raise StartupError if the server could not start."""
@@ -100,14 +112,7 @@ def run_server(host: str | None, port: int | None, workers: int | None) -> None:
         workers=workers or settings.workers,
         log_config=None,  # serve_app installs JSON logging (in every worker too)
         access_log=False,  # our middleware logs each request without query strings
-        # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
-        # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
-        loop="asyncio",
-        # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
-        # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
-        # (uvicorn's h11 protocol with TCP_NODELAY on each connection: web/tcp.py says why)
-        http=H11_NODELAY,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        **SERVER_STACK,
     )
     where = f"{config.host}:{config.port}"
     if config.workers == 1:

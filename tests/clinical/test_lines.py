@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from tests.clinical.conftest import Derive
 from tests.support.fhir_data import (
     DOCETAXEL,
@@ -12,6 +13,7 @@ from tests.support.fhir_data import (
     GEMCITABINE,
     PID,
     PROGRESSED,
+    RXNORM,
     STABLE,
     TRABECTEDIN,
     cycles,
@@ -155,3 +157,28 @@ def test_a_line_is_never_zero_months(derive: Derive) -> None:
     assert p["latest_systemic_line"].value == (
         "doxorubicin (ordered 2025-03-24; cycles not recorded)"
     )
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "product", "agent"),
+    [("1719003", "gemcitabine 1000 MG Injection", "gemcitabine"),
+     ("1734919", "cyclophosphamide 1000 MG Injection", "cyclophosphamide"),
+     ("1734340", "etoposide 100 MG Injection", "etoposide"),
+     ("900173", "{2 (60 ML ifosfamide 50 MG/ML Injection) / 6 (mesna 100 MG/ML Injectable "
+      "Solution) } Pack", "ifosfamide"),
+     ("597195", "carboplatin 10 MG/ML Injectable Solution", "carboplatin")],
+)  # fmt: skip
+def test_the_product_codes_ehrs_order_make_a_line_named_by_its_agent(
+    derive: Derive, rxcui: str, product: str, agent: str
+) -> None:
+    # EHR orders carry the RxNorm clinical drug, not the ingredient: the line is still read,
+    # and named by the agent, never by the product string.
+    p = derive(
+        lms_primary(),
+        liver_met(onset="2025-12-01"),
+        given("g1", (RXNORM, rxcui, product), "2026-01-12"),
+        today=TODAY,
+        omit=("procedures",),
+    )
+    assert p["systemic_therapy_received"].is_yes
+    assert p["latest_systemic_line"].value == f"{agent} (on 2026-01-12)"

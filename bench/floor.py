@@ -1,7 +1,7 @@
 """The floor: the cheapest endpoint the same stack can offer for a patient-view call.
 
 Same uvicorn server stack as `sarcoma-cds serve` (event loop, HTTP protocol, header limit and
-TCP_NODELAY: `sarcoma_cds.startup.SERVER_STACK`), FastAPI, route shape and body handling as the
+TCP_NODELAY: `sarcoma_cds.server_stack`), FastAPI, route shape and body handling as the
 service: it reads the body, parses it with orjson and validates it with the service's own request
 model (when the web package is present; plain orjson otherwise), then answers `{"cards": []}`.
 Whatever the service spends above this is the cost of deriving facts, evaluating rules and
@@ -60,10 +60,10 @@ def create_floor() -> FastAPI:
 def server_stack() -> dict[str, Any]:
     """The loop and HTTP protocol options `serve` gives uvicorn (an older tree: uvicorn's)."""
     try:
-        startup = importlib.import_module("sarcoma_cds.startup")
+        module = importlib.import_module("sarcoma_cds.server_stack")
     except ImportError:
         return {}
-    stack: dict[str, Any] = getattr(startup, "SERVER_STACK", {})
+    stack: dict[str, Any] = module.SERVER_STACK
     return stack
 
 

@@ -56,7 +56,8 @@ EXPECTED_IDS = {
     # Observations
     "tumor-size", "tumor-longest-dimension", "lesion-count", "bilobar", "central-location",
     "vascular-involvement", "future-liver-remnant", "ecog", "ecog-answer", "karnofsky",
-    "asa", "asa-answer", "disease-status", "response-improved", "response-stable",
+    "asa", "asa-answer", "disease-status", "response-improved", "response-partial",
+    "response-complete", "response-stable",
     "response-progressed", "response-undetermined", "histology-observation",
     # Procedures
     "liver-resection", "liver-resection-major", "liver-ablation", "liver-embolisation",

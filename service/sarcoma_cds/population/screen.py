@@ -39,6 +39,7 @@ from sarcoma_cds.population.work import KEY_OF_TYPE, read_json, worker_engine, w
 WORK = ".screen-work"
 STATE_VERSION = 3  # 2: bucket results hold the off-list patients; 3: pass 1 indexes runs
 PATIENTS_PER_BUCKET = 2000
+BUCKETS_PER_WORKER = 4  # at least: a worker that finishes early takes the next bucket
 
 
 @dataclass
@@ -219,7 +220,8 @@ def screen(
         requested = {KEY_OF_TYPE[t] for t in requested_types if t in KEY_OF_TYPE}
         plan["supplied_keys"] = sorted(set(plan["supplied_keys"]) | requested)
         plan["buckets"] = max(
-            runner.workers, math.ceil(len(plan["candidates"]) / PATIENTS_PER_BUCKET)
+            BUCKETS_PER_WORKER * runner.workers,
+            math.ceil(len(plan["candidates"]) / PATIENTS_PER_BUCKET),
         )
         plan_file = Path(work) / "plan.json"
         if not plan_file.is_file():

@@ -134,3 +134,19 @@ def test_a_condition_with_cancer_words_only_is_a_candidate(code_filter: CodeFilt
     sarcoma, cough = line("Leiomyosarcoma of the uterus"), line("Cough")
     assert code_filter.is_candidate("Condition", HEAD.decode(sarcoma), sarcoma)
     assert not code_filter.is_candidate("Condition", HEAD.decode(cough), cough)
+
+
+def test_the_words_of_a_conditions_coding_display_count(code_filter: CodeFilter) -> None:
+    """The honesty check reads the code's text and its codings' displays."""
+    line = orjson.dumps(
+        {
+            "resourceType": "Condition",
+            "subject": {"reference": "Patient/p"},
+            "code": {
+                "coding": [
+                    {"system": "http://example.org/x", "code": "1", "display": "Hepatic mass"}
+                ]
+            },
+        }
+    )
+    assert code_filter.is_candidate("Condition", HEAD.decode(line), line)

@@ -91,10 +91,11 @@ def _holds_coding(t: msgspec.inspect.Type) -> bool:
 
 
 class SlimCoding(msgspec.Struct, frozen=True, gc=False):
-    """A Coding as the candidate test reads it (a display would only split the cache)."""
+    """A Coding as the candidate test reads it (the display for the honesty check's words)."""
 
     system: str | None = None
     code: str | None = None
+    display: str | None = None
 
 
 _SLIM: dict[type, Any] = {projection.Coding: SlimCoding}
@@ -110,6 +111,8 @@ def _slim(t: msgspec.inspect.Type) -> Any:
                 for f in t.fields
                 if _holds_coding(f.type)
             ]
+            if t.cls is projection.CodeableConcept:
+                fields.append(("text", str | None, None))  # the honesty check's words
             _SLIM[t.cls] = msgspec.defstruct(f"Slim{t.cls.__name__}", fields, frozen=True, gc=False)
         return _SLIM[t.cls]
     if isinstance(t, msgspec.inspect.UnionType):
@@ -170,7 +173,7 @@ def _slim_codings(value: Any, out: list[tuple[str | None, str]]) -> None:
     elif type(value) is tuple:
         for item in value:
             _slim_codings(item, out)
-    elif value is not None:
+    elif isinstance(value, msgspec.Struct):
         for item in msgspec.structs.astuple(value):
             _slim_codings(item, out)
 
@@ -192,6 +195,7 @@ class CodeFilter:
         self._hits: dict[tuple[str | None, str], bool] = {}
         self._shapes: dict[Any, bool] = {}
         self._words: dict[tuple[bytes, ...], bool] = {}
+        self._code_words: dict[Any, bool] = {}
         self._elements = {t: attrgetter(*names) for t, names in CODED.items()}
 
     def code_hit(self, system: str | None, code: str) -> bool:
@@ -208,9 +212,10 @@ class CodeFilter:
 
     def is_candidate(self, resource_type: str, head: Any, line: bytes) -> bool:
         """`head`: the line's `Head` or `LooseHead` (of a type in DECIDING_TYPES)."""
+        loose = type(head) is not Head
         if head.contained:
             hit = any(self.code_hit(s, c) for s, c in _pairs(codings(line)))
-        elif type(head) is Head:
+        elif not loose:
             # The answer depends only on the codings: the slim elements are the key.
             key = self._elements[resource_type](head)
             shape = self._shapes.get(key)
@@ -226,8 +231,10 @@ class CodeFilter:
             hit = self._loose_hit(resource_type, head)
         if hit or resource_type != "Condition":
             return hit
-        # The words are looked for in the texts and displays only (what the honesty check
-        # reads), lower-cased once; the answer is kept per set of texts.
+        if not loose and not head.contained:
+            return self._words_in(head.code)
+        # Every text and display of the line (wider), lower-cased once, the answer kept per
+        # set of texts.
         texts = tuple(_TEXT.findall(line))
         words = self._words.get(texts)
         if words is None:
@@ -236,6 +243,19 @@ class CodeFilter:
             if len(self._words) > 100_000:
                 self._words.clear()
             self._words[texts] = words
+        return words
+
+    def _words_in(self, code: Any) -> bool:
+        """Words of cancer or the liver in a Condition's code: its text and its displays, what
+        the honesty check reads (clinical/honesty.py); kept per code."""
+        words = self._code_words.get(code)
+        if words is None:
+            parts = [code.text, *(c.display for c in code.coding or ())] if code else []
+            text = " ".join(p for p in parts if p).lower().encode()
+            words = _CANCER_TEXT.search(text) is not None
+            if len(self._code_words) > 100_000:
+                self._code_words.clear()
+            self._code_words[code] = words
         return words
 
     def _loose_hit(self, resource_type: str, head: Any) -> bool:

@@ -98,22 +98,24 @@ def _code_filter() -> CodeFilter:
     return CodeFilter(worker_engine().rules.valuesets)
 
 
-def _blocks(chunk: Chunk) -> Iterator[list[bytes]]:
-    """The chunk's lines, without their newline, in blocks: a plain chunk in one read; a gzip
-    file (one chunk, perhaps large) a few megabytes at a time, so memory stays bounded. A
-    line is what `for line in file` gives: up to and including a `\\n`."""
+def _blocks(chunk: Chunk) -> Iterator[tuple[list[bytes], bool]]:
+    """The chunk's lines, without their newline, in blocks, and whether the block is all
+    ASCII (then every line is UTF-8): a plain chunk in one read; a gzip file (one chunk,
+    perhaps large) a few megabytes at a time, so memory stays bounded. A line is what
+    `for line in file` gives: up to and including a `\n`."""
     if chunk.gzip:
         with gzip.open(chunk.path, "rb") as z:
             while block := z.readlines(GZIP_BLOCK):
-                yield [line[:-1] if line.endswith(b"\n") else line for line in block]
+                lines = [line[:-1] if line.endswith(b"\n") else line for line in block]
+                yield lines, b"".join(block).isascii()
         return
     with open(chunk.path, "rb") as f:
         f.seek(chunk.start)
         data = f.read(chunk.end - chunk.start)
-    block = data.split(b"\n")
-    if block and not block[-1]:
-        block.pop()  # the newline ending the last line starts no line
-    yield block
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline ending the last line starts no line
+    yield lines, data.isascii()
 
 
 _UNREAD: Any = LooseHead()  # the head of a line that is malformed or blank (already noted)
@@ -133,15 +135,10 @@ def _head(result: ScanResult, n: int, line: bytes) -> Any:
     return LOOSE_HEAD.decode(orjson.dumps(resource))  # rare: what orjson reads, msgspec reads
 
 
-class _BreakType:
-    """The reference of "no run goes on"."""
-
-
-_BREAK = _BreakType()
-_MEDICATIONS = object()  # the "reference" of a run of Medications
-# The run a line of these types goes on is not its subject's: Medications belong to everyone,
-# and a Patient is its own run.
-_RUN_OF = {"Medication": _MEDICATIONS, "Patient": _BREAK}
+_BREAK = object()  # the reference of "no run goes on": equal to no reference
+# A line of these types starts a run of its own, whatever it references: a Patient is its own
+# patient, a Medication belongs to everyone.
+_OWN_RUNS = frozenset({"Patient", "Medication"})
 
 
 class _Runs:
@@ -155,7 +152,7 @@ class _Runs:
     def start(self, where: int, rtype: str, head: Any, ref: Any, line: bytes) -> str | None:
         """A new run from this line: its patient ("" for Medications), or None when the line
         names no patient (no run: the engine never sees the line)."""
-        if ref is _MEDICATIONS:
+        if rtype == "Medication":
             patient, mark = "", MEDICATION_MARK
         else:
             found = owner(rtype, head.id, ref)
@@ -194,13 +191,13 @@ def _scan(chunk: Chunk) -> tuple[ScanResult, Index]:
     at, n, gz = chunk.start, 0, chunk.gzip
     last: Any = _BREAK  # the reference of the run the previous line went on
     patient = ""  # of the run `last`
-    for block in _blocks(chunk):
+    for block, ascii in _blocks(chunk):
         for line in block:
             n += 1
             here, at = at, at + len(line) + 1
             try:
                 head: Any = decode(line)
-                if not line.isascii():
+                if not ascii:
                     line.decode()
             except (refused, UnicodeDecodeError):
                 head = _head(result, n, line)
@@ -210,15 +207,15 @@ def _scan(chunk: Chunk) -> tuple[ScanResult, Index]:
                 _count(result, n, line, head)
                 continue
             types[rtype] += 1
-            ref = _RUN_OF.get(rtype) or head.subject or head.patient
-            if ref is not _BREAK and ref == last:
+            ref = head.subject or head.patient
+            if ref == last and rtype not in _OWN_RUNS:
                 counts[-1] += 1  # the same patient's run goes on: `patient` holds
             else:
                 found = runs.start(n if gz else here, rtype, head, ref, line)
                 if found is None:
                     last = _BREAK
                     continue
-                patient, last = found, ref
+                patient, last = found, _BREAK if rtype in _OWN_RUNS else ref
             if (
                 rtype in DECIDING_TYPES
                 and patient not in candidates

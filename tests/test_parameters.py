@@ -218,8 +218,9 @@ def test_long_dfi_override_moves_the_decision_and_every_mention() -> None:
 def test_staging_window_override_moves_the_decision_and_every_mention() -> None:
     facts, cards = _run()
     assert facts["burden_stale"]["value"] is True  # counted 241 days ago
-    assert "window 90 days" in facts["burden_stale"]["note"]
+    assert facts["burden_stale"]["note"] == "7 months and 29 days old (2022-10-03)"
     assert "Restage: the lesion count is from 2022-10-03" in cards
+    assert "more than 90 days" in cards
 
     facts, cards = _run(staging_window_days=365)
     assert facts["burden_stale"]["value"] is False
@@ -289,7 +290,7 @@ def _two_regimens_patient() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("override", "lines", "latest"),
     [
-        ({}, 1, "gemcitabine + docetaxel (2023-01-09 – 2023-04-24, 3 months)"),
+        ({}, 1, "gemcitabine + docetaxel (2023-01-09 – 2023-04-24, 3 months and 15 days)"),
         # docetaxel on day 21 is past a 14-day window: its own line, and so is the gemcitabine
         ({"regimen_window_days": 14}, 3, "gemcitabine (on 2023-04-24)"),
         # an 85-day break is longer than a 60-day gap: the second gemcitabine starts line 2
@@ -314,7 +315,10 @@ def test_line_overrides_move_the_lines_and_every_mention(
     # The plan card states the same line, in its summary and its bullet; no other line number.
     text = _texts(cards)
     assert f"STS with liver metastases; disease {progressed}: no liver surgery now" in text
-    assert f"Disease {progressed}: restage" in text
+    assert (
+        f"Disease {progressed}; progression recorded 2023-05-15 (site not recorded): restage"
+        in text
+    )
     assert set(re.findall(r"\(line (\d+)\)", text)) == {str(lines)}
 
 

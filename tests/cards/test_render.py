@@ -3,10 +3,10 @@ category values in the dictionary's words."""
 
 from __future__ import annotations
 
-from sarcoma_cds.cards.render import fill, value_text
-from sarcoma_cds.cards.summary_facts import fact_brief
+from sarcoma_cds.cards.render import fill, said_text, value_text
+from sarcoma_cds.cards.summary_facts import fact_brief, facts_paragraph
 from sarcoma_cds.clinical.dictionary import default_dictionary
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Evidence, Fact
 
 NA = Fact.not_applicable("no liver recurrence after local treatment")
 
@@ -33,3 +33,36 @@ def test_category_values_in_the_dictionarys_words() -> None:
     assert value_text(Fact.of("ups"), histology) == "undifferentiated pleomorphic sarcoma"
     assert value_text(Fact.of("clear_cell_sarcoma"), histology) == "clear cell sarcoma"
     assert fill("{histology}", {"histology": Fact.of("asps")}) == "alveolar soft part sarcoma"
+
+
+def test_a_no_the_dictionary_says_as_a_sentence_names_what_it_rests_on() -> None:
+    """REVIEW4 m2/m3: never "Not a surgical candidate: no" (a double negative read as
+    candidacy, which is the MDT's call, 6.2) nor "On systemic therapy: no" on an empty record."""
+    d = default_dictionary()
+    fit = Fact.of(False, [Evidence(ref="Observation/e", date="2026-05-10", what="ECOG 0")])
+    assert fact_brief(d["not_surgical_candidate"], fit) == (
+        "No contraindication to surgery recorded (ECOG 0, 2026-05-10)"
+    )
+    assert said_text(fit, d["not_surgical_candidate"]) == "No contraindication to surgery recorded"
+    unfit = Fact.of(True, note="ECOG 3 (≥ 3)")
+    assert fact_brief(d["not_surgical_candidate"], unfit) == "Not a surgical candidate: yes"
+    none = Fact.of(False, note="none recorded")
+    assert fact_brief(d["on_systemic_therapy"], none) == "Systemic therapy: none recorded"
+    assert fact_brief(d["on_systemic_therapy"], Fact.of(False)) == "On systemic therapy: no"
+
+
+def test_the_summarys_own_facts_never_print_a_silent_none_or_zero() -> None:
+    """REVIEW4 m1: no current metastasis reads "none recorded", and a lesion count nobody took
+    says so; other facts that do not apply stay off the line."""
+    d = default_dictionary()
+    facts = {
+        "metastatic_sites": Fact.of(()),
+        "lesion_count": Fact.not_applicable("not recorded since the metastasectomy (2025-05-20)"),
+        "tfi_months": NA,
+    }
+    names = ["metastatic_sites", "lesion_count", "tfi_months"]
+    assert facts_paragraph(names, facts, d, pinned=["metastatic_sites", "lesion_count"]) == (
+        "Metastatic sites: none recorded · Lesion count: not recorded since the metastasectomy "
+        "(2025-05-20)"
+    )
+    assert facts_paragraph(names, facts, d) == "Metastatic sites: none recorded"

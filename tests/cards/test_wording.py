@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sarcoma_cds.cards.wording import (
     cite,
+    clip,
     compact_citation,
     plurals,
     with_citation,
@@ -45,3 +46,34 @@ def test_resource_ids_leave_the_text() -> None:
     assert without_refs("2 skipped (Condition/bad-date)") == "2 skipped"
     assert without_refs("CT on 2026-04-15 (Procedure/ct-abdomen).") == "CT on 2026-04-15."
     assert without_refs("liver metastasis (C78.7)") == "liver metastasis (C78.7)"
+
+
+def test_a_short_title_is_left_alone() -> None:
+    title = "Synchronous OMD: systemic therapy should be the front-line approach (8.2)"
+    assert clip(title) == title
+
+
+def test_a_long_title_keeps_its_closing_citation_whole() -> None:
+    """REVIEW4 m7: "… may be considered with it (8…" cut the citation. The cut is at a word
+    boundary and the citation stays."""
+    title = (
+        "Synchronous OMD, improved after doxorubicin and ifosfamide (line 1), primary in place: "
+        "residual liver surgery may be considered with it (8.3)"
+    )
+    clipped = clip(title)
+    assert len(clipped) <= 139
+    assert clipped.endswith("may be considered with… (8.3)")
+    several = "Stage first " + "word " * 30 + "(1.1, 4.1–4.3)"
+    assert clip(several).endswith("word… (1.1, 4.1–4.3)")
+    assert clip(several, 60) == "Stage first word word word word word word… (1.1, 4.1–4.3)"
+
+
+def test_a_cut_never_falls_inside_a_parenthesis() -> None:
+    title = "Liver metastases (" + "a very long qualifier " * 8 + ") need an MDT"
+    clipped = clip(title, 80)
+    assert clipped == "Liver metastases…"
+    assert clipped.count("(") == clipped.count(")")
+
+
+def test_a_title_without_spaces_is_still_bounded() -> None:
+    assert clip("x" * 200) == "x" * 138 + "…"

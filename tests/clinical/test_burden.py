@@ -15,6 +15,7 @@ from tests.support.fhir_data import (
     lesion_count,
     liver_met,
     lms_primary,
+    procedure,
     sct,
     tumour_size,
 )
@@ -254,7 +255,41 @@ def test_resolved_metastasis_is_history_not_a_current_site(derive: Derive) -> No
     assert p["liver_metastasis_ever"].is_yes
     assert p["liver_metastasis_current"].is_no
     assert p["metastatic_sites"].value == ()
-    assert p["lesion_count"].value == 0
+    # No current metastasis is not a count of 0 lesions (REVIEW4 m1).
+    assert p["lesion_count"].state is State.NOT_APPLICABLE
+    assert p["lesion_count"].reason == "not recorded (no current metastasis recorded)"
+
+
+def test_no_current_disease_lesion_count_is_dated_from_the_metastasectomy(
+    derive: Derive,
+) -> None:
+    """REVIEW4 m1 (examples 31, 45, 53): never a bare 0 nobody counted; a count read since
+    the operation is the count, 0 included."""
+    treated = (
+        lms_primary(),
+        liver_met(onset="2024-03-01", clinical="resolved"),
+        procedure("hx", sct("107963000"), performed="2024-05-20"),
+    )
+    p = derive(*treated, lesion_count("before", 2, when="2024-04-01"))
+    assert p["lesion_count"].state is State.NOT_APPLICABLE
+    assert p["lesion_count"].reason == "not recorded since the metastasectomy (2024-05-20)"
+    read = derive(*treated, lesion_count("after", 0, when="2025-01-10"))
+    assert read["lesion_count"].value == 0
+    assert read["lesion_count"].evidence[0].ref == "Observation/after"
+
+
+def test_a_partly_counted_burden_is_said_as_a_sentence(derive: Derive) -> None:
+    """REVIEW2 #5 (example 12): which sites were counted and which were not, in words."""
+    p = derive(
+        lms_primary(),
+        liver_met(),
+        condition("lung", cm("C78.00"), onset="2024-03-01"),
+        lesion_count("lc", 2),
+    )
+    assert p["lesion_count"].state is State.UNKNOWN
+    assert p["lesion_count"].reason == (
+        "at least 3 lesions, 2 counted in the liver and at least 1 in the lung not yet counted"
+    )
 
 
 def test_other_patients_metastases_are_ignored_and_named_as_a_gap(derive: Derive) -> None:
@@ -324,6 +359,7 @@ def test_location_findings_read_the_latest_boolean(derive: Derive, finding: str)
     )
     assert p[name].is_no
     assert p[name].evidence[0].ref == "Observation/b"
+    assert p[name].note == "2025-01-01"  # the card dates the finding (REVIEW2 #17)
     missing = derive(lms_primary(), liver_met())
     assert missing[name].state is State.UNKNOWN
     assert "not recorded" in (missing[name].reason or "")

@@ -147,3 +147,28 @@ def test_no_next_surveillance_ct_while_disease_is_active(derive: Derive) -> None
     assert "surveillance suspended: current liver metastasis" in (
         p["followup_next_due"].reason or ""
     )
+
+
+def test_no_imaging_at_all_since_the_operation_is_said(derive: Derive) -> None:
+    """REVIEW3 45 (example 45): the gap since the operation is the finding, not only the due
+    date; a CT of one region since then keeps the usual wording."""
+    p = derive(
+        lms_primary("2022-01-10"),
+        procedure("ct", CT_ABDOMEN, performed="2025-03-01"),  # before the operation
+        procedure("hx", HEPATECTOMY, performed="2025-05-20"),
+        today=date(2026, 6, 1),
+    )
+    assert p["followup_overdue"].is_yes
+    assert p["followup_overdue"].note == (
+        "no CT, MRI or PET/CT recorded in the 12 months and 12 days since the metastasectomy "
+        "(2025-05-20); contrast CT was due by 2025-09-20 (4 months after it)"
+    )
+    imaged = derive(
+        lms_primary("2022-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2025-05-20"),
+        procedure("cta", CT_ABDOMEN, performed="2025-07-01"),
+        today=date(2026, 6, 1),
+    )
+    assert imaged["followup_overdue"].note is not None
+    assert "no CT, MRI or PET/CT" not in imaged["followup_overdue"].note
+    assert "only" in imaged["followup_overdue"].note

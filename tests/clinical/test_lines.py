@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from tests.clinical.conftest import Derive
 from tests.support.fhir_data import (
     DOCETAXEL,
@@ -12,6 +13,9 @@ from tests.support.fhir_data import (
     GEMCITABINE,
     PID,
     PROGRESSED,
+    RADLEX,
+    RXNORM,
+    SNOMED,
     STABLE,
     TRABECTEDIN,
     cycles,
@@ -29,6 +33,16 @@ from sarcoma_cds.clinical.facts import State
 from sarcoma_cds.clinical.params import default_parameters
 
 TODAY = date(2026, 6, 1)
+# A Synthea-style doxorubicin order, stopped, with no cycles recorded (example 51).
+STOPPED_ORDER = {
+    "resourceType": "MedicationRequest",
+    "id": "dox-order",
+    "status": "stopped",
+    "intent": "order",
+    "medicationCodeableConcept": drug(DOXORUBICIN),
+    "subject": {"reference": f"Patient/{PID}"},
+    "authoredOn": "2025-03-24",
+}
 
 
 def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
@@ -45,7 +59,7 @@ def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
     assert p["systemic_therapy_lines"].value == 1
     assert len(p["systemic_therapy_lines"].evidence) == 5
     assert p["latest_systemic_line"].value == (
-        "gemcitabine + docetaxel (2026-01-12 – ongoing, 4 months)"
+        "gemcitabine + docetaxel (2026-01-12 – ongoing, 4 months and 20 days)"
     )
     assert p["systemic_progression"].is_no
     assert p["systemic_progression"].note == "stable on gemcitabine + docetaxel (line 1)"
@@ -57,7 +71,7 @@ def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -
     after = derive(*base, disease_status("s", PROGRESSED, "2025-10-01"), today=TODAY)
     assert after["systemic_therapy_lines"].value == 1
     assert after["latest_systemic_line"].value == (
-        "doxorubicin (2025-06-02 – 2025-08-04, 2 months)"
+        "doxorubicin (2025-06-02 – 2025-08-04, 2 months and 2 days)"
     )
     assert after["systemic_progression"].is_yes
     assert after["systemic_progression"].note == "progressed after doxorubicin (line 1)"
@@ -70,7 +84,10 @@ def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -
         today=TODAY,
     )
     assert nxt["systemic_therapy_lines"].value == 2
-    assert nxt["latest_systemic_line"].value == "trabectedin (2025-10-20 – ongoing, 7 months)"
+    assert (
+        nxt["latest_systemic_line"].value
+        == "trabectedin (2025-10-20 – ongoing, 7 months and 12 days)"
+    )
     assert nxt["systemic_progression"].note == (
         "progressed on line 1; trabectedin (line 2, from 2025-10-20) not yet assessed"
     )
@@ -142,16 +159,118 @@ def test_a_line_is_never_zero_months(derive: Derive) -> None:
     short = cycles(DOXORUBICIN, "2025-06-02", "2025-06-23")
     p = derive(lms_primary(), liver_met(), *short, today=TODAY)
     assert p["latest_systemic_line"].value == "doxorubicin (2025-06-02 – 2025-06-23, 21 days)"
-    order = {
-        "resourceType": "MedicationRequest",
-        "id": "dox-order",
-        "status": "stopped",
-        "intent": "order",
-        "medicationCodeableConcept": drug(DOXORUBICIN),
-        "subject": {"reference": f"Patient/{PID}"},
-        "authoredOn": "2025-03-24",
-    }
+    order = STOPPED_ORDER
     p = derive(lms_primary(), liver_met(), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded)"
+    )
+    active = order | {"id": "dox-active", "status": "completed"}
+    p = derive(lms_primary(), liver_met(), active, today=TODAY)
     assert p["latest_systemic_line"].value == (
         "doxorubicin (ordered 2025-03-24; cycles not recorded)"
     )
+
+
+def test_a_line_lasts_to_the_day_as_every_interval(derive: Derive) -> None:
+    """3 months and 26 days is not "3 months" (REVIEW3 47); under a month it is days."""
+    p = derive(
+        lms_primary(),
+        liver_met(onset="2025-11-01"),
+        *cycles(DOXORUBICIN, "2025-12-15", "2026-02-01", "2026-03-15", "2026-04-10"),
+        today=TODAY,
+    )
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (2025-12-15 – 2026-04-10, 3 months and 26 days)"
+    )
+    short = derive(
+        lms_primary(),
+        liver_met(onset="2025-11-01"),
+        *cycles(DOXORUBICIN, "2025-12-15", "2026-01-05"),
+        today=TODAY,
+    )
+    assert short["latest_systemic_line"].value == "doxorubicin (2025-12-15 – 2026-01-05, 21 days)"
+
+
+def test_an_improvement_is_said_in_the_degree_the_record_codes(derive: Derive) -> None:
+    """Partial and complete responses are named (REVIEW3 47); a bare "improved" stays so."""
+    base = (
+        lms_primary(),
+        liver_met(onset="2025-05-01"),
+        *cycles(DOXORUBICIN, "2025-06-02", "2025-06-23"),
+    )
+    for code, words in (
+        ((SNOMED, "551001000124108"), "in partial response"),
+        ((RADLEX, "RID11513"), "in partial response"),
+        ((SNOMED, "103338009"), "in complete response"),
+        ((SNOMED, "268910001"), "improved"),
+    ):
+        p = derive(*base, disease_status("s", code, "2025-08-01"), today=TODAY)
+        assert p["response_to_systemic_therapy"].value == "improved"
+        assert p["response_at_least_stable"].is_yes
+        assert p["systemic_progression"].note == f"{words} after doxorubicin (line 1)"
+
+
+def test_the_progression_is_dated_and_its_site_named(derive: Derive) -> None:
+    """A disease status says when, and where only if the record says (REVIEW3 46)."""
+    base = (lms_primary(), liver_met(onset="2025-05-01"), *cycles(DOXORUBICIN, "2025-06-02"))
+    p = derive(*base, disease_status("s", PROGRESSED, "2025-09-15"), today=TODAY)
+    assert p["response_to_systemic_therapy"].note == "2025-09-15 (site not recorded)"
+    status = disease_status("s", PROGRESSED, "2025-09-15")
+    status["bodySite"] = {"coding": [{"system": SNOMED, "code": "10200004"}], "text": "Liver"}
+    sited = derive(*base, status, today=TODAY)
+    assert sited["response_to_systemic_therapy"].note == "2025-09-15 (Liver)"
+
+
+def test_a_line_that_ended_before_the_first_metastasis_treated_the_primary(
+    derive: Derive,
+) -> None:
+    """REVIEW2 #8 (example 51): a stopped order that predates the liver metastasis was given
+    around the primary, and the fact says so; a line after the metastasis does not."""
+    order = STOPPED_ORDER
+    p = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), order, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded) — around the "
+        "primary, before the first metastasis (2025-12-15)"
+    )
+    later = derive(lms_primary("2025-03-03"), liver_met(onset="2025-02-01"), order, today=TODAY)
+    assert "around the primary" not in str(later["latest_systemic_line"].value)
+    ongoing = taking("dox", DOXORUBICIN, "2025-03-24")  # still going on: not "before"
+    going = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), ongoing, today=TODAY)
+    assert "around the primary" not in str(going["latest_systemic_line"].value)
+
+
+def test_a_chemotherapy_procedure_is_not_named_as_a_regimen(derive: Derive) -> None:
+    """REVIEW4 m5: the generic chemotherapy code's display ("Chemotherapy") names no agent."""
+    course = procedure("chemo", sct("367336001"), period=("2025-10-20", "2026-02-23"))
+    p = derive(lms_primary(), liver_met(onset="2025-10-01"), course, today=TODAY)
+    assert p["latest_systemic_line"].value == (
+        "chemotherapy, agents not recorded (2025-10-20 – 2026-02-23, 4 months and 3 days)"
+    )
+    planned = procedure("plan", sct("367336001"), status="preparation")
+    p = derive(lms_primary(), liver_met(onset="2025-10-01"), planned, today=TODAY)
+    assert p["systemic_therapy_planned"].note == "chemotherapy, agents not recorded"
+
+
+@pytest.mark.parametrize(
+    ("rxcui", "product", "agent"),
+    [("1719003", "gemcitabine 1000 MG Injection", "gemcitabine"),
+     ("1734919", "cyclophosphamide 1000 MG Injection", "cyclophosphamide"),
+     ("1734340", "etoposide 100 MG Injection", "etoposide"),
+     ("900173", "{2 (60 ML ifosfamide 50 MG/ML Injection) / 6 (mesna 100 MG/ML Injectable "
+      "Solution) } Pack", "ifosfamide"),
+     ("597195", "carboplatin 10 MG/ML Injectable Solution", "carboplatin")],
+)  # fmt: skip
+def test_the_product_codes_ehrs_order_make_a_line_named_by_its_agent(
+    derive: Derive, rxcui: str, product: str, agent: str
+) -> None:
+    # EHR orders carry the RxNorm clinical drug, not the ingredient: the line is still read,
+    # and named by the agent, never by the product string.
+    p = derive(
+        lms_primary(),
+        liver_met(onset="2025-12-01"),
+        given("g1", (RXNORM, rxcui, product), "2026-01-12"),
+        today=TODAY,
+        omit=("procedures",),
+    )
+    assert p["systemic_therapy_received"].is_yes
+    assert p["latest_systemic_line"].value == f"{agent} (on 2026-01-12)"

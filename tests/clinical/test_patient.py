@@ -46,6 +46,10 @@ def test_ecog_as_integer_loinc_answer_or_text(derive: Derive, value: dict[str, A
     assert p["ecog"].value == 1
     assert p["good_performance_status"].is_yes
     assert p["not_surgical_candidate"].is_no
+    # What the "no" rests on, with its value: the summary says "(ECOG 1, 2025-01-10)".
+    assert [(e.what, e.date) for e in p["not_surgical_candidate"].evidence] == [
+        ("ECOG 1", "2025-01-10")
+    ]
 
 
 def test_latest_ecog_wins(derive: Derive) -> None:

@@ -55,7 +55,8 @@ def test_partial_metastasis_date_straddling_the_threshold_is_indeterminate(
 def test_partial_primary_date_is_named_in_the_reason(derive: Derive) -> None:
     p = derive(lms_primary("2023"), liver_met(onset="2023-09-01"))
     assert p["timing"].state is State.INDETERMINATE
-    assert "primary diagnosis is dated only '2023'" in (p["timing"].reason or "")
+    # Said once, with the other date (REVIEW4 m4): the card's sentence says timing cannot be set.
+    assert p["timing"].reason == "the primary is dated only '2023' (first metastasis 2023-09-01)"
     assert p["primary_diagnosis_date"].state is State.INDETERMINATE
     assert "2023" in (p["primary_diagnosis_date"].reason or "")
 
@@ -206,3 +207,10 @@ def test_onset_text_that_is_not_a_date_is_named(derive: Derive) -> None:
 def test_borderline_timing_is_open_when_the_dates_are_too_coarse(derive: Derive) -> None:
     p = derive(lms_primary("2024"), liver_met(onset="2024-07-31"))
     assert not p["dfi_at_synchronous_limit"].known
+
+
+def test_both_coarse_dates_are_named_once(derive: Derive) -> None:
+    p = derive(lms_primary("2023"), liver_met(onset="2023-10"))
+    assert p["timing"].reason == (
+        "the primary is dated only '2023' and the first metastasis only '2023-10'"
+    )

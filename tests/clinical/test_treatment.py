@@ -235,7 +235,12 @@ def test_systemic_therapy_received_ongoing_planned(derive: Derive) -> None:
     )
     assert p["systemic_therapy_received"].is_yes
     assert p["on_systemic_therapy"].is_no
+    assert p["on_systemic_therapy"].note == "none recorded as ongoing"
     assert p["systemic_therapy_planned"].is_yes
+    # Nothing recorded at all: "none recorded", the note the summary says (REVIEW4 m3).
+    nothing = derive(lms_primary())
+    assert nothing["on_systemic_therapy"].is_no
+    assert nothing["on_systemic_therapy"].note == "none recorded"
 
 
 def test_chemotherapy_history_condition_counts_as_received(derive: Derive) -> None:

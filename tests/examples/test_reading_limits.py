@@ -64,3 +64,15 @@ def test_a_warning_card_leads_the_summary(example_results: Any) -> None:
     cards = example_results[entry["file"]].cards_json()
     assert [card_topics(c) for c in cards] == [["follow-up"], ["summary"]]
     assert [c["indicator"] for c in cards] == ["warning", "info"]
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=IDS)
+def test_no_title_is_cut_inside_a_citation(entry: dict[str, Any], example_results: Any) -> None:
+    """REVIEW4 m7: a title may be shortened, never cut inside "(x.y)": its parentheses close,
+    and an ellipsis, if any, stands outside them."""
+    for card in example_results[entry["file"]].cards_json():
+        title = card["summary"]
+        assert len(title) < 140, title
+        assert title.count("(") == title.count(")"), title
+        assert not re.search(r"\([^()]*…", title), title
+        assert not re.search(r"\(\d+(?:\.\d*)?$", title), title

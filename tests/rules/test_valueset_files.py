@@ -7,6 +7,7 @@ service's matcher, so that a data error is caught even before the matcher exists
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,8 @@ EXPECTED_IDS = {
     # Observations
     "tumor-size", "tumor-longest-dimension", "lesion-count", "bilobar", "central-location",
     "vascular-involvement", "future-liver-remnant", "ecog", "ecog-answer", "karnofsky",
-    "asa", "asa-answer", "disease-status", "response-improved", "response-stable",
+    "asa", "asa-answer", "disease-status", "response-improved", "response-partial",
+    "response-complete", "response-stable",
     "response-progressed", "response-undetermined", "histology-observation",
     # Procedures
     "liver-resection", "liver-resection-major", "liver-ablation", "liver-embolisation",
@@ -159,7 +161,7 @@ def test_file_follows_the_schema(path: Path) -> None:
     assert data["id"] == path.stem
     assert set(data) <= TOP_KEYS
     assert set(data) >= REQUIRED_TOP_KEYS
-    assert data["version"] in {"2026.11.0", "2026.11.1", "2026.11.2"}
+    assert re.fullmatch(r"20\d\d\.(0[1-9]|1[0-2])\.\d+", data["version"])  # year.month.revision
     assert isinstance(data["title"], str)
     assert data["title"].strip()
     assert isinstance(data["source"], str)

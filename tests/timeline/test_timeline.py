@@ -70,8 +70,9 @@ def test_synchronous_patient_on_therapy_draws_an_ongoing_line(engine: Engine) ->
     view = view_of(engine, "21-asps-synchronous-stable-on-therapy.json")
     line = _events(view)["Procedure/systemic-therapy"]
     assert (line.lane, line.status) == ("systemic", "ongoing")
-    assert line.label == "Line 1: Chemotherapy (ongoing)"
-    [item] = [i for lane in view.layout.lanes for i in lane.items if "Chemotherapy" in i.label]
+    # The cards' words: the generic procedure names no regimen (REVIEW4 m5).
+    assert line.label == "Line 1: chemotherapy, agents not recorded (ongoing)"
+    [item] = [i for lane in view.layout.lanes for i in lane.items if "chemotherapy" in i.label]
     assert item.shape == "bar"
     today_x = next(m.x1 for m in view.layout.marks if m.kind == "today")
     assert item.x2 == today_x  # the bar runs to today

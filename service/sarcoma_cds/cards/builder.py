@@ -82,7 +82,7 @@ def build_cards(
     pinned = [n for s in ordered if s.rule.topic in _FACT_TOPICS for n in s.rule.show_facts]
     others = [n for s in ordered for n in s.rule.show_facts if n not in said]
     shown_facts = list(dict.fromkeys([*pinned, *others]))
-    return [_card(g, profile, hook_instance, shown_facts) for g in groups]
+    return [_card(g, profile, hook_instance, shown_facts, pinned) for g in groups]
 
 
 def build_card(
@@ -112,6 +112,7 @@ def _card(
     profile: MetastaticProfile,
     hook_instance: str | None,
     shown_facts: Sequence[str],
+    pinned: Sequence[str] = (),
 ) -> Card:
     lead = sections[0]  # the most urgent section names the card
     card_id = _card_uuid(hook_instance, lead.rule.topic)
@@ -119,7 +120,7 @@ def _card(
     card: dict[str, Any] = {
         "uuid": str(card_id),
         "summary": lead.summary,
-        "detail": _detail(sections, profile, shown_facts if is_summary else ()),
+        "detail": _detail(sections, profile, shown_facts if is_summary else (), pinned),
         "indicator": max((s.indicator for s in sections), key=RANK.__getitem__),
         "source": {
             "label": GUIDELINE_LABEL,
@@ -149,7 +150,10 @@ def _card(
 
 
 def _detail(
-    sections: Sequence[Section], profile: MetastaticProfile, shown_facts: Sequence[str]
+    sections: Sequence[Section],
+    profile: MetastaticProfile,
+    shown_facts: Sequence[str],
+    pinned: Sequence[str] = (),
 ) -> str:
     lines = [f"- {b}" for s in sections for b in s.bullets]
     needs = [f"- {n}" for s in sections for n in s.needs]
@@ -160,7 +164,7 @@ def _detail(
     if profile.unconfirmed:
         named = "; ".join(plurals(without_refs(u)) for u in profile.unconfirmed)
         lines += ["", f"**Unconfirmed** (counted, to be confirmed): {named}"]
-    if paragraph := facts_paragraph(shown_facts, profile.facts, profile.dictionary):
+    if paragraph := facts_paragraph(shown_facts, profile.facts, profile.dictionary, pinned):
         lines += ["", f"**Facts**: {paragraph}"]
     if profile.data_gaps:
         lines += [

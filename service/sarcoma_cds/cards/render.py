@@ -27,10 +27,22 @@ def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
     if definition is not None and definition.roman and isinstance(v, int):
         return roman_numeral(v)
     if isinstance(v, tuple):
-        return ", ".join(x.replace("_", " ") for x in v) or "none"
+        # An empty list is what the record shows, not what the patient has (three-valued facts).
+        return ", ".join(x.replace("_", " ") for x in v) or "none recorded"
     if isinstance(v, float):
         return f"{v:g}"
     return str(v).replace("_", " ")
+
+
+def said_text(fact: Fact, definition: FactDefinition) -> str | None:
+    """The sentence a yes/no fact is said as, where the dictionary gives one ("No
+    contraindication to surgery recorded" for "Not a surgical candidate: no"), else None."""
+    if not (definition.said and fact.known and isinstance(fact.value, bool)):
+        return None
+    template = definition.said.get("yes" if fact.value else "no")
+    if template is None or ("{note}" in template and not fact.note):
+        return None
+    return template.replace("{note}", fact.note or "")
 
 
 def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None) -> str:

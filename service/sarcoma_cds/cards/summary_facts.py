@@ -11,16 +11,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from sarcoma_cds.cards.render import value_text
+from sarcoma_cds.cards.render import said_text, value_text
 from sarcoma_cds.cards.wording import plurals
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Fact, State
 
 _DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 
 
 def fact_brief(definition: FactDefinition, fact: Fact) -> str:
-    """`Histology: leiomyosarcoma (2019-04-08)`; `Lesion size: unknown`."""
+    """`Histology: leiomyosarcoma (2019-04-08)`; `Lesion size: unknown`; a yes/no fact the
+    dictionary says as a sentence, with what it rests on: `No contraindication to surgery
+    recorded (ECOG 0, 2026-05-10)`."""
+    if sentence := said_text(fact, definition):
+        basis = "; ".join(
+            ", ".join(part for part in (e.what, e.date) if part)
+            for e in fact.evidence
+            if e.what or e.date
+        )
+        return f"{sentence} ({basis})" if basis else sentence
     value = plurals(value_text(fact, definition))
     text = f"{definition.label}: {value}"
     if fact.unconfirmed:
@@ -34,9 +43,24 @@ def fact_brief(definition: FactDefinition, fact: Fact) -> str:
 
 
 def facts_paragraph(
-    names: Iterable[str], facts: Mapping[str, Fact], dictionary: FactDictionary
+    names: Iterable[str],
+    facts: Mapping[str, Fact],
+    dictionary: FactDictionary,
+    pinned: Iterable[str] = (),
 ) -> str:
     """One line, facts separated by " · ", each fact once in the order given. Unknown facts are
-    left out: the card that needs one says so, and the data gaps name what is missing."""
-    known = [n for n in dict.fromkeys(names) if facts[n].known]
-    return " · ".join(fact_brief(dictionary[n], facts[n]) for n in known)
+    left out: the card that needs one says so, and the data gaps name what is missing. A pinned
+    fact (the summary's own: histology, sites, lesion count) that does not apply says why —
+    "Lesion count: not recorded since the metastasectomy (2025-05-20)" — never a bare 0."""
+    always = set(pinned)
+    shown = [
+        n
+        for n in dict.fromkeys(names)
+        if facts[n].known or (n in always and facts[n].state is State.NOT_APPLICABLE)
+    ]
+    return " · ".join(
+        fact_brief(dictionary[n], facts[n])
+        if facts[n].known
+        else f"{dictionary[n].label}: {facts[n].reason}"
+        for n in shown
+    )

@@ -73,5 +73,23 @@ def without_refs(text: str) -> str:
     return _REF.sub("", text)
 
 
+# A title's closing citation: "(8.3)", "(5.3, 8.1)", "(1.1, 4.1–4.3)", "(§3.6)".
+_CLOSING_CITATION = re.compile(r"\s\((?:§?\d{1,2}\.\d)[^()]*\)$")
+
+
 def clip(text: str, limit: int = 139) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A title within `limit` characters (CDS Hooks: summary under 140). A longer one is cut at
+    a word boundary, never inside a parenthesis, and keeps its closing citation whole: "… may
+    be… (8.3)", never "… (8…"."""
+    if len(text) <= limit:
+        return text
+    closing = _CLOSING_CITATION.search(text)
+    tail = closing[0] if closing and len(closing[0]) <= limit // 3 else ""
+    body = text[: len(text) - len(tail)]
+    head = body[: limit - len(tail)]  # one character is left for the ellipsis below
+    if len(head) == len(body):  # only the ellipsis was too much: drop the last word
+        head = head[:-1]
+    head = head[: head.rfind(" ")] if " " in head else head[:-1]
+    while head.count("(") > head.count(")"):  # never inside an open parenthesis
+        head = head[: head.rfind("(")]
+    return f"{head.rstrip(' ,;:–-')}…{tail}"

@@ -13,8 +13,10 @@ from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
+from sarcoma_cds.clinical.treatment import liver_directed_kinds
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import BodyStructure, Coding
+from sarcoma_cds.values.dates import DateInterval
 
 # Site by metastasis code: value-set id → site category.
 SITE_BY_CODE = (
@@ -232,7 +234,12 @@ def derive_burden(
         for name in _SITE_FACTS:
             f[name] = Fact.unknown(reason, staged_ev)
     lesions = lesion_facts(
-        rec, vs, p, [(m.dx, m.site) for m in current], lambda o: _organ(o, vs, rec)
+        rec,
+        vs,
+        p,
+        [(m.dx, m.site) for m in current],
+        lambda o: _organ(o, vs, rec),
+        _treated(rec, vs, last_local),
     )
     count = lesions.count
     if staged.metastatic and not current:
@@ -253,6 +260,25 @@ def derive_burden(
     ):
         f[name] = _boolean_finding(rec, vs, vs_id, name.replace("_", " "))
     return Burden(mets, f, staged)
+
+
+# The last liver-directed treatment as a sentence names it ("since the metastasectomy").
+_TREATED = {
+    "resection": "metastasectomy",
+    "ablation": "liver ablation",
+    "embolisation": "liver embolisation",
+    "sbrt": "liver SBRT",
+}
+
+
+def _treated(
+    rec: Record, vs: ValueSets, last_local: Proc | None
+) -> tuple[str, DateInterval] | None:
+    done = (last_local.end or last_local.start) if last_local else None
+    if last_local is None or done is None:
+        return None
+    kind = next((k for k, x in liver_directed_kinds(rec, vs) if x is last_local), None)
+    return _TREATED.get(kind or "", "liver treatment"), done
 
 
 def _by(evidence: list[Evidence]) -> str:
@@ -464,4 +490,9 @@ def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:
     o = rec.latest_obs(vs[vs_id])
     if o is None or o.res.valueBoolean is None:
         return Fact.unknown(f"{what} not recorded")
-    return Fact.of(o.res.valueBoolean, [o.evidence(f"{what}: {o.res.valueBoolean}")])
+    # The note dates the finding for the card ("bilobar metastases (2025-11-20)", REVIEW2 #17).
+    return Fact.of(
+        o.res.valueBoolean,
+        [o.evidence(f"{what}: {o.res.valueBoolean}")],
+        note=o.date.text if o.date else "undated",
+    )

@@ -58,9 +58,11 @@ def derive_followup(
     today: date,
     p: ClinicalParameters,
     newest: Proc | None = None,
+    any_imaging: Proc | None = None,
 ) -> dict[str, Fact]:
     """`last_ct` completed the latest chest-and-abdomen round; `newest` is the newest CT of
-    either region (named when the round since the operation is incomplete)."""
+    either region (named when the round since the operation is incomplete); `any_imaging` the
+    newest CT, MRI or PET/CT of any region (none since the operation is said: REVIEW3 45)."""
     if not last_resection.known or not isinstance(last_resection.value, str):
         # No metastasectomy: no schedule (not applicable); an undated one: the schedule is open.
         if last_resection.state is State.NOT_APPLICABLE:
@@ -119,7 +121,19 @@ def derive_followup(
         out["followup_next_due"] = Fact.indeterminate(
             f"due between {due_early} and {due_late} ({months} months {since})", ev
         )
-    if today > due_late:
+    imaged = any_imaging and any_imaging.start and any_imaging.start.latest > surgery
+    if today > due_late and not ct and not partial and not imaged:
+        # Nothing at all since the operation: the gap is the finding, the due date its measure.
+        out["followup_overdue"] = Fact.of(
+            True,
+            ev,
+            note=(
+                f"no CT, MRI or PET/CT recorded in the {months_days_text(surgery, today)} since "
+                f"the metastasectomy ({surgery}); contrast CT was due by {due_late.isoformat()} "
+                f"({months} months after it)"
+            ),
+        )
+    elif today > due_late:
         out["followup_overdue"] = Fact.of(
             True,
             ev,

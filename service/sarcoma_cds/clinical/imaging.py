@@ -85,3 +85,11 @@ def newest_ct(rec: Record, vs: ValueSets) -> Proc | None:
     """The newest CT of either region, named when a round is incomplete."""
     latest = [ct for vs_id in SURVEILLANCE_REGIONS if (ct := _latest_ct(rec, vs, vs_id))]
     return max(latest, key=lambda x: x.start.latest if x.start else date.min) if latest else None
+
+
+def newest_imaging(rec: Record, vs: ValueSets) -> Proc | None:
+    """The newest dated CT, MRI or PET/CT of any region: whether any imaging at all was done
+    since an operation (13.1 follow-up)."""
+    seen = [p for study in STUDIES for p in studies(rec, vs, study)]
+    seen += [p for p in rec.procs_in(vs["imaging-mri"]) if p.start]
+    return max(seen, key=lambda x: x.start.latest if x.start else date.min, default=None)

@@ -17,7 +17,12 @@ from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Obs, Record
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.values.dates import DateInterval
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    months_days_text,
+    months_text,
+    whole_months_between,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Count:
     when: DateInterval | None
     evidence: list[Evidence]
     uncounted: list[str] = field(default_factory=list)  # current sites this source misses
+    counted: list[str] = field(default_factory=list)  # the sites it counted, where known
 
     @property
     def exact(self) -> bool:
@@ -61,6 +67,7 @@ def explicit_counts(
         _oldest(o.date for o in latest.values()),
         ev,
         uncounted,
+        sorted(k for k in latest if k != "unspecified"),
     )
 
 
@@ -84,6 +91,7 @@ def measured_lesions(
         DateInterval.on(last_day),
         [o.evidence("measured lesion") for o in on_day],
         uncounted,
+        sorted(s for s in measured_sites if s),
     )
 
 
@@ -139,13 +147,43 @@ class LesionFacts:
     stale: Fact  # burden_stale
 
 
+def _count_without_disease(
+    rec: Record, vs: ValueSets, treated: tuple[str, DateInterval] | None
+) -> Fact:
+    """The lesion count when no metastasis is current: what the latest lesion-count reading
+    since the last liver treatment says (0 included), else not applicable with what is (not)
+    recorded — never a "0" nobody counted (REVIEW4 m1)."""
+    after = treated[1].latest if treated else date.min
+    readings = [
+        o
+        for o in rec.obs_in(vs["lesion-count"])
+        if o.date is not None
+        and o.date.earliest > after
+        and (
+            o.res.valueInteger is not None
+            or (o.res.valueQuantity and o.res.valueQuantity.value is not None)
+        )
+    ]
+    if readings:
+        o = max(readings, key=lambda x: x.date.latest if x.date else date.min)
+        n = int_value(o)
+        return Fact.of(n, [o.evidence(f"{n} lesion(s)")], note="lesion-count observation")
+    if treated is None:
+        return Fact.not_applicable("not recorded (no current metastasis recorded)")
+    what, when = treated
+    return Fact.not_applicable(f"not recorded since the {what} ({when.text})")
+
+
 def lesion_facts(
     rec: Record,
     vs: ValueSets,
     p: ClinicalParameters,
     current: list[tuple[Dx, str | None]],
     organ: Callable[[Obs], str | None],
+    treated: tuple[str, DateInterval] | None = None,
 ) -> LesionFacts:
+    """`treated`: the last liver-directed treatment in words and its date, if any (what a
+    count of no current disease is dated from)."""
     sites = {s for _, s in current if s}
     counted = [
         c
@@ -156,7 +194,7 @@ def lesion_facts(
     if not current:
         if rec.has("conditions"):
             none = Fact.not_applicable("no current metastasis")
-            return LesionFacts(Fact.of(0, note="no current metastasis"), none, none)
+            return LesionFacts(_count_without_disease(rec, vs, treated), none, none)
         missing = Fact.unknown("no conditions were supplied")
         return LesionFacts(missing, missing, missing)
     if not counted:
@@ -176,18 +214,30 @@ def lesion_facts(
     disagree = len({c.n for c in counted} | ({diagnosed.n} if diagnosed else set())) > 1
     note = "; ".join(notes) + (" — the sources disagree; the largest is taken" if disagree else "")
     if not best.exact:
-        count = Fact.unknown(
-            f"at least {floor} lesions ({best.n} counted; no count for "
-            + ", ".join(s.replace("_", " ") for s in best.uncounted)
-            + ")",
-            best.evidence,
-        )
+        count = Fact.unknown(_partial_count(floor, best), best.evidence)
     else:
         raised = diagnosed is not None and diagnosed.n > best.n
         count = Fact.of(
             floor, best.evidence + (diagnosed.evidence if diagnosed and raised else []), note=note
         )
     return LesionFacts(count, *_assessed(best, rec.today, p))
+
+
+def _site_words(sites: list[str]) -> str:
+    names = [s.replace("_", " ") for s in sites]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _partial_count(floor: int, best: Count) -> str:
+    """ "at least 3 lesions, 2 counted in the liver and at least 1 in the retroperitoneum or
+    peritoneum not yet counted" — a sentence a board reads, not a field list (REVIEW2 #5)."""
+    where = f" in the {_site_words(best.counted)}" if best.counted else ""
+    missing = best.uncounted
+    each = " each" if len(missing) > 1 else ""
+    return (
+        f"at least {floor} lesions, {best.n} counted{where} and at least 1{each} in the "
+        f"{_site_words(missing)} not yet counted"
+    )
 
 
 def _assessed(best: Count, today: date, p: ClinicalParameters) -> tuple[Fact, Fact]:
@@ -206,11 +256,13 @@ def _assessed(best: Count, today: date, p: ClinicalParameters) -> tuple[Fact, Fa
     if age_late <= window:
         stale = Fact.of(False, ev, note=f"lesion count from {when.text}, within {window} days")
     elif age_early > window:
-        stale = Fact.of(
-            True,
-            ev,
-            note=f"lesion count from {when.text} ({age_early} days ago, window {window} days)",
+        # Its age in words, to the day as every interval on the cards (REVIEW4 m6).
+        age = (
+            months_days_text(when.earliest, today)
+            if when.exact
+            else f"over {months_text(max(whole_months_between(when.latest, today), 0))}"
         )
+        stale = Fact.of(True, ev, note=f"{age} old ({when.text})")
     else:
         stale = Fact.indeterminate(f"lesion count dated only '{when.text}'", ev)
     return assessed, stale

@@ -23,10 +23,20 @@ from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
 from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
+    add_months,
+    months_days_text,
     months_range,
     months_text,
     parse_fhir_date,
 )
+
+# A chemotherapy Procedure says chemotherapy was given, not which drugs.
+GENERIC_CHEMOTHERAPY = "chemotherapy, agents not recorded"
+
+
+def therapy_label(event: Proc) -> str:
+    """A systemic-therapy event in words: its agent, or generic chemotherapy for a Procedure."""
+    return event.label() if not isinstance(event.res, Procedure) else GENERIC_CHEMOTHERAPY
 
 
 def _agent(event: Proc) -> str:
@@ -78,8 +88,15 @@ class Line:
             for e in self.events
         )
 
+    def name(self) -> str:
+        """The line in a clause ("progressed after chemotherapy (line 1)"): its agents, else
+        chemotherapy — a chemotherapy Procedure (the generic code 367336001) names no agent."""
+        return " + ".join(self.agents) if self.agents else "chemotherapy"
+
     def label(self) -> str:
-        return " + ".join(self.agents) if self.agents else self.events[0].label()
+        """The line as the facts name it: the generic display is never passed off as a regimen
+        (REVIEW4 m5)."""
+        return " + ".join(self.agents) if self.agents else GENERIC_CHEMOTHERAPY
 
     def evidence(self) -> list[Evidence]:
         return [e.evidence(e.label()) for e in self.events]
@@ -120,14 +137,21 @@ def _span(line: Line, today: date) -> str:
     start, end = line.start, line.end
     if end is not None and end.text == start.text:
         if all(isinstance(e.res, MedicationRequest) for e in line.events):
-            return f"ordered {start.text}; cycles not recorded"
+            stopped = all(e.res.status == "stopped" for e in line.events)
+            return f"ordered {start.text}{' and stopped' if stopped else ''}; cycles not recorded"
         return f"on {start.text}"
-    lo, _ = months_range(start, end or DateInterval.on(today))
-    if lo > 0 or not (start.exact and (end is None or end.exact)):
-        length = months_text(max(lo, 0))
+    last = end.earliest if end else today
+    if start.exact and (end is None or end.exact):
+        # To the day, as every interval on the cards: "3 months and 26 days" (REVIEW3 47).
+        if last < add_months(start.earliest, 1):
+            days = (last - start.earliest).days
+            length = f"{days} day{'s' if days != 1 else ''}"
+        else:
+            length = months_days_text(start.earliest, last)
     else:
-        days = ((end.earliest if end else today) - start.earliest).days
-        length = f"{days} day{'s' if days != 1 else ''}"
+        lo, hi = months_range(start, end or DateInterval.on(today))
+        lo, hi = max(lo, 0), max(hi, 0)
+        length = months_text(lo) if lo == hi else f"{lo}–{hi} months"
     return f"{start.text} – {end.text if end else 'ongoing'}, {length}"
 
 
@@ -142,9 +166,27 @@ def _latest_assessed(response: Fact) -> date | None:
     return max(days, default=None)
 
 
-def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> dict[str, Fact]:
+def _before_metastasis(line: Line, first_metastasis: DateInterval | None) -> str:
+    """ " — around the primary, before the first metastasis (2025-12-15)" for a line that
+    ended before any metastasis was diagnosed (REVIEW2 #8): it treated the primary."""
+    end = line.end
+    if end is None or first_metastasis is None or end.latest >= first_metastasis.earliest:
+        return ""
+    return f" — around the primary, before the first metastasis ({first_metastasis.text})"
+
+
+def line_facts(
+    lines: list[Line],
+    response: Fact,
+    today: date,
+    none: Fact,
+    first_metastasis: DateInterval | None = None,
+    degree: str | None = None,
+) -> dict[str, Fact]:
     """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression`. `none`: the
-    line count when no dated line is recorded (0 only when every source could be read)."""
+    line count when no dated line is recorded (0 only when every source could be read);
+    `first_metastasis` dates a line given around the primary; `degree`: the response in the
+    record's words ("partial response"), when it names one."""
     if not lines:
         reason = none.reason or "no dated systemic therapy recorded"
         return {
@@ -155,22 +197,26 @@ def line_facts(lines: list[Line], response: Fact, today: date, none: Fact) -> di
     f: dict[str, Fact] = {}
     f["systemic_therapy_lines"] = Fact.of(len(lines), [x for ln in lines for x in ln.evidence()])
     last = lines[-1]
-    f["latest_systemic_line"] = Fact.of(f"{last.label()} ({_span(last, today)})", last.evidence())
+    f["latest_systemic_line"] = Fact.of(
+        f"{last.label()} ({_span(last, today)}){_before_metastasis(last, first_metastasis)}",
+        last.evidence(),
+    )
     if not response.known:
         f["systemic_progression"] = Fact(
             state=response.state, reason=response.reason, evidence=response.evidence
         )
         return f
-    n, what = len(lines), last.label().lower()
+    n, what = len(lines), last.name().lower()
     assessed = _latest_assessed(response)
+    # "in partial response after …" where the record says so; else "improved / stable / progressed".
+    state = f"in {degree}" if degree and degree.endswith("response") else str(response.value)
     if n > 1 and assessed is not None and assessed < last.start.earliest:
         # The latest assessment predates the current line: never "on" a line not yet assessed.
         note = (
-            f"{response.value} on line {n - 1}; {what} (line {n}, from {last.start.text}) "
-            "not yet assessed"
+            f"{state} on line {n - 1}; {what} (line {n}, from {last.start.text}) not yet assessed"
         )
     else:
-        note = f"{response.value} {'on' if last.ongoing else 'after'} {what} (line {n})"
+        note = f"{state} {'on' if last.ongoing else 'after'} {what} (line {n})"
     f["systemic_progression"] = Fact.of(
         response.value == "progressed", [*response.evidence, *last.evidence()[:1]], note=note
     )

@@ -131,11 +131,21 @@ def _not_surgical_candidate(
             [asa[0].evidence(f"ASA {roman_numeral(asa[1])}")],
             note=f"ASA {roman_numeral(asa[1])} (≥ {roman_numeral(p.unfit_min_asa)})",
         )
-    recorded = [(h, label) for h, label in ((ecog, "ECOG"), (asa, "ASA"), (kps, "Karnofsky")) if h]
+    # Each score with its value: the summary says "No contraindication to surgery recorded
+    # (ECOG 0, 2026-05-10)" — the absence of a finding, never "a surgical candidate" (6.2).
+    recorded = [
+        (hit[0], f"{what} {shown}")
+        for hit, what, shown in (
+            (ecog, "ECOG", f"{ecog[1]:g}" if ecog else ""),
+            (asa, "ASA", roman_numeral(int(asa[1])) if asa else ""),
+            (kps, "Karnofsky", f"{kps[1]:g}%" if kps else ""),
+        )
+        if hit
+    ]
     if recorded:
         return Fact.of(
             False,
-            [h[0].evidence(label) for h, label in recorded],
+            [o.evidence(label) for o, label in recorded],
             note=f"no finding against surgery; ECOG < {p.ecog_poor_min} and "
             f"ASA < {roman_numeral(p.unfit_min_asa)} where recorded",
         )

@@ -15,7 +15,12 @@ from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import derive_followup, suspend_when_active
 from sarcoma_cds.clinical.honesty import condition_doubts
-from sarcoma_cds.clinical.imaging import derive_imaging, last_surveillance_ct, newest_ct
+from sarcoma_cds.clinical.imaging import (
+    derive_imaging,
+    last_surveillance_ct,
+    newest_ct,
+    newest_imaging,
+)
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
@@ -105,7 +110,11 @@ def derive_profile(
     f["primary_site_retroperitoneal"] = tumour.retroperitoneal
     f["intra_abdominal_primary"] = tumour.intra_abdominal
     current_liver = [d for d in liver if d.current]
-    f.update(derive_treatment(rec, vs, params, current_liver, tumour.intra_abdominal))
+    f.update(
+        derive_treatment(
+            rec, vs, params, current_liver, tumour.intra_abdominal, f["first_metastasis_date"]
+        )
+    )
     f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
     f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
     f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
@@ -118,6 +127,7 @@ def derive_profile(
             today,
             params,
             newest_ct(rec, vs),
+            newest_imaging(rec, vs),
         )
     )
     f["followup_next_due"] = suspend_when_active(
@@ -166,7 +176,8 @@ def required_valuesets() -> list[str]:
         "tumor-longest-dimension", "bilobar", "central-location", "vascular-involvement",
         "liver-resection", "primary-resection", "systemic-therapy", "systemic-therapy-condition",
         "radiotherapy-course", "bodysite-liver", "disease-status", "response-improved",
-        "response-stable", "response-progressed", "ecog", "ecog-answer", "karnofsky", "asa",
+        "response-partial", "response-complete", "response-stable", "response-progressed",
+        "ecog", "ecog-answer", "karnofsky", "asa",
         "asa-answer", "not-surgical-candidate", "future-liver-remnant", "hcc-risk-factor",
         "colorectal-cancer", "imaging-mri", "imaging-ct-chest", "imaging-ct-abdomen",
         "systemic-agent", "antineoplastic-any", "neoplasm-any", "tnm-distant-metastasis",

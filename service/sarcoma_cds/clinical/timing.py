@@ -118,9 +118,9 @@ def derive_timing(
 
     sync = within_months(primary, first_met, p.synchronous_months)
     if sync is None:
-        f["timing"] = Fact.indeterminate(
-            f"cannot tell synchronous from metachronous: {coarse} ({span})", ev
-        )
+        # The coarse date and the other one, once (REVIEW4 m4: the card's sentence already says
+        # that timing cannot be set).
+        f["timing"] = Fact.indeterminate(coarse, ev)
         f["dfi_at_synchronous_limit"] = Fact.indeterminate(f["timing"].reason or coarse, ev)
     else:
         label = "synchronous" if sync else "metachronous"
@@ -169,9 +169,12 @@ def _dfi_text(primary: DateInterval, first_met: DateInterval, months: int) -> st
 
 
 def _coarse(a: DateInterval, b: DateInterval) -> str:
-    parts = [
-        f"{what} is dated only '{d.text}'"
-        for what, d in (("the primary diagnosis", a), ("the first metastasis", b))
-        if not d.exact
-    ]
-    return "; ".join(parts) or "dates are exact"
+    """ "the primary is dated only '2025' (first metastasis 2026-03-10)"; both coarse: "the
+    primary is dated only '2025' and the first metastasis only '2026'"."""
+    if not a.exact and not b.exact:
+        return f"the primary is dated only '{a.text}' and the first metastasis only '{b.text}'"
+    if not a.exact:
+        return f"the primary is dated only '{a.text}' (first metastasis {b.text})"
+    if not b.exact:
+        return f"the first metastasis is dated only '{b.text}' (primary {a.text})"
+    return "dates are exact"

@@ -5,11 +5,18 @@
 from __future__ import annotations
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.lines import group_lines, line_facts
+from sarcoma_cds.clinical.lines import group_lines, line_facts, therapy_label
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
+from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, latest_of
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.values.dates import DateInterval, months_range, months_text, within_months
+from sarcoma_cds.fhir.projection import CodeableConcept
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    months_range,
+    months_text,
+    parse_fhir_date,
+    within_months,
+)
 
 LIVER_DIRECTED = ("liver-resection", "liver-ablation", "liver-embolisation", "liver-sbrt")
 # The kind of each liver-directed treatment, as the cards name it.
@@ -22,10 +29,11 @@ LOCAL_KIND = {
 }
 
 
-def _when(x: Proc, word: str) -> str:
+def _when(x: Proc, word: str, label: str | None = None) -> str:
     """ "Excision of neoplasm on 2025-11-28"; the label alone when undated."""
     day = x.start or x.end
-    return f"{x.label()} {word} {day.text}" if day else x.label()
+    label = label or x.label()
+    return f"{label} {word} {day.text}" if day else label
 
 
 def _none(rec: Record, key: str, note: str) -> Fact:
@@ -116,7 +124,10 @@ def derive_treatment(
     p: ClinicalParameters,
     current_liver_mets: list[Dx],
     primary_intra_abdominal: Fact,
+    first_metastasis: Fact | None = None,
 ) -> dict[str, Fact]:
+    """`first_metastasis`: the first_metastasis_date fact (a line that ended before it treated
+    the primary)."""
     f: dict[str, Fact] = {}
     resections = sorted(
         (x for x in rec.procs_in(vs["liver-resection"]) if x.start),
@@ -174,12 +185,16 @@ def derive_treatment(
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
     f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
-    f.update(_lines(rec, vs, p, f))
+    f.update(_lines(rec, vs, p, f, first_metastasis))
     return f
 
 
 def _lines(
-    rec: Record, vs: ValueSets, p: ClinicalParameters, f: dict[str, Fact]
+    rec: Record,
+    vs: ValueSets,
+    p: ClinicalParameters,
+    f: dict[str, Fact],
+    first_metastasis: Fact | None,
 ) -> dict[str, Fact]:
     """Lines of systemic therapy from Procedures and medication resources alike."""
     received = f["systemic_therapy_received"]
@@ -190,7 +205,13 @@ def _lines(
     else:
         none = Fact(state=received.state, reason=received.reason, evidence=received.evidence)
     lines = group_lines(_systemic(rec, vs, ("done", "ongoing")), p, rec.today)
-    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none)
+    first = (
+        parse_fhir_date(first_metastasis.value)
+        if first_metastasis is not None and isinstance(first_metastasis.value, str)
+        else None
+    )
+    degree = f["response_at_least_stable"].note
+    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none, first, degree)
 
 
 def _no_resection(prior_resections: Fact) -> Fact:
@@ -220,17 +241,19 @@ def _systemic_facts(
         or x.open_ended
         or (x.end is not None and x.end.latest >= rec.today and x.period)
     ]
+    # The note is how the summary says a "no" (facts.yaml `said`): "Systemic therapy: none
+    # recorded" when the record holds none at all, never "On systemic therapy: no".
     f["on_systemic_therapy"] = (
         Fact.of(True, [x.evidence(x.label()) for x in ongoing])
         if ongoing
-        else _no_systemic(rec, "no ongoing systemic therapy recorded")
+        else _no_systemic(rec, "none recorded as ongoing" if ev else "none recorded")
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
         Fact.of(
             True,
             [x.evidence(f"planned: {x.label()}") for x in planned],
-            note="; ".join(_when(x, "from") for x in planned),
+            note="; ".join(_when(x, "from", therapy_label(x)) for x in planned),
         )
         if planned
         else _no_systemic(rec, "no planned systemic therapy recorded")
@@ -409,7 +432,38 @@ def _response(rec: Record, vs: ValueSets) -> tuple[Fact, Fact]:
     ):
         if vs[vs_id].matches_any(cc.coding):
             ev = [latest.evidence(f"disease status: {cc.label()}")]
-            return Fact.of(label, ev), Fact.of(at_least_stable, ev, note=label)
+            return (
+                Fact.of(label, ev, note=_where(latest)),
+                Fact.of(at_least_stable, ev, note=_degree(cc, label, vs)),
+            )
     ev = [latest.evidence(f"disease status: {cc.label()}")]
     reason = f"latest disease status is undetermined or uncoded ({cc.label()})"
     return Fact.indeterminate(reason, ev), Fact.indeterminate(reason, ev)
+
+
+def _degree(cc: CodeableConcept, label: str, vs: ValueSets) -> str:
+    """The response in the record's own degree: "partial response" for a coded partial
+    response or remission (REVIEW3 47); an improvement that names no degree stays "improved"."""
+    for vs_id, words in _DEGREES:
+        if vs[vs_id].matches_any(cc.coding):
+            return words
+    for c in cc.coding:  # an IDEA4RC concept, by its IG name in the generated value set
+        concept = vs.concept(c.system, c.code)
+        if concept is not None and concept.display in _IG_DEGREES:
+            return _IG_DEGREES[concept.display]
+    return label
+
+
+def _where(status: Obs) -> str:
+    """When and where the assessment was recorded: "2025-09-15 (site not recorded)" (REVIEW3
+    46: a disease status coded on the primary names no site)."""
+    site = status.res.bodySite.label() if status.res.bodySite else None
+    when = status.date.text if status.date else "undated"
+    return f"{when} ({site or 'site not recorded'})"
+
+
+# An improvement by its degree, when the record codes one (subsets of response-improved).
+_DEGREES = (("response-complete", "complete response"), ("response-partial", "partial response"))
+# IDEA4RC's response concepts by their IG names, which the generated value sets keep as the
+# concepts' displays (idea4rc-response-improved.yaml; the curated files list no OHDSI codes).
+_IG_DEGREES = {"Complete Remission": "complete response", "Partial Remission": "partial response"}

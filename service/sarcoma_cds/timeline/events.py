@@ -10,6 +10,7 @@ from typing import Literal
 
 from sarcoma_cds.clinical.burden import classify_metastases
 from sarcoma_cds.clinical.imaging import STUDIES
+from sarcoma_cds.clinical.lines import therapy_label
 from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -152,10 +153,11 @@ def _systemic(rec: Record, vs: ValueSets) -> list[Event]:
     line = 0
     for p in given:
         if p.status == "planned":
-            out.append(_proc_event("systemic", p, f"Systemic therapy: {p.label()}"))
+            out.append(_proc_event("systemic", p, f"Systemic therapy: {therapy_label(p)}"))
             continue
         line += 1
-        out.append(_proc_event("systemic", p, f"Line {line}: {p.label()}"))
+        # The cards' words: a chemotherapy Procedure names no agent (REVIEW4 m5).
+        out.append(_proc_event("systemic", p, f"Line {line}: {therapy_label(p)}"))
     return out
 
 

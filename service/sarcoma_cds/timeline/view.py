@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sarcoma_cds.cards.render import value_text
+from sarcoma_cds.cards.render import said_text, value_text
 from sarcoma_cds.clinical.dictionary import FactDefinition
 from sarcoma_cds.clinical.facts import Evidence, Fact, State
 from sarcoma_cds.clinical.record import Record
@@ -117,7 +117,8 @@ def _fact_row(name: str, fact: Fact, definition: FactDefinition) -> FactRow:
         name=name,
         label=definition.label,
         state=fact.state.value,
-        value=value_text(fact, definition).replace("_", " "),
+        # The summary card's words for the same value ("No contraindication to surgery recorded").
+        value=said_text(fact, definition) or value_text(fact, definition).replace("_", " "),
         explanation=explanation,
         evidence=fact.evidence,
         unconfirmed=fact.unconfirmed,

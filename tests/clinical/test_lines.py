@@ -288,7 +288,7 @@ def test_only_lines_after_the_first_metastasis_are_counted(derive: Derive) -> No
     )
     assert p["systemic_therapy_lines"].value == 1
     assert p["systemic_progression"].note == "progressed after gemcitabine (line 1)"
-    assert p["perioperative_systemic_therapy"].value.startswith("doxorubicin (2024-03-01 – ")
+    assert str(p["perioperative_systemic_therapy"].value).startswith("doxorubicin (2024-03-01 – ")
 
 
 def test_a_chemotherapy_procedure_is_not_named_as_a_regimen(derive: Derive) -> None:

@@ -128,3 +128,21 @@ def test_therapy_for_the_primary_still_counts_for_the_liver_remnant(derive: Deri
     p = derive(*RELAPSE, flr, today=TODAY)
     assert p["systemic_therapy_received"].is_no
     assert p["flr_needs_liver_workup"].is_yes
+
+
+def test_an_unreadable_medication_leaves_an_untreated_progression_open(derive: Derive) -> None:
+    """Never a silent "untreated": a medication that may be systemic therapy but cannot be
+    read (cytotoxic methotrexate, ATC L01BA01) may have treated the metastases."""
+    cytotoxic = {
+        "resourceType": "MedicationStatement",
+        "id": "mtx",
+        "status": "completed",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.whocc.no/atc", "code": "L01BA01"}]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-01-10",
+    }
+    p = derive(*RELAPSE, cytotoxic, disease_status("s", PROGRESSED, "2026-05-10"), today=TODAY)
+    assert p["systemic_therapy_received"].state is State.INDETERMINATE
+    assert p["progression_untreated"].state is State.INDETERMINATE

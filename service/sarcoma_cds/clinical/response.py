@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sarcoma_cds.clinical.facts import Fact
+from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.lines import latest_assessed
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Obs, Proc, Record
@@ -76,12 +76,18 @@ def progression_untreated(
     vs: ValueSets,
     first_metastasis: DateInterval | None,
     metastatic: list[Proc],
+    received: Fact,
 ) -> Fact:
     """`progression_untreated`: the latest disease status since the first metastasis says the
     disease progressed, and no systemic therapy for the metastatic disease is recorded — not a
-    failure of treatment (REVIEW5 M1: restage and the board, never "no liver surgery")."""
+    failure of treatment (REVIEW5 M1: restage and the board, never "no liver surgery").
+    `received`: systemic_therapy_received; a medication that may be systemic therapy but could
+    not be read, or therapy recorded only as an undated diagnosis, leaves it open."""
     if metastatic:
         return Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
+    if received.state is State.INDETERMINATE or received.is_yes:
+        reason = received.reason or "systemic therapy is recorded without dates"
+        return Fact.indeterminate(reason, received.evidence)
     if first_metastasis is None:
         return Fact.unknown("the first metastasis is not dated")
     latest = _latest_status(rec, vs, first_metastasis)

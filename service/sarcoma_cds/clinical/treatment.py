@@ -205,7 +205,9 @@ def derive_treatment(
         rec, vs, metastatic, bool(primary_lines)
     )
     f.update(_lines(rec, f, lines))
-    f["progression_untreated"] = progression_untreated(rec, vs, first, metastatic)
+    f["progression_untreated"] = progression_untreated(
+        rec, vs, first, metastatic, f["systemic_therapy_received"]
+    )
     f["progression_stale"] = progression_stale(
         f["systemic_progression"], f["response_to_systemic_therapy"], events + local, p, rec.today
     )

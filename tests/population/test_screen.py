@@ -279,3 +279,70 @@ def test_crlf_spaced_json_blank_lines_and_no_final_newline_give_the_same_worklis
     assert result.rows == examples_screened.rows
     assert result.off_list == examples_screened.off_list
     assert result.types == examples_screened.types
+
+
+def test_lines_in_any_order_give_the_same_worklist(
+    tmp_path: Path, local_runner: LocalRunner, examples_screened: ScreenResult
+) -> None:
+    """Pass 1 indexes runs of one patient's consecutive lines: lines shuffled across
+    patients (runs of one line) give the same worklist as lines grouped by patient."""
+    import random
+
+    folder = tmp_path / "export"
+    write_export(folder)
+    shuffle = random.Random(16).shuffle
+    for path in folder.iterdir():
+        lines = path.read_bytes().splitlines()
+        shuffle(lines)
+        path.write_bytes(b"\n".join(lines) + b"\n")
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    assert result.rows == examples_screened.rows
+    assert result.off_list == examples_screened.off_list
+
+
+def test_bytes_that_are_not_utf8_make_a_malformed_line(
+    tmp_path: Path, local_runner: LocalRunner
+) -> None:
+    folder = tmp_path / "export"
+    write_export(folder, files=["01-metachronous-lms-liver-only.json", "16-no-cancer.json"])
+    conditions = folder / "Condition.ndjson"
+    lines = conditions.read_bytes().splitlines()
+    lines[0] = lines[0].replace(b'"resourceType"', b'"note":"\xff\xfe","resourceType"', 1)
+    conditions.write_bytes(b"\n".join(lines) + b"\n")
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    assert [(m["file"], m["line"]) for m in result.malformed] == [("Condition.ndjson", 1)]
+    assert result.malformed[0]["reason"].startswith("not valid JSON")
+
+
+def test_a_number_beyond_a_double_in_a_candidates_line_is_named_unreadable(
+    tmp_path: Path, local_runner: LocalRunner, engine: Engine
+) -> None:
+    """Pass 1 does not build the elements it skips, and msgspec accepts 1e400 there (valid
+    JSON); pass 2 parses a candidate's lines whole with orjson, which refuses it: the line is
+    reported with its file and line, and the patient's card names the record unreadable."""
+    name = "01-metachronous-lms-liver-only.json"
+    folder = tmp_path / "export"
+    write_export(folder, files=[name, "16-no-cancer.json"])
+    pid = load_example(name)["context"]["patientId"]
+    observations = folder / "Observation.ndjson"
+    lines = observations.read_bytes().splitlines()
+    mine = [i for i, line in enumerate(lines) if f"Patient/{pid}".encode() in line]
+    lines[mine[-1]] = lines[mine[-1]].replace(b"{", b'{"x":1e400,', 1)
+    observations.write_bytes(b"\n".join(lines) + b"\n")
+    result = screen(folder, tmp_path / "out", TODAY, local_runner)
+    where = f"line {mine[-1] + 1} of Observation.ndjson"
+    assert result.malformed_count == 1
+    assert [(m["file"], m["line"]) for m in result.malformed] == [
+        ("Observation.ndjson", mine[-1] + 1)
+    ]
+    assert result.unattributed_malformed == 0
+    row = _by_patient(result)[pid]
+    assert where in row["data_gaps"]
+    request = load_example(name)
+    view = engine.evaluate(
+        pid,
+        _complete(request["prefetch"]),
+        TODAY,
+        unreadable={"observations": f"{where} is {result.malformed[0]['reason']}"},
+    )
+    assert row["topics"] == ";".join(t for c in view.cards_json() for t in card_topics(c))

@@ -8,6 +8,7 @@ that says so (docs/design.md, "Population screening").
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -53,7 +54,7 @@ class LocalRunner:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or cpu_count()
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("fork")
+            self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_tune_gc
         )
 
     def map(
@@ -73,6 +74,14 @@ class LocalRunner:
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
+
+
+def _tune_gc() -> None:
+    """As `serve` does in each worker: what the worker inherited (rules, value sets, modules)
+    leaves every GC pass, and the passes, which allocate many short-lived objects, collect
+    less often (pass 3 about 10 % faster)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 class DaskRunner:

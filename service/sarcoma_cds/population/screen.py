@@ -37,8 +37,9 @@ from sarcoma_cds.population.stages import evaluate_bucket, spill_chunk
 from sarcoma_cds.population.work import KEY_OF_TYPE, read_json, worker_engine, write_json
 
 WORK = ".screen-work"
-STATE_VERSION = 2  # 2: bucket results hold the off-list patients
+STATE_VERSION = 3  # 2: bucket results hold the off-list patients; 3: pass 1 indexes runs
 PATIENTS_PER_BUCKET = 2000
+BUCKETS_PER_WORKER = 4  # at least: a worker that finishes early takes the next bucket
 
 
 @dataclass
@@ -99,12 +100,38 @@ def _prepare_work(out: Path, state: dict[str, Any], console: Console) -> bool:
     return False
 
 
+def _note_malformed(
+    entries: list[list[Any]],
+    where: tuple[LineNumbers, dict[int, str]],
+    malformed: list[dict[str, Any]],
+    unreadable: dict[str, dict[str, str]],
+    patients: set[str] | None = None,
+) -> None:
+    """Each (chunk, line, reason, type, patient) into the report's list, and the patient's key
+    into `unreadable` (only for `patients`, when given)."""
+    numbers, names = where
+    for chunk, n, reason, rtype, patient in entries:
+        spot = {"file": names[chunk], "line": numbers.line(chunk, n), "reason": reason}
+        malformed.append(spot)
+        if patient is None or (patients is not None and patient not in patients):
+            continue
+        # A line whose type cannot be read may have been a Condition: the key that
+        # matters most is the one named unreadable.
+        key = "patient" if rtype == "Patient" else KEY_OF_TYPE.get(rtype or "", "conditions")
+        unreadable.setdefault(patient, {})[key] = (
+            f"line {spot['line']} of {spot['file']} is {reason}"
+        )
+
+
 def _merge_scans(
     chunks: list[Any], scans: list[dict[str, Any]]
-) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-    """plan.json's content, the malformed lines to report, and how many name no patient."""
-    numbers = LineNumbers.of(chunks, {s["chunk"]: s["lines"] for s in scans})
-    names = {c.index: c.name for c in chunks}
+) -> tuple[dict[str, Any], list[dict[str, Any]], int, tuple[LineNumbers, dict[int, str]]]:
+    """plan.json's content, the malformed lines to report, how many name no patient, and where
+    a chunk's line is in its file."""
+    where = (
+        LineNumbers.of(chunks, {s["chunk"]: s["lines"] for s in scans}),
+        {c.index: c.name for c in chunks},
+    )
     types: Counter[str] = Counter()
     candidates: set[str] = set()
     unreadable: dict[str, dict[str, str]] = {}
@@ -114,19 +141,8 @@ def _merge_scans(
         types.update(s["types"])
         candidates.update(s["candidates"])
         unattributed += s["malformed_count"] - sum(1 for m in s["malformed"] if m[4])
-        for chunk, n, reason, rtype, patient in s["malformed"]:
-            where = {"file": names[chunk], "line": numbers.line(chunk, n), "reason": reason}
-            malformed.append(where)
-            if patient is None:
-                continue
-            candidates.add(patient)
-            # A line whose type cannot be read may have been a Condition: the key that
-            # matters most is the one named unreadable.
-            key = "patient" if rtype == "Patient" else KEY_OF_TYPE.get(rtype or "", "conditions")
-            unreadable.setdefault(patient, {})[key] = (
-                f"line {where['line']} of {where['file']} is {reason}"
-            )
-    malformed.sort(key=lambda m: (m["file"], m["line"]))
+        candidates.update(m[4] for m in s["malformed"] if m[4])
+        _note_malformed(s["malformed"], where, malformed, unreadable)
     plan = {
         "candidates": sorted(candidates),
         "buckets": 0,
@@ -137,7 +153,27 @@ def _merge_scans(
         "malformed_count": sum(s["malformed_count"] for s in scans),
         "no_patient": sum(s["no_patient"] for s in scans),
     }
-    return plan, malformed, unattributed
+    return plan, malformed, unattributed, where
+
+
+def _merge_spills(
+    spills: list[dict[str, Any]],
+    plan: dict[str, Any],
+    where: tuple[LineNumbers, dict[int, str]],
+    malformed: list[dict[str, Any]],
+    plan_file: Path,
+) -> tuple[int, int]:
+    """Lines of candidates that pass 1's decoder accepted and pass 2's parser refused (scan.py):
+    reported as malformed, and the candidates' records named unreadable in plan.json (which
+    pass 3 reads; idempotent, for a resumed run). Returns how many there are, and how many of
+    them name no candidate."""
+    entries = [m for s in spills for m in s["malformed"]]
+    if not entries:
+        return 0, 0
+    candidates = set(plan["candidates"])
+    _note_malformed(entries, where, malformed, plan["unreadable"], candidates)
+    write_json(plan_file, plan)
+    return len(entries), sum(1 for m in entries if m[4] not in candidates)
 
 
 def screen(
@@ -170,7 +206,7 @@ def screen(
     with _progress(console) as progress:
         with _step(progress, "1/3 scanning for candidates", len(chunks)) as done:
             scans = runner.map(scan_chunk, chunks, work, done=done, meanwhile=meanwhile)
-        plan, malformed, unattributed = _merge_scans(chunks, scans)
+        plan, malformed, unattributed, where = _merge_scans(chunks, scans)
         if not plan["types"].get("Patient"):
             raise SourceError(
                 f"{folder}: no Patient resources in the export (a Patient file is required: "
@@ -184,14 +220,18 @@ def screen(
         requested = {KEY_OF_TYPE[t] for t in requested_types if t in KEY_OF_TYPE}
         plan["supplied_keys"] = sorted(set(plan["supplied_keys"]) | requested)
         plan["buckets"] = max(
-            runner.workers, math.ceil(len(plan["candidates"]) / PATIENTS_PER_BUCKET)
+            BUCKETS_PER_WORKER * runner.workers,
+            math.ceil(len(plan["candidates"]) / PATIENTS_PER_BUCKET),
         )
         plan_file = Path(work) / "plan.json"
         if not plan_file.is_file():
             write_json(plan_file, plan)
         plan = read_json(plan_file)
         with _step(progress, "2/3 keeping candidates' data", len(chunks)) as done:
-            runner.map(spill_chunk, chunks, work, done=done)
+            spills = runner.map(spill_chunk, chunks, work, done=done)
+        refused, refused_unattributed = _merge_spills(spills, plan, where, malformed, plan_file)
+        unattributed += refused_unattributed
+        malformed.sort(key=lambda m: (m["file"], m["line"]))
         buckets = list(range(plan["buckets"]))
         with _step(progress, "3/3 evaluating candidates", len(buckets)) as done:
             results = runner.map(evaluate_bucket, buckets, work, today.isoformat(), done=done)
@@ -207,7 +247,7 @@ def screen(
         off_list=off_list,
         types={t: n for t, n in sorted(plan["types"].items())},
         lines=plan["lines"],
-        malformed_count=plan["malformed_count"],
+        malformed_count=plan["malformed_count"] + refused,
         malformed=malformed,
         unattributed_malformed=unattributed,
         orphans=sum(len(b["orphans"]) for b in results),

@@ -15,7 +15,6 @@ interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import zlib
-from array import array
 from collections.abc import Iterator
 from datetime import date
 from functools import cache
@@ -24,12 +23,13 @@ from typing import Any
 
 import orjson
 
-from sarcoma_cds.population.candidates import patient_of
+from sarcoma_cds.population.candidates import guess_owner, patient_of
 from sarcoma_cds.population.rows import patient_entry
 from sarcoma_cds.population.source import Chunk, lines
 from sarcoma_cds.population.work import (
     KEY_OF_TYPE,
     MEDICATION_MARK,
+    Index,
     patient_hash,
     read_json,
     worker_engine,
@@ -53,14 +53,16 @@ def _candidates(version: tuple[str, int]) -> tuple[frozenset[str], int]:
     return frozenset(plan["candidates"]), int(plan["buckets"])
 
 
-def _wanted(chunk: Chunk, work: str, indexed: int) -> list[int]:
-    """Offsets (line numbers in a gzip chunk) of the lines of candidates and Medications."""
+def _wanted(chunk: Chunk, work: str, runs: int) -> list[tuple[int, int]]:
+    """(start, lines) of the runs of candidates and Medications (a start is a line number in a
+    gzip chunk)."""
     hashes_of = _candidate_hashes(_plan_version(work))
-    offsets, hashes = array("Q"), array("L")
-    with (Path(work) / "scan" / f"chunk-{chunk.index}.idx").open("rb") as f:
-        offsets.fromfile(f, indexed)
-        hashes.fromfile(f, indexed)
-    return [o for o, h in zip(offsets, hashes, strict=True) if h in hashes_of]
+    index = Index.read(Path(work) / "scan" / f"chunk-{chunk.index}.idx", runs)
+    return [
+        (start, count)
+        for start, count, h in zip(index.starts, index.counts, index.hashes, strict=True)
+        if h in hashes_of
+    ]
 
 
 @cache
@@ -69,42 +71,60 @@ def _candidate_hashes(version: tuple[str, int]) -> frozenset[int]:
     return frozenset({patient_hash(p) for p in candidates} | {MEDICATION_MARK})
 
 
-def _selected(chunk: Chunk, wanted: list[int]) -> Iterator[bytes]:
+def _selected(chunk: Chunk, wanted: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """(where, line) of the wanted runs' lines: `where` a byte offset, a line number in gzip."""
     if chunk.gzip:
-        numbers = set(wanted)
+        numbers = {n for start, count in wanted for n in range(start, start + count)}
         for n, line in enumerate(lines(chunk), start=1):
             if n in numbers:
-                yield line
+                yield n, line
         return
     with open(chunk.path, "rb") as f:
-        for offset in wanted:
-            f.seek(offset)
-            yield f.readline()
+        for start, count in wanted:
+            f.seek(start)
+            at = start
+            for _ in range(count):
+                line = f.readline()
+                yield at, line
+                at += len(line)
 
 
-def _owner(line: bytes, candidates: frozenset[str]) -> tuple[bool, str | None]:
-    """(keep, patient): the line's patient when a candidate's, None for a Medication."""
-    resource = orjson.loads(line)  # parsed once already: valid
-    if resource.get("resourceType") == "Medication":
-        return True, None
-    patient = patient_of(resource)
-    return patient in candidates, patient
+def _line_in_chunk(chunk: Chunk, where: int) -> int:
+    """The chunk-relative line number (1-based) of a line of a plain chunk at byte `where`."""
+    if chunk.gzip:
+        return where
+    with open(chunk.path, "rb") as f:
+        f.seek(chunk.start)
+        return f.read(where - chunk.start).count(b"\n") + 1
 
 
-def spill_chunk(chunk: Chunk, work: str) -> int:
-    """Pass 2: the candidates' lines (a hash match, then checked on the parsed line)."""
+def spill_chunk(chunk: Chunk, work: str) -> dict[str, Any]:
+    """Pass 2: the candidates' lines (a hash match, then checked on the line parsed whole), and
+    the lines pass 1's decoder accepted that orjson refuses (see scan.py), as malformed."""
     folder = Path(work) / "spill"
     done = folder / f"c{chunk.index}.done"
     if done.is_file():
-        return int(done.read_text())
+        document: dict[str, Any] = read_json(done)
+        return document
     candidates, buckets = _candidates(_plan_version(work))
-    indexed = int(read_json(Path(work) / "scan" / f"chunk-{chunk.index}.json")["indexed"])
+    runs = int(read_json(Path(work) / "scan" / f"chunk-{chunk.index}.json")["indexed"])
     files: dict[int, Any] = {}
     kept = 0
+    malformed: list[list[Any]] = []
     try:
-        for line in _selected(chunk, _wanted(chunk, work, indexed)):
-            keep, patient = _owner(line, candidates)
-            if not keep:
+        for where, line in _selected(chunk, _wanted(chunk, work, runs)):
+            try:
+                resource = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                rtype, patient = guess_owner(line)
+                n = _line_in_chunk(chunk, where)
+                malformed.append(
+                    [chunk.index, n, f"not valid JSON ({exc.args[0]})", rtype, patient]
+                )
+                continue
+            rtype = resource.get("resourceType")
+            patient = None if rtype == "Medication" else patient_of(resource)
+            if patient not in candidates and rtype != "Medication":
                 continue  # a hash collision
             target = -1 if patient is None else bucket_of(patient, buckets)
             if target not in files:
@@ -115,8 +135,9 @@ def spill_chunk(chunk: Chunk, work: str) -> int:
     finally:
         for f in files.values():
             f.close()
-    done.write_text(str(kept))
-    return kept
+    document = {"kept": kept, "malformed": malformed}
+    write_json(done, document)
+    return document
 
 
 # --- pass 3 ------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """What every pass shares: the engine each worker loads once, the work folder's JSON files
-(written atomically), the prefetch key of each resource type and the patient hash that pass 1
-writes into its index and pass 2 looks up."""
+(written atomically), the prefetch key of each resource type, and the index of runs with the
+patient hash that pass 1 writes and pass 2 looks up."""
 
 from __future__ import annotations
 
 import os
 import zlib
+from array import array
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,3 +45,26 @@ def read_json(path: Path) -> Any:
 
 def patient_hash(patient: str) -> int:
     return zlib.crc32(patient.encode()) & 0x7FFFFFFF
+
+
+@dataclass
+class Index:
+    """Pass 1's index of a chunk: run i is `counts[i]` consecutive lines from `starts[i]` (a
+    byte offset; a line number in a gzip chunk), all of the patient hashed `hashes[i]`."""
+
+    starts: array[int]  # "Q"
+    counts: array[int]  # "L"
+    hashes: array[int]  # "L"
+
+    def write(self, path: Path) -> None:
+        with path.open("wb") as f:
+            for a in (self.starts, self.counts, self.hashes):
+                a.tofile(f)
+
+    @classmethod
+    def read(cls, path: Path, runs: int) -> Index:
+        index = cls(array("Q"), array("L"), array("L"))
+        with path.open("rb") as f:
+            for a in (index.starts, index.counts, index.hashes):
+                a.fromfile(f, runs)
+        return index

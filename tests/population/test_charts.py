@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sarcoma_cds.population.charts import LABEL_MAX, WIDTH, bar_chart
@@ -41,7 +43,8 @@ def test_the_template_draws_an_accessible_escaped_svg() -> None:
     from sarcoma_cds.population.report import _environment
 
     chart = bar_chart("Sites & more", [("<liver>", 2)])
-    svg = str(_environment().get_template("chart.svg.j2").module.chart(chart, "sites"))
+    macros: Any = _environment().get_template("chart.svg.j2").module
+    svg = str(macros.chart(chart, "sites"))
     assert svg.startswith("<svg") and svg.count("<rect") == 1
     assert 'role="img" aria-labelledby="sites-title sites-desc"' in svg
     assert "&lt;liver&gt;" in svg and "<liver>" not in svg

@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import math
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,15 @@ if __name__ == "__main__":  # run as a script: make `bench` and `sarcoma_cds` im
 
 from bench.generate import request_body  # noqa: E402
 from bench.loadgen import CellResult, drive, wait_healthy  # noqa: E402
-from bench.report import Report, render  # noqa: E402
+from bench.report import (  # noqa: E402
+    TARGET_SIZE,
+    Key,
+    Population,
+    Report,
+    RunFigures,
+    render,
+    run_figures,
+)
 from bench.servers import running  # noqa: E402
 
 PATH = "/cds-services/sts-liver-metastases"
@@ -47,6 +56,8 @@ class Plan:
     profile_size: int
     profile_runs: int
     targets: list[str] = field(default_factory=lambda: ["floor", "service"])
+    runs: int = 1  # the full run, then runs - 1 repeats of the target cells (spread)
+    population_patients: int = 0  # 0: no population screening line
 
 
 FULL = Plan(
@@ -60,6 +71,8 @@ FULL = Plan(
     inprocess_budget=1.5,
     profile_size=300,
     profile_runs=30,
+    runs=3,
+    population_patients=20_000,  # bench/population.py's default export
 )
 QUICK = Plan(
     sizes=[10],
@@ -90,25 +103,53 @@ async def _warm_up(url: str, body: bytes, workers: int, seconds: float) -> None:
     await drive(url, body, concurrency=2 * workers, max_requests=10_000, max_seconds=seconds)
 
 
-def run_http(plan: Plan, report: Report, workdir: Path) -> None:
-    bodies = {size: request_body(size) for size in plan.sizes}
+# The cells the targets are read from, (workers, concurrency) at TARGET_SIZE: what a repeat runs.
+TARGET_CELLS = {(1, 1), (2, 8)}
+
+
+def run_http(
+    plan: Plan,
+    cells: dict[Key, CellResult],
+    rss: dict[tuple[str, int, int], list[float]],
+    workdir: Path,
+    only_targets: bool = False,
+) -> None:
+    sizes = [TARGET_SIZE] if only_targets else plan.sizes
+    bodies = {size: request_body(size) for size in sizes}
     for target in plan.targets:
         for workers in plan.workers:
+            wanted = [
+                c for c in plan.concurrency if not only_targets or (workers, c) in TARGET_CELLS
+            ]
+            if not wanted:
+                continue
             with running(target, workers, workdir) as server:
                 asyncio.run(wait_healthy(server.base_url, timeout=60))
                 server.wait_for_workers(timeout=60)
                 url = server.base_url + PATH
-                asyncio.run(_warm_up(url, bodies[plan.sizes[0]], workers, plan.warmup_seconds))
-                for size in plan.sizes:
-                    for concurrency in plan.concurrency:
+                asyncio.run(_warm_up(url, bodies[sizes[0]], workers, plan.warmup_seconds))
+                for size in sizes:
+                    for concurrency in wanted:
                         gc.collect()
                         gc.freeze()  # the client's long-lived objects: out of its GC's way
                         cell: CellResult = asyncio.run(
                             drive(url, bodies[size], concurrency, plan.requests, plan.seconds)
                         )
-                        report.cells[(target, workers, size, concurrency)] = cell
+                        cells[(target, workers, size, concurrency)] = cell
                         _progress(target, workers, size, concurrency, cell)
-                    report.rss[(target, workers, size)] = server.peak_rss_mb()
+                    rss[(target, workers, size)] = server.peak_rss_mb()
+
+
+def _service_rss(rss: dict[tuple[str, int, int], list[float]]) -> list[float]:
+    return [mb for (target, _, _), mbs in rss.items() if target == "service" for mb in mbs]
+
+
+def repeat_targets(plan: Plan, workdir: Path, request_ms: float) -> RunFigures:
+    """A repeat of the target cells, every server started afresh (the spread of issue 18)."""
+    cells: dict[Key, CellResult] = {}
+    rss: dict[tuple[str, int, int], list[float]] = {}
+    run_http(plan, cells, rss, workdir, only_targets=True)
+    return run_figures(cells, _service_rss(rss), request_ms)
 
 
 def _progress(target: str, workers: int, size: int, concurrency: int, cell: CellResult) -> None:
@@ -121,8 +162,11 @@ def _progress(target: str, workers: int, size: int, concurrency: int, cell: Cell
     )
 
 
-def run_inprocess(plan: Plan, report: Report) -> None:
-    from bench.inprocess import hotspots, measure, settle_heap
+def run_inprocess(plan: Plan, report: Report) -> list[float]:
+    """The stage table and profile; returns the in-process request at TARGET_SIZE of every
+    run (the full one first, then one per repeat)."""
+    from bench.generate import request_body
+    from bench.inprocess import hotspots, measure, median_ms, service_work, settle_heap
     from sarcoma_cds.pipeline import Engine
     from sarcoma_cds.settings import Settings
 
@@ -133,6 +177,28 @@ def run_inprocess(plan: Plan, report: Report) -> None:
         print(f"in-process n={size} done", file=sys.stderr, flush=True)
     report.profile_size = plan.profile_size
     report.hotspots, report.areas = hotspots(engine, plan.profile_size, plan.profile_runs, top=15)
+    at_size = [s.request for s in report.stages if s.size == TARGET_SIZE]
+    body = request_body(TARGET_SIZE)
+    repeats = [
+        median_ms(lambda: service_work(engine, body), plan.inprocess_budget)
+        for _ in range(plan.runs - 1)
+    ]
+    return (at_size or [math.nan]) + repeats
+
+
+def run_population(patients: int, workdir: Path) -> Population:
+    """`sarcoma-cds screen` with the default engine on a seeded export, and its floor
+    (bench/population.py's measures, at a size that fits in this run)."""
+    from bench.population import floor, screen
+    from bench.population_export import generate
+
+    folder = workdir / "export"
+    generate(folder, patients, 3.0, 16)
+    floor(folder)  # warm the page cache, as bench/population.py does
+    floor_seconds, lines, _ = floor(folder)
+    run = screen(folder, workdir / "screen", "local")
+    print(f"population: {patients} patients in {run.seconds:.1f} s", file=sys.stderr, flush=True)
+    return Population(patients, lines, floor_seconds, run.seconds, run.rows.count(b"\n") - 1)
 
 
 def parse_args(argv: list[str] | None) -> tuple[Plan, Path, bool]:
@@ -141,8 +207,31 @@ def parse_args(argv: list[str] | None) -> tuple[Plan, Path, bool]:
     parser.add_argument("--out", type=Path, help="report path (default bench/RESULTS.md)")
     parser.add_argument("--requests", type=int, help="max measured requests per cell")
     parser.add_argument("--seconds", type=float, help="max seconds per cell")
+    parser.add_argument(
+        "--runs", type=int, help="the full run plus repeats of the target cells (default 3)"
+    )
+    parser.add_argument(
+        "--population",
+        type=int,
+        metavar="PATIENTS",
+        help="patients screened for the population line (default 20000; 0: none)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.runs is not None or args.population is not None:
+        if (args.runs is not None and args.runs < 1) or (
+            args.population is not None and args.population < 0
+        ):
+            parser.error("--runs must be ≥ 1 and --population ≥ 0")
+        plan = Plan(
+            **{
+                **plan.__dict__,
+                "runs": plan.runs if args.runs is None else args.runs,
+                "population_patients": (
+                    plan.population_patients if args.population is None else args.population
+                ),
+            }
+        )
     if args.requests is not None or args.seconds is not None:
         if (args.requests is not None and args.requests < 1) or (
             args.seconds is not None and args.seconds <= 0
@@ -169,8 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     # HTTP first: the in-process part loads the engine into this (the client's) process, and a
     # larger heap here would lengthen the client's own garbage collections inside the timings.
     with tempfile.TemporaryDirectory(prefix="sarcoma-bench-") as workdir:
-        run_http(plan, report, Path(workdir))
-    run_inprocess(plan, report)
+        run_http(plan, report.cells, report.rss, Path(workdir))
+        repeats = []
+        for i in range(plan.runs - 1):
+            print(f"repeat {i + 2} of {plan.runs}: target cells", file=sys.stderr, flush=True)
+            (Path(workdir) / f"repeat-{i}").mkdir()
+            repeats.append(repeat_targets(plan, Path(workdir) / f"repeat-{i}", math.nan))
+    requests = run_inprocess(plan, report)
+    report.runs = [run_figures(report.cells, _service_rss(report.rss), requests[0])]
+    report.runs += [replace(r, request_ms=ms) for r, ms in zip(repeats, requests[1:], strict=True)]
+    if plan.population_patients and "service" in plan.targets:
+        with tempfile.TemporaryDirectory(prefix="sarcoma-population-") as workdir:
+            report.population = run_population(plan.population_patients, Path(workdir))
     report.duration_seconds = time.perf_counter() - started
     out.write_text(render(report, service_measured="service" in plan.targets))
     print(f"wrote {out}", file=sys.stderr)
@@ -182,7 +281,7 @@ def _describe(plan: Plan) -> str:
         f"sizes {plan.sizes} resources; concurrency {plan.concurrency}; workers {plan.workers}; "
         f"per cell at most {plan.requests} measured requests or {plan.seconds:g} s, after one "
         f"discarded request per connection; {plan.warmup_seconds:g} s of warm-up traffic per "
-        "server start"
+        f"server start; {plan.runs} run(s): the full run, then repeats of the target cells"
     )
 
 

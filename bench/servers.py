@@ -29,22 +29,12 @@ def free_port() -> int:
 
 
 def command(target: str, port: int, workers: int) -> list[str]:
-    """The service exactly as `sarcoma-cds serve` runs it; the floor with the same uvicorn."""
+    """The service exactly as `sarcoma-cds serve` runs it; the floor under the same server stack."""
     common = ["--host", LOOPBACK, "--port", str(port), "--workers", str(workers)]
     if target == "service":
         return [sys.executable, "-m", "sarcoma_cds.cli", "serve", *common]
-    if target == "floor":
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.floor:create_floor",
-            "--factory",
-            *common,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
+    if target == "floor":  # the same uvicorn loop and HTTP protocol as serve (floor.py)
+        return [sys.executable, "-m", "bench.floor", *common]
     raise ValueError(f"unknown target {target!r}: expected 'service' or 'floor'")
 
 

@@ -39,8 +39,10 @@ LAYERS: dict[str, frozenset[str]] = {
     "security": frozenset({"settings", "database"}),
     "timeline": frozenset({"pipeline"}),  # the tumour-board view: model, layout, templates
     "smart": frozenset({"timeline", "security"}),  # SMART App Launch of the view
+    # uvicorn's loop and HTTP protocol for `serve` (also the bench floor's): imports nothing
+    "server_stack": frozenset(),
     # `serve`: start-up checks and uvicorn; names `web` only as strings (uvicorn imports it)
-    "startup": frozenset({"pipeline", "feedback", "security"}),
+    "startup": frozenset({"pipeline", "feedback", "security", "server_stack"}),
     "web": frozenset({"pipeline", "feedback", "security", "smart", "startup"}),
     "population": frozenset({"pipeline"}),  # `screen`: Bulk Data export → worklist, report
     # never `web`: `serve` names it only as a string

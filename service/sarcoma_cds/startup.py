@@ -28,14 +28,23 @@ from sarcoma_cds.security.jwks import JwksError
 from sarcoma_cds.security.jwt_verifier import JwtAuthenticator
 from sarcoma_cds.security.replay import ReplayStoreError
 from sarcoma_cds.security.trusted_clients import TrustedClientsError
+from sarcoma_cds.server_stack import H11_NODELAY, MAX_HEADER_BYTES, SERVER_STACK
 from sarcoma_cds.settings import Settings, UnsafeSettingsError
 
 # uvicorn factories (web/app.py): one raising StartupError, one exiting with STARTUP_FAILURE.
 APP_FACTORY = "sarcoma_cds.web.app:checked_app"
 WORKER_FACTORY = "sarcoma_cds.web.app:worker_app"
-MAX_HEADER_BYTES = 32 * 1024  # the request line and all headers together (400 above)
 
-__all__ = ["STARTUP_FAILURE", "StartupError", "check", "load_settings", "one_line_reasons"]
+__all__ = [
+    "H11_NODELAY",
+    "MAX_HEADER_BYTES",
+    "SERVER_STACK",
+    "STARTUP_FAILURE",
+    "StartupError",
+    "check",
+    "load_settings",
+    "one_line_reasons",
+]
 
 logger = logging.getLogger("sarcoma_cds.startup")
 
@@ -85,10 +94,6 @@ def check(settings: Settings) -> None:
         FeedbackStore.open(settings.feedback_db_url).close()
 
 
-# Named as a string, as uvicorn imports it in each worker (startup never imports `web`).
-H11_NODELAY = "sarcoma_cds.web.tcp:NoDelayH11Protocol"
-
-
 def run_server(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve until told to stop; raise StartupError if the server could not start."""
     settings = load_settings()
@@ -100,14 +105,7 @@ def run_server(host: str | None, port: int | None, workers: int | None) -> None:
         workers=workers or settings.workers,
         log_config=None,  # serve_app installs JSON logging (in every worker too)
         access_log=False,  # our middleware logs each request without query strings
-        # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
-        # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
-        loop="asyncio",
-        # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
-        # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.
-        # (uvicorn's h11 protocol with TCP_NODELAY on each connection: web/tcp.py says why)
-        http=H11_NODELAY,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        **SERVER_STACK,
     )
     where = f"{config.host}:{config.port}"
     if config.workers == 1:

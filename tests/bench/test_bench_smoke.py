@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.generate import CORE_SIZE, generate_request, request_body
@@ -114,3 +115,62 @@ def test_generator_is_exact_in_size_and_deterministic() -> None:
 def test_generator_refuses_a_size_below_its_clinical_story() -> None:
     with pytest.raises(ValueError, match="at least 10 resources"):
         generate_request(CORE_SIZE - 1)
+
+
+def test_the_floor_runs_under_serves_server_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ratio compares like with like: the floor gets the loop and HTTP protocol (asyncio,
+    h11 with TCP_NODELAY, the header limit) that `serve` gives uvicorn."""
+    import uvicorn
+    from bench.servers import command
+    from uvicorn.supervisors import Multiprocess
+
+    from bench import floor
+    from sarcoma_cds import startup
+    from sarcoma_cds.server_stack import SERVER_STACK
+    from sarcoma_cds.settings import Settings
+
+    assert command("floor", 8123, 2)[1:3] == ["-m", "bench.floor"]
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.update(options))
+    floor.main(["--port", "8123", "--workers", "2"])
+    assert {k: given[k] for k in SERVER_STACK} == SERVER_STACK
+    assert (given["port"], given["workers"]) == (8123, 2)
+    monkeypatch.setattr(startup, "load_settings", Settings)
+    supervised = lambda self: given.update(self.config.__dict__)  # noqa: E731
+    monkeypatch.setattr(Multiprocess, "run", supervised)
+    monkeypatch.setattr(startup, "check", lambda settings: None)
+    monkeypatch.setattr(uvicorn.Config, "bind_socket", lambda self: None)
+    given.clear()
+    startup.run_server("127.0.0.1", 8124, 2)  # serve, as it configures uvicorn
+    assert {k: given[k] for k in SERVER_STACK} == SERVER_STACK
+
+
+def test_targets_are_judged_on_the_median_of_the_runs_with_the_spread() -> None:
+    from bench.report import Report, RunFigures, targets
+
+    runs = [
+        RunFigures(2.0, 5.0, 15.0, 210.0, 3.9, 120.0),  # ratio 2.5
+        RunFigures(2.0, 8.0, 25.0, 150.0, 4.5, 140.0),  # ratio 4.0
+        RunFigures(2.0, 5.6, 18.0, 205.0, 3.8, 130.0),  # ratio 2.8
+    ]
+    found = {t.name.split(",")[0]: t for t in targets(Report("plan", quick=False, runs=runs))}
+    ratio = found["p50 service / floor"]
+    assert ratio.measured == "2.80 (2.50–4.00 over 3 runs)" and ratio.met is True
+    assert found["service p99"].measured.startswith("18.0 ms") and found["service p99"].met
+    assert found["service throughput"].measured.startswith("205 req/s")
+    assert found["service throughput"].met is True
+    assert found["service peak RSS per worker (any size"].measured == "140 MB"
+    assert found["in-process request (parse"].met is True  # median 3.9 ms
+    one = {t.name.split(",")[0]: t for t in targets(Report("p", quick=True, runs=runs[1:2]))}
+    assert one["p50 service / floor"].measured == "4.00" and one["p50 service / floor"].met is False
+
+
+def test_runs_and_population_options_are_checked() -> None:
+    from bench.run import parse_args
+
+    plan, _, _ = parse_args(["--quick", "--runs", "2", "--population", "0"])
+    assert (plan.runs, plan.population_patients) == (2, 0)
+    full, _, _ = parse_args([])
+    assert full.runs == 3 and full.population_patients > 0
+    with pytest.raises(SystemExit):
+        parse_args(["--runs", "0"])

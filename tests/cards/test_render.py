@@ -66,3 +66,26 @@ def test_the_summarys_own_facts_never_print_a_silent_none_or_zero() -> None:
         "(2025-05-20)"
     )
     assert facts_paragraph(names, facts, d) == "Metastatic sites: none recorded"
+
+
+def test_facts_said_as_clinical_sentences_not_field_names() -> None:
+    """REVIEW5 m4, m5, m9: "TFI 27 months (ablation … → recurrence …)", "ECOG 0 (2026-04-20)",
+    "Sarcoma recorded (2025-09-03)", never "Treatment-free interval (months): 27", "Good
+    performance status: yes" or "Soft tissue sarcoma: yes"."""
+    d = default_dictionary()
+    tfi = Fact.of(27, note="27 months (ablation 2024-01-15 → recurrence 2026-04-15)")
+    assert fact_brief(d["tfi_months"], tfi) == (
+        "TFI 27 months (ablation 2024-01-15 → recurrence 2026-04-15)"
+    )
+    ps = Fact.of(True, [Evidence(ref="Observation/e", date="2026-04-20", what="ECOG 0")])
+    assert fact_brief(d["good_performance_status"], ps) == "ECOG 0 (2026-04-20)"
+    poor = Fact.of(False, [Evidence(ref="Observation/e", date="2026-04-20", what="ECOG 2")])
+    assert fact_brief(d["good_performance_status"], poor) == "ECOG 2 (2026-04-20)"
+    sts = Fact.of(True, [Evidence(ref="Condition/p", date="2025-09-03", what="primary STS")])
+    assert fact_brief(d["sts"], sts) == "Sarcoma recorded (2025-09-03)"
+    liver = Fact.of(True, [Evidence(ref="Condition/m", date="2026-05-04", what="liver")])
+    assert fact_brief(d["liver_metastasis_ever"], liver) == "Liver metastasis recorded (2026-05-04)"
+    assert fact_brief(d["metastatic"], liver) == "Metastatic disease recorded (2026-05-04)"
+    # A sentence that needs a date the evidence lacks falls back to "label: value".
+    assert fact_brief(d["sts"], Fact.of(True)) == "Soft tissue sarcoma: yes"
+    assert said_text(Fact.of(False), d["sts"]) is None

@@ -139,7 +139,10 @@ def test_no_lesion_data_leaves_the_count_unknown_and_omd_indeterminate(derive: D
     assert "at least 1" in (p["lesion_count"].reason or "")
     omd = p["oligometastatic"]
     assert omd.state is State.INDETERMINATE
-    assert "number of lesions not recorded: record it from the staging CT" in (omd.reason or "")
+    assert (omd.reason or "").endswith(
+        "the number of lesions is not recorded (the diagnoses show at least 1); record it from "
+        "the staging CT"
+    )
 
 
 # --- diffuse sites (1.2) and the ambiguous codes ----------------------------------------------
@@ -239,7 +242,9 @@ def test_unconfirmed_metastasis_is_counted_and_flagged(derive: Derive) -> None:
     p = derive(lms_primary(), liver_met(verification="provisional"), lesion_count("lc", 1))
     assert p["liver_metastasis_current"].is_yes
     assert p["liver_metastasis_current"].unconfirmed
-    assert any("Condition/met-liver" in u for u in p.unconfirmed)
+    # Named once, with its date, by the summary's own bullet; not listed again (REVIEW5 m7).
+    assert p["liver_metastasis_confirmed"].is_no
+    assert "Condition/met-liver" not in " ".join(p.unconfirmed)
 
 
 @pytest.mark.parametrize("status", ["refuted", "entered-in-error"])

@@ -78,12 +78,12 @@ def test_the_profile_derives_exactly_the_dictionarys_facts(valuesets: ValueSets)
         derive_profile(record, valuesets, default_parameters(), TODAY, fewer)
 
 
-def test_only_a_yes_no_fact_is_said_as_a_sentence(tmp_path: Path) -> None:
+def test_a_yes_no_fact_is_said_by_yes_and_no_any_other_by_value(tmp_path: Path) -> None:
     path = tmp_path / "facts.yaml"
     path.write_text(
         'facts:\n  x:\n    kind: int\n    label: X\n    section: s\n    said: {"no": "X"}\n'
     )
-    with pytest.raises(FactDictionaryError, match="only a yes/no fact"):
+    with pytest.raises(FactDictionaryError, match='said by "yes" and "no", any other by "value"'):
         load_fact_dictionary(path)
     shipped = default_dictionary()["not_surgical_candidate"].said
     assert shipped == {"no": "No contraindication to surgery recorded"}

@@ -221,22 +221,74 @@ def test_the_progression_is_dated_and_its_site_named(derive: Derive) -> None:
     assert sited["response_to_systemic_therapy"].note == "2025-09-15 (Liver)"
 
 
-def test_a_line_that_ended_before_the_first_metastasis_treated_the_primary(
-    derive: Derive,
-) -> None:
-    """REVIEW2 #8 (example 51): a stopped order that predates the liver metastasis was given
-    around the primary, and the fact says so; a line after the metastasis does not."""
-    order = STOPPED_ORDER
-    p = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), order, today=TODAY)
-    assert p["latest_systemic_line"].value == (
-        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded) — around the "
-        "primary, before the first metastasis (2025-12-15)"
+def test_therapy_that_ended_before_the_first_metastasis_is_not_a_line(derive: Derive) -> None:
+    """REVIEW5 M1 (example 51): a stopped order that predates the liver metastasis treated the
+    primary. It is no line for the metastases and no "systemic therapy received" for them; it
+    is kept, once, as peri-operative therapy for the primary."""
+    p = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), STOPPED_ORDER, today=TODAY)
+    assert p["perioperative_systemic_therapy"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded), before the first "
+        "metastasis (2025-12-15)"
     )
-    later = derive(lms_primary("2025-03-03"), liver_met(onset="2025-02-01"), order, today=TODAY)
-    assert "around the primary" not in str(later["latest_systemic_line"].value)
-    ongoing = taking("dox", DOXORUBICIN, "2025-03-24")  # still going on: not "before"
+    assert [e.ref for e in p["perioperative_systemic_therapy"].evidence] == [
+        "MedicationRequest/dox-order"
+    ]
+    received = p["systemic_therapy_received"]
+    assert received.is_no
+    assert received.note == "none for the metastatic disease (only therapy for the primary)"
+    assert p["systemic_therapy_lines"].value == 0
+    assert p["latest_systemic_line"].state is State.UNKNOWN
+    assert p["systemic_progression"].state is State.UNKNOWN
+
+
+def test_no_procedures_leaves_therapy_for_the_metastases_open(derive: Derive) -> None:
+    """Never a silent known "no": without Procedures a chemotherapy course after the first
+    metastasis may be missing, so therapy for the metastases is unknown, not "no"."""
+    p = derive(
+        lms_primary("2025-03-03"),
+        liver_met(onset="2025-12-15"),
+        STOPPED_ORDER,
+        today=TODAY,
+        omit=("procedures",),
+    )
+    assert p["systemic_therapy_received"].state is State.UNKNOWN
+    assert p["perioperative_systemic_therapy"].known
+
+
+def test_a_line_going_on_across_the_first_metastasis_counts_for_it(derive: Derive) -> None:
+    """A line that started before the first metastasis and continues after it treats the
+    metastases too; a line after the metastasis is a line, as before."""
+    ongoing = taking("dox", DOXORUBICIN, "2025-03-24")
     going = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), ongoing, today=TODAY)
-    assert "around the primary" not in str(going["latest_systemic_line"].value)
+    assert going["systemic_therapy_lines"].value == 1
+    assert going["systemic_therapy_received"].is_yes
+    assert going["perioperative_systemic_therapy"].state is State.NOT_APPLICABLE
+    across = taking("dox", DOXORUBICIN, "2025-11-01", "2026-01-20")
+    p = derive(lms_primary("2025-03-03"), liver_met(onset="2025-12-15"), across, today=TODAY)
+    assert p["systemic_therapy_lines"].value == 1
+    later = derive(
+        lms_primary("2025-03-03"), liver_met(onset="2025-02-01"), STOPPED_ORDER, today=TODAY
+    )
+    assert later["systemic_therapy_lines"].value == 1
+    assert later["latest_systemic_line"].value == (
+        "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded)"
+    )
+
+
+def test_only_lines_after_the_first_metastasis_are_counted(derive: Derive) -> None:
+    """Adjuvant doxorubicin for the primary, then gemcitabine for the metastases: line 1 is
+    gemcitabine, and the progression is on it."""
+    p = derive(
+        lms_primary("2024-01-10"),
+        *cycles(DOXORUBICIN, "2024-03-01", "2024-03-22", "2024-04-12"),
+        liver_met(onset="2025-06-01"),
+        *cycles(GEMCITABINE, "2025-07-01", "2025-07-22"),
+        disease_status("s", PROGRESSED, "2026-05-01"),
+        today=TODAY,
+    )
+    assert p["systemic_therapy_lines"].value == 1
+    assert p["systemic_progression"].note == "progressed after gemcitabine (line 1)"
+    assert str(p["perioperative_systemic_therapy"].value).startswith("doxorubicin (2024-03-01 – ")
 
 
 def test_a_chemotherapy_procedure_is_not_named_as_a_regimen(derive: Derive) -> None:

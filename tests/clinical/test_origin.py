@@ -138,3 +138,17 @@ def test_unconfirmed_metastasis_is_a_doubt(derive: Derive) -> None:
 def test_no_current_liver_metastasis_makes_origin_not_applicable(derive: Derive) -> None:
     p = derive(lms_primary(), liver_met(clinical="resolved"))
     assert p["origin_uncertain"].state.value == "not_applicable"
+
+
+def test_an_unconfirmed_diagnosis_alone_leaves_no_other_doubt(derive: Derive) -> None:
+    """REVIEW5 m7: the summary names an unconfirmed diagnosis once, in its own bullet; the
+    origin bullet (origin_other_doubts) names only the other doubts."""
+    alone = derive(lms_primary(), liver_met(verification="provisional"))
+    assert alone["origin_uncertain"].is_yes
+    assert alone["origin_other_doubts"].is_no
+    assert alone["liver_metastasis_confirmed"].note == "C78.7, 2024-03-01"
+    with_hbv = derive(lms_primary(), liver_met(verification="provisional"), HBV)
+    assert with_hbv["origin_other_doubts"].is_yes
+    assert (with_hbv["origin_other_doubts"].note or "").startswith("HCC risk factors")
+    assert "unconfirmed" not in (with_hbv["origin_other_doubts"].note or "")
+    assert "unconfirmed" in (with_hbv["origin_uncertain"].note or "")

@@ -93,12 +93,21 @@ def test_not_surgical_candidate_by_local_finding(derive: Derive) -> None:
     p = derive(lms_primary(), condition("nsc", (LOCAL, "not-surgical-candidate")))
     assert p["not_surgical_candidate"].is_yes
     assert p["not_surgical_candidate"].evidence[0].ref == "Condition/nsc"
+    # Dated, not "Not a surgical candidate (recorded as not a surgical candidate)" (REVIEW5 m6).
+    dated = derive(
+        lms_primary(), condition("nsc", (LOCAL, "not-surgical-candidate"), onset="2026-03-03")
+    )
+    assert (
+        dated["not_surgical_candidate"].note == "Recorded as not a surgical candidate (2026-03-03)"
+    )
 
 
 def test_not_surgical_candidate_by_ecog_three(derive: Derive) -> None:
     p = derive(lms_primary(), ecog("e", valueInteger=3))
     assert p["not_surgical_candidate"].is_yes
-    assert "ECOG 3" in (p["not_surgical_candidate"].note or "")
+    assert (
+        p["not_surgical_candidate"].note == "Not a surgical candidate by ECOG 3 (≥ 3, 2025-01-10)"
+    )
 
 
 def test_surgical_candidacy_unknown_without_any_data(derive: Derive) -> None:

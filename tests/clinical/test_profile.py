@@ -99,9 +99,13 @@ def test_compact_json_has_no_nulls_and_words_unknowns(derive: Derive) -> None:
 
 
 def test_unconfirmed_diagnoses_are_listed(derive: Derive) -> None:
-    p = derive(lms_primary(), liver_met(verification="unconfirmed"))
-    assert p.unconfirmed == ("C78.7 (Condition/met-liver)",)
-    assert p.compact()["unconfirmed"] == ["C78.7 (Condition/met-liver)"]
+    """An unconfirmed primary is listed; an unconfirmed current liver metastasis is named by the
+    summary's own bullet instead, with its date (REVIEW5 m7: said once)."""
+    p = derive(lms_primary(verification="unconfirmed"), liver_met(verification="unconfirmed"))
+    assert p.unconfirmed == ("C49.4 (Condition/prim)",)
+    assert p.compact()["unconfirmed"] == ["C49.4 (Condition/prim)"]
+    assert p["liver_metastasis_confirmed"].is_no
+    assert p["liver_metastasis_confirmed"].note == "C78.7, 2024-03-01"
 
 
 def test_other_patients_resources_are_ignored(derive: Derive) -> None:

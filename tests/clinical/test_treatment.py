@@ -36,6 +36,8 @@ def test_liver_recurrence_after_resection_with_long_tfi(derive: Derive) -> None:
     )
     assert p["liver_recurrence"].is_yes
     assert p["tfi_months"].value == 19
+    # What ended when (REVIEW5 m4): the summary says "TFI 19 months (liver resection …)".
+    assert p["tfi_months"].note == "19 months (liver resection 2021-08-01 → recurrence 2023-03-01)"
     assert p["tfi_favourable"].is_yes
     assert p["prior_liver_resections"].value == 1
     assert p["last_liver_metastasectomy_date"].value == "2021-08-01"
@@ -51,6 +53,9 @@ def test_short_tfi_after_adjuvant_chemotherapy(derive: Derive) -> None:
     assert p["liver_recurrence"].is_yes
     assert p["tfi_months"].value == 7
     assert p["tfi_favourable"].is_no
+    assert p["tfi_favourable"].note == (
+        "TFI ≤ 12 months, systemic therapy 2022-01-15 → recurrence 2022-09-01"
+    )
     assert p["adjuvant_after_first_liver_resection"].is_yes
 
 

@@ -98,3 +98,23 @@ def test_label_prefers_text_then_display_then_code() -> None:
     assert CodeableConcept(coding=(coding,)).label().startswith("Secondary")
     assert CodeableConcept(coding=(Coding(code="C78.7"),)).label() == "C78.7"
     assert CodeableConcept().label() == "uncoded"
+
+
+@pytest.mark.parametrize(
+    ("display", "shown"),
+    [
+        (
+            "History of cancer metastatic to liver (situation)",
+            "History of cancer metastatic to liver",
+        ),
+        ("Synovial sarcoma (disorder)", "Synovial sarcoma"),
+        ("Resection of liver (procedure)", "Resection of liver"),
+        ("Leiomyosarcoma (morphologic abnormality)", "Leiomyosarcoma"),
+        ("Patient's condition improved (finding)", "Patient's condition improved"),
+        ("Sarcoma (soft tissue)", "Sarcoma (soft tissue)"),  # not a semantic tag: kept
+    ],
+)
+def test_a_label_drops_the_snomed_semantic_tag(display: str, shown: str) -> None:
+    """REVIEW5 m8: "(situation)" is a SNOMED semantic tag, not card wording."""
+    assert CodeableConcept(coding=(Coding(display=display),)).label() == shown
+    assert CodeableConcept(text=display).label() == shown

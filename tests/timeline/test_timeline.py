@@ -77,7 +77,7 @@ def test_synchronous_patient_on_therapy_draws_an_ongoing_line(engine: Engine) ->
     today_x = next(m.x1 for m in view.layout.marks if m.kind == "today")
     assert item.x2 == today_x  # the bar runs to today
     [dfi] = view.timeline.spans
-    assert dfi.label == "DFI 0 months · synchronous"
+    assert dfi.label == "DFI 17 days · synchronous"
 
 
 def test_a_coarse_date_is_a_range_not_a_point(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from sarcoma_cds.values.dates import (
     InvalidDate,
     add_months,
     age_to_interval,
+    months_days_text,
     months_range,
     parse_fhir_date,
     whole_months_between,
@@ -212,3 +213,31 @@ def test_add_months_saturates_at_the_ends_of_the_calendar() -> None:
     assert add_months(date(9999, 12, 1), 6) == date.max
     assert add_months(date(1, 3, 1), -6) == date.min
     assert within_months(DateInterval.on(date(9999, 12, 1)), DateInterval.on(date.max), 6) is True
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "said"),
+    [
+        (date(2025, 3, 3), date(2025, 3, 20), "17 days"),  # never "0 months and 17 days"
+        (date(2025, 3, 3), date(2025, 3, 4), "1 day"),
+        (date(2025, 10, 15), date(2026, 4, 15), "6 months"),
+        (date(2025, 10, 15), date(2026, 4, 16), "6 months and 1 day"),  # near 2.1/2.2/8.1
+        (date(2025, 3, 10), date(2026, 3, 20), "12 months and 10 days"),  # near §3.8, 9.1
+        (date(2025, 3, 10), date(2026, 4, 10), "13 months"),
+        (date(2022, 3, 14), date(2023, 5, 8), "13 months"),  # 13 months and 24 days, floored
+        (date(2019, 4, 8), date(2022, 9, 12), "41 months"),  # not "41 months and 4 days"
+    ],
+)
+def test_durations_read_in_days_months_and_days_or_whole_months(
+    start: date, end: date, said: str
+) -> None:
+    """REVIEW5 m3: under a month in days; to 13 months to the day; beyond, whole months."""
+    assert months_days_text(start, end) == said
+
+
+def test_a_floored_age_says_over() -> None:
+    assert months_days_text(date(2025, 4, 2), date(2026, 6, 1), over="over ") == "over 13 months"
+    assert months_days_text(date(2025, 4, 2), date(2026, 5, 2), over="over ") == "13 months"
+    assert months_days_text(date(2025, 4, 2), date(2025, 9, 1), over="over ") == (
+        "4 months and 30 days"
+    )

@@ -61,8 +61,9 @@ def test_engine_gets_patient_user_today_and_prefetch_as_sent(
     assert call.prefetch["observations"] is None
     assert "procedures" not in call.prefetch
     assert call.prefetch["conditions"]["type"] == "searchset"
-    # Evaluation is CPU-bound: it runs in the threadpool, not on the event loop.
-    assert "worker" in call.thread_name.lower()
+    # Evaluation is CPU-bound under one GIL: it runs on the event loop, not in a worker thread
+    # (a thread added no throughput and let the loop read more bodies meanwhile; issue 18).
+    assert call.on_event_loop
 
 
 def test_absent_prefetch_keys_are_fetched_from_the_fhir_server(

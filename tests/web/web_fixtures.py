@@ -3,7 +3,7 @@ imported reliably when several test folders have one)."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,7 +36,7 @@ class EngineCall:
     prefetch: dict[str, Any]
     today: date
     user_id: str | None
-    thread_name: str
+    on_event_loop: bool  # called from the event loop's own thread (not a worker thread)
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,12 @@ class FakeEngine:
         unreadable: Mapping[str, str] | None = None,
         fhir_server: str | None = None,
     ) -> Evaluation:
-        name = threading.current_thread().name
-        self.calls.append(EngineCall(patient_id, dict(prefetch), today, user_id, name))
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        self.calls.append(EngineCall(patient_id, dict(prefetch), today, user_id, on_loop))
         return Evaluation(cards=self.cards, facts=self.facts)
 
 

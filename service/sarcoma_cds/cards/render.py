@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Literal
 
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary, default_dictionary
 from sarcoma_cds.clinical.facts import Fact, State
@@ -34,15 +35,39 @@ def value_text(fact: Fact, definition: FactDefinition | None = None) -> str:
     return str(v).replace("_", " ")
 
 
+_SAID = re.compile(r"\{(note|what|when)\}")
+
+
+def _said_key(fact: Fact) -> Literal["yes", "no", "value"]:
+    if isinstance(fact.value, bool):
+        return "yes" if fact.value else "no"
+    return "value"
+
+
 def said_text(fact: Fact, definition: FactDefinition) -> str | None:
-    """The sentence a yes/no fact is said as, where the dictionary gives one ("No
-    contraindication to surgery recorded" for "Not a surgical candidate: no"), else None."""
-    if not (definition.said and fact.known and isinstance(fact.value, bool)):
+    """The sentence a known fact is said as, where the dictionary gives one ("No contraindication
+    to surgery recorded" for "Not a surgical candidate: no"; "ECOG 0 (2026-04-20)" for "Good
+    performance status: yes"), else None. `{what}`: what the evidence shows; `{when}`: its
+    dates ("2024-01-15 → 2026-04-15" for two)."""
+    if not (definition.said and fact.known):
         return None
-    template = definition.said.get("yes" if fact.value else "no")
-    if template is None or ("{note}" in template and not fact.note):
+    template = definition.said.get(_said_key(fact))
+    if template is None:
         return None
-    return template.replace("{note}", fact.note or "")
+    dates = sorted({e.date for e in fact.evidence if e.date})
+    parts = {
+        "note": fact.note or "",
+        "what": "; ".join(dict.fromkeys(e.what for e in fact.evidence if e.what)),
+        "when": dates[0] if len(dates) == 1 else " → ".join(dates[:1] + dates[-1:]),
+    }
+    if any(not parts[m[1]] for m in _SAID.finditer(template)):
+        return None  # the sentence needs what the fact does not have: "label: value" instead
+    return _SAID.sub(lambda m: parts[m[1]], template)
+
+
+def said_in_full(definition: FactDefinition, fact: Fact) -> bool:
+    """Whether the sentence names its own basis (evidence, dates or note)."""
+    return bool(_SAID.search((definition.said or {}).get(_said_key(fact), "")))
 
 
 def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None) -> str:

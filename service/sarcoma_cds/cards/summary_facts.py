@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from sarcoma_cds.cards.render import said_text, value_text
+from sarcoma_cds.cards.render import said_in_full, said_text, value_text
 from sarcoma_cds.cards.wording import plurals
 from sarcoma_cds.clinical.dictionary import FactDefinition, FactDictionary
 from sarcoma_cds.clinical.facts import Fact, State
@@ -24,6 +24,8 @@ def fact_brief(definition: FactDefinition, fact: Fact) -> str:
     dictionary says as a sentence, with what it rests on: `No contraindication to surgery
     recorded (ECOG 0, 2026-05-10)`."""
     if sentence := said_text(fact, definition):
+        if said_in_full(definition, fact):
+            return sentence
         basis = "; ".join(
             ", ".join(part for part in (e.what, e.date) if part)
             for e in fact.evidence

@@ -216,9 +216,15 @@ def derive_burden(
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
             [m.dx.evidence(_label(m)) for m in liver_now],
+            # The unconfirmed diagnoses named and dated, for the summary's one bullet (REVIEW5 m7).
             note="confirmed"
             if any(not m.dx.unconfirmed for m in liver_now)
-            else "every current liver metastasis is unconfirmed, provisional or differential",
+            else "; ".join(
+                dict.fromkeys(
+                    ", ".join(x for x in (m.dx.label(), m.dx.date.text if m.dx.date else "") if x)
+                    for m in liver_now
+                )
+            ),
         )
         if liver_now
         else _without_current_liver(f["liver_metastasis_current"])

@@ -41,16 +41,18 @@ class FactDefinition(BaseModel):
     roman: bool = False  # an int written in Roman numerals on cards (ASA class)
     # category values → their words on cards (None: the value with underscores as spaces)
     values: dict[str, str | None] | None = None
-    # A yes/no fact said as a sentence instead of "label: no", where the bare value would read
-    # wrong ("Not a surgical candidate: no"); `{note}` is the fact's note (cards.summary_facts).
-    said: dict[Literal["yes", "no"], str] | None = None
+    # A fact said as a sentence instead of "label: value", where the bare value would read wrong
+    # ("Not a surgical candidate: no") or as a field name ("Soft tissue sarcoma: yes"): "yes" and
+    # "no" for a yes/no fact, "value" for any other known value. `{note}` is the fact's note,
+    # `{what}` and `{when}` what its evidence shows and its dates (cards.render.said_text).
+    said: dict[Literal["yes", "no", "value"], str] | None = None
 
     @model_validator(mode="after")
     def _values_for_categories_only(self) -> FactDefinition:
         if (self.kind == "category") != bool(self.values):
             raise ValueError("a category lists its allowed values; other kinds list none")
-        if self.said and self.kind != "bool":
-            raise ValueError("only a yes/no fact is said as a sentence")
+        if self.said and (self.kind == "bool") != ("value" not in self.said):
+            raise ValueError('a yes/no fact is said by "yes" and "no", any other by "value"')
         if self.unit and self.kind not in ("int", "float"):
             raise ValueError("only numbers carry a unit")
         return self

@@ -138,7 +138,9 @@ def derive_followup(
             True,
             ev,
             note=(
-                f"contrast CT was due by {due_late.isoformat()} ({months} months {since})" + partial
+                # Commas, not parentheses within parentheses (REVIEW5 m14).
+                f"contrast CT was due by {due_late.isoformat()}, {months} months "
+                f"{since.replace('since', 'after', 1)}" + partial
             ),
         )
     elif today <= due_early:

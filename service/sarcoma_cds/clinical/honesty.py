@@ -44,31 +44,47 @@ def _text(d: Dx) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _reading(text: str) -> tuple[bool, bool, bool]:
+    """(reads like cancer, like a liver lesion, like a metastasis)."""
+    cancer = bool(_CANCER.search(text))
+    in_liver = bool(_LIVER.search(text)) and (cancer or bool(_LESION.search(text)))
+    return cancer, in_liver, bool(_METASTATIC.search(text))
+
+
+def _unread(d: Dx, rec: Record, text: str, reads_like_it: bool) -> str | None:
+    """How a diagnosis no deciding value set reads is named in a reason; None when it raises
+    no doubt."""
+    if not d.coded:
+        return f"uncoded diagnosis '{text}' ({d.ref})" if reads_like_it else None
+    if "neoplasm-any" in rec.value_sets_of(d):
+        return f"cancer code outside the value sets: {d.label()} ({d.ref})"
+    if reads_like_it:
+        codes = ", ".join(c.code or "" for c in d.codes[:2])
+        return f"'{text}' coded {codes}, a code outside the value sets ({d.ref})"
+    return None
+
+
 def condition_doubts(rec: Record) -> Doubts:
     sts: list[str] = []
     metastatic: list[str] = []
     liver: list[str] = []
+    # A chart repeats the same few diagnosis texts: read each once per call (the regexes were
+    # 5 % of a call; issue 18). Per call, not per process: the texts are patient data.
+    readings: dict[str, tuple[bool, bool, bool]] = {}
     for d in rec.conditions:
         members = rec.value_sets_of(d) - HONESTY_SETS
         if members:
             continue  # read: some value set decides what it is
         text = _text(d)
-        cancer = bool(_CANCER.search(text))
-        in_liver = bool(_LIVER.search(text)) and (cancer or bool(_LESION.search(text)))
-        if not d.coded:
-            if not (cancer or in_liver):
-                continue
-            what = f"uncoded diagnosis '{text}' ({d.ref})"
-        elif "neoplasm-any" in rec.value_sets_of(d):
-            what = f"cancer code outside the value sets: {d.label()} ({d.ref})"
-        elif cancer or in_liver:
-            codes = ", ".join(c.code or "" for c in d.codes[:2])
-            what = f"'{text}' coded {codes}, a code outside the value sets ({d.ref})"
-        else:
+        if text not in readings:
+            readings[text] = _reading(text)
+        cancer, in_liver, metastatic_text = readings[text]
+        what = _unread(d, rec, text, cancer or in_liver)
+        if what is None:
             continue
         if cancer or "neoplasm-any" in rec.value_sets_of(d):
             sts.append(what)
-        if _METASTATIC.search(text) or in_liver:
+        if metastatic_text or in_liver:
             metastatic.append(what)
         if in_liver:
             liver.append(what)

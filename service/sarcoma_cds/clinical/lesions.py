@@ -199,9 +199,9 @@ def lesion_facts(
         return LesionFacts(missing, missing, missing)
     if not counted:
         floor = max(len(sites), diagnosed.n if diagnosed else 1, 1)
-        reason = (
-            f"number of lesions not recorded: record it from the staging CT (at least {floor} "
-            "from the diagnoses)"
+        reason = (  # REVIEW5 m13: one colon, no system language
+            f"the number of lesions is not recorded (the diagnoses show at least {floor}); "
+            "record it from the staging CT"
         )
         ev = diagnosed.evidence if diagnosed else []
         undated = Fact.unknown("no lesion count or measured lesions recorded")
@@ -256,13 +256,14 @@ def _assessed(best: Count, today: date, p: ClinicalParameters) -> tuple[Fact, Fa
     if age_late <= window:
         stale = Fact.of(False, ev, note=f"lesion count from {when.text}, within {window} days")
     elif age_early > window:
-        # Its age in words, to the day as every interval on the cards (REVIEW4 m6).
+        # Its age in words, as every interval on the cards (REVIEW4 m6, REVIEW5 m3): "from
+        # 2025-04-02, over 13 months old".
         age = (
-            months_days_text(when.earliest, today)
+            months_days_text(when.earliest, today, over="over ")
             if when.exact
             else f"over {months_text(max(whole_months_between(when.latest, today), 0))}"
         )
-        stale = Fact.of(True, ev, note=f"{age} old ({when.text})")
+        stale = Fact.of(True, ev, note=f"from {when.text}, {age} old")
     else:
         stale = Fact.indeterminate(f"lesion count dated only '{when.text}'", ev)
     return assessed, stale

@@ -1,5 +1,6 @@
 """Lines of systemic therapy (clinical-logic §1.5): treatment events grouped into lines, the
-latest line with its dates, and whether the disease progressed on or after it.
+latest line with its dates, and whether the disease progressed on or after it. Lines count
+from the first metastasis; what ended before it treated the primary (`split_at_metastasis`).
 
 A chemotherapy Procedure is a recorded course: one line. Medication resources are single
 administrations, orders or statements (clinical/medications.py), so they are grouped: an event
@@ -23,7 +24,6 @@ from sarcoma_cds.fhir.projection import MedicationRequest, Procedure
 from sarcoma_cds.values.dates import (
     DateInterval,
     InvalidDate,
-    add_months,
     months_days_text,
     months_range,
     months_text,
@@ -79,15 +79,6 @@ class Line:
         ends = [d for e in self.events if (d := e.end or e.start) is not None]
         return max(ends, key=lambda d: (d.latest, d.earliest))
 
-    def covers(self, day: date, today: date) -> bool:
-        """`day` falls within a recorded course (a Procedure with a period) of this line."""
-        return any(
-            isinstance(e.res, Procedure)
-            and e.start is not None
-            and e.start.earliest <= day <= (today if _ongoing(e) else (e.end or e.start).latest)
-            for e in self.events
-        )
-
     def name(self) -> str:
         """The line in a clause ("progressed after chemotherapy (line 1)"): its agents, else
         chemotherapy — a chemotherapy Procedure (the generic code 367336001) names no agent."""
@@ -96,10 +87,19 @@ class Line:
     def label(self) -> str:
         """The line as the facts name it: the generic display is never passed off as a regimen
         (REVIEW4 m5)."""
-        return " + ".join(self.agents) if self.agents else GENERIC_CHEMOTHERAPY
+        # Drug names in lower case, as in running text (REVIEW5 m14: "doxorubicin", never
+        # "Doxorubicin" from a display).
+        return " + ".join(a.lower() for a in self.agents) if self.agents else GENERIC_CHEMOTHERAPY
 
     def evidence(self) -> list[Evidence]:
         return [e.evidence(e.label()) for e in self.events]
+
+
+def _course(e: Proc, today: date) -> tuple[date, date] | None:
+    """The days a recorded course (a chemotherapy Procedure with a start) covers."""
+    if not isinstance(e.res, Procedure) or e.start is None:
+        return None
+    return e.start.earliest, today if _ongoing(e) else (e.end or e.start).latest
 
 
 def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[Line]:
@@ -109,11 +109,17 @@ def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[
         key=lambda e: (e.start.earliest, e.ref),  # type: ignore[union-attr]
     )
     lines: list[Line] = []
+    # Each line's courses as day spans, kept as events join: `Line.covers` without walking
+    # every event of every line for every event (5 % of a call at 300 resources; issue 18).
+    courses: dict[int, list[tuple[date, date]]] = {}
     gap, window = timedelta(days=p.line_gap_days), timedelta(days=p.regimen_window_days)
     for e in dated:
         day = e.start.earliest  # type: ignore[union-attr]
         is_drug = not isinstance(e.res, Procedure)
-        host = next((ln for ln in reversed(lines) if ln.covers(day, today)), None)
+        host = next(
+            (ln for ln in reversed(lines) if any(lo <= day <= hi for lo, hi in courses[id(ln)])),
+            None,
+        )
         if host is None and is_drug and lines:
             last = lines[-1]
             agent = _agent(e)
@@ -125,7 +131,10 @@ def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[
         if host is None:
             host = Line()
             lines.append(host)
+            courses[id(host)] = []
         host.events.append(e)
+        if (span := _course(e, today)) is not None:
+            courses[id(host)].append(span)
         if is_drug and (agent := _agent(e)).lower() not in {a.lower() for a in host.agents}:
             host.agents.append(agent)
     return lines
@@ -142,12 +151,8 @@ def _span(line: Line, today: date) -> str:
         return f"on {start.text}"
     last = end.earliest if end else today
     if start.exact and (end is None or end.exact):
-        # To the day, as every interval on the cards: "3 months and 26 days" (REVIEW3 47).
-        if last < add_months(start.earliest, 1):
-            days = (last - start.earliest).days
-            length = f"{days} day{'s' if days != 1 else ''}"
-        else:
-            length = months_days_text(start.earliest, last)
+        # As every interval on the cards: "17 days", "3 months and 26 days" (REVIEW5 m3).
+        length = months_days_text(start.earliest, last)
     else:
         lo, hi = months_range(start, end or DateInterval.on(today))
         lo, hi = max(lo, 0), max(hi, 0)
@@ -155,7 +160,7 @@ def _span(line: Line, today: date) -> str:
     return f"{start.text} – {end.text if end else 'ongoing'}, {length}"
 
 
-def _latest_assessed(response: Fact) -> date | None:
+def latest_assessed(response: Fact) -> date | None:
     days = []
     for e in response.evidence:
         try:
@@ -166,13 +171,36 @@ def _latest_assessed(response: Fact) -> date | None:
     return max(days, default=None)
 
 
-def _before_metastasis(line: Line, first_metastasis: DateInterval | None) -> str:
-    """ " — around the primary, before the first metastasis (2025-12-15)" for a line that
-    ended before any metastasis was diagnosed (REVIEW2 #8): it treated the primary."""
-    end = line.end
-    if end is None or first_metastasis is None or end.latest >= first_metastasis.earliest:
-        return ""
-    return f" — around the primary, before the first metastasis ({first_metastasis.text})"
+def split_at_metastasis(
+    lines: list[Line], first_metastasis: DateInterval | None
+) -> tuple[list[Line], list[Line]]:
+    """(lines for the primary, lines for the metastatic disease). A line that ended before the
+    first metastasis was diagnosed treated the primary (adjuvant, neoadjuvant, peri-operative:
+    REVIEW5 M1); one that started before and went on after it counts for the metastases. With
+    the first metastasis undated, or a line ending within its coarse date, every line counts
+    for the metastases, as before."""
+    if first_metastasis is None:
+        return [], lines
+    before = [
+        ln for ln in lines if (end := ln.end) is not None and end.latest < first_metastasis.earliest
+    ]
+    return before, [ln for ln in lines if ln not in before]
+
+
+def perioperative_fact(
+    before: list[Line], first_metastasis: DateInterval | None, today: date
+) -> Fact:
+    """`perioperative_systemic_therapy`: what treated the primary before the first metastasis,
+    in words — context for the choice of any later systemic therapy (11.2), never a line."""
+    if first_metastasis is None:
+        return Fact.unknown("the first metastasis is not dated")
+    if not before:
+        return Fact.not_applicable("no systemic therapy recorded before the first metastasis")
+    shown = "; ".join(f"{ln.label()} ({_span(ln, today)})" for ln in before)
+    return Fact.of(
+        f"{shown}, before the first metastasis ({first_metastasis.text})",
+        [x for ln in before for x in ln.evidence()],
+    )
 
 
 def line_facts(
@@ -180,15 +208,14 @@ def line_facts(
     response: Fact,
     today: date,
     none: Fact,
-    first_metastasis: DateInterval | None = None,
     degree: str | None = None,
 ) -> dict[str, Fact]:
-    """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression`. `none`: the
-    line count when no dated line is recorded (0 only when every source could be read);
-    `first_metastasis` dates a line given around the primary; `degree`: the response in the
-    record's words ("partial response"), when it names one."""
+    """`systemic_therapy_lines`, `latest_systemic_line`, `systemic_progression` of the lines given
+    for the metastatic disease (`split_at_metastasis`). `none`: the line count when no dated line
+    is recorded (0 only when every source could be read); `degree`: the response in the record's
+    words ("partial response"), when it names one."""
     if not lines:
-        reason = none.reason or "no dated systemic therapy recorded"
+        reason = none.reason or none.note or "no dated systemic therapy recorded"
         return {
             "systemic_therapy_lines": none,
             "latest_systemic_line": Fact.unknown(reason),
@@ -198,7 +225,7 @@ def line_facts(
     f["systemic_therapy_lines"] = Fact.of(len(lines), [x for ln in lines for x in ln.evidence()])
     last = lines[-1]
     f["latest_systemic_line"] = Fact.of(
-        f"{last.label()} ({_span(last, today)}){_before_metastasis(last, first_metastasis)}",
+        f"{last.label()} ({_span(last, today)})",
         last.evidence(),
     )
     if not response.known:
@@ -207,7 +234,7 @@ def line_facts(
         )
         return f
     n, what = len(lines), last.name().lower()
-    assessed = _latest_assessed(response)
+    assessed = latest_assessed(response)
     # "in partial response after …" where the record says so; else "improved / stable / progressed".
     state = f"in {degree}" if degree and degree.endswith("response") else str(response.value)
     if n > 1 and assessed is not None and assessed < last.start.earliest:

@@ -145,7 +145,9 @@ def derive_origin(
     very_long = _very_long_dfi(primaries, metastases, current_liver, p)
     f["very_long_dfi"] = very_long
     if not current_liver:
-        f["origin_uncertain"] = Fact.not_applicable("no current liver metastasis")
+        f["origin_uncertain"] = f["origin_other_doubts"] = Fact.not_applicable(
+            "no current liver metastasis"
+        )
         return f
     elsewhere = linked_elsewhere(rec, primaries, current_liver)
     linked = (
@@ -172,7 +174,7 @@ def derive_origin(
     if histology:
         # The histology overrides a recorded link to another primary; the rest stays relevant.
         risk = "; ".join(n for n in named if not n.startswith("linked to another primary"))
-        f["origin_uncertain"] = Fact.of(
+        f["origin_uncertain"] = f["origin_other_doubts"] = Fact.of(
             False,
             histology,
             note="settled by liver histology showing sarcoma"
@@ -180,12 +182,21 @@ def derive_origin(
         )
         return f
     ev = [e for _, fact in doubts if fact.is_yes for e in fact.evidence]
+    # The doubts besides an unconfirmed diagnosis, which the summary names in its own bullet
+    # with the diagnosis and date (REVIEW5 m7: one fact said once).
+    others = [(what, fact) for what, fact in doubts[1:] if fact.is_yes]
+    other_named = [n for n in named if n != doubts[0][0]]
+    f["origin_other_doubts"] = (
+        Fact.of(True, [e for _, fact in others for e in fact.evidence], note="; ".join(other_named))
+        if other_named
+        else Fact.of(False, note="no doubt besides the diagnosis's verification status")
+    )
     if named:
         f["origin_uncertain"] = Fact.of(True, ev, note="; ".join(named))
         return f
     open_ = [f"{what}: {fact.reason}" for what, fact in doubts if not fact.known]
     if open_:
-        f["origin_uncertain"] = Fact.unknown("; ".join(open_))
+        f["origin_uncertain"] = f["origin_other_doubts"] = Fact.unknown("; ".join(open_))
     else:
         f["origin_uncertain"] = Fact.of(
             False, note="no reason to doubt the origin (confirmed, no HCC or colorectal risk)"

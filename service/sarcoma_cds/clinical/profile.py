@@ -117,7 +117,11 @@ def derive_profile(
     )
     f["primary_in_place"] = primary_in_place(f["timing"], f["primary_resected"])
     f["last_local_treatment"] = last_local_kind(rec, vs, last_local)
-    f.update(derive_patient(rec, vs, params, f["systemic_therapy_received"]))
+    # The liver bears any chemotherapy, also what treated the primary (§3.7 "after extensive
+    # chemotherapy"): for the FLR, therapy given before the first metastasis counts too.
+    before = f["perioperative_systemic_therapy"]
+    chemo = Fact.of(True, before.evidence) if before.known else f["systemic_therapy_received"]
+    f.update(derive_patient(rec, vs, params, chemo))
     f.update(derive_origin(rec, vs, params, tumour.primaries, mets, current_liver, f, last_local))
     f.update(derive_imaging(rec, vs, params))
     f.update(
@@ -134,8 +138,17 @@ def derive_profile(
         f["followup_next_due"], f["liver_metastasis_current"], f["new_extrahepatic_disease"]
     )
     check_against_dictionary(f, facts)
+    # An unconfirmed current liver metastasis is named, with its date, in the summary's own
+    # bullet (liver_metastasis_confirmed): not again here (REVIEW5 m7).
+    named = {id(d) for d in current_liver} if f["liver_metastasis_confirmed"].is_no else set()
     unconfirmed = tuple(
-        sorted({f"{d.label()} ({d.ref})" for d in tumour.primaries + mets if d.unconfirmed})
+        sorted(
+            {
+                f"{d.label()} ({d.ref})"
+                for d in tumour.primaries + mets
+                if d.unconfirmed and id(d) not in named
+            }
+        )
     )
     return MetastaticProfile(
         facts=f, data_gaps=tuple(rec.gaps), unconfirmed=unconfirmed, dictionary=facts

@@ -5,11 +5,18 @@
 from __future__ import annotations
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
-from sarcoma_cds.clinical.lines import group_lines, line_facts, therapy_label
+from sarcoma_cds.clinical.lines import (
+    Line,
+    group_lines,
+    line_facts,
+    perioperative_fact,
+    split_at_metastasis,
+    therapy_label,
+)
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, latest_of
+from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
+from sarcoma_cds.clinical.response import progression_stale, progression_untreated, response_facts
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import CodeableConcept
 from sarcoma_cds.values.dates import (
     DateInterval,
     months_range,
@@ -99,7 +106,7 @@ def _systemic(rec: Record, vs: ValueSets, statuses: tuple[str, ...]) -> list[Pro
     return rec.procs_in(vs["systemic-therapy"], statuses) + meds
 
 
-def _no_systemic(rec: Record, note: str) -> Fact:
+def _no_systemic(rec: Record, note: str, ev: list[Evidence] | None = None) -> Fact:
     """Known "no" only when procedures and medications were supplied and every medication
     that might be systemic therapy could be read (clinical-logic 1.1, honest "no")."""
     if not rec.has("procedures"):
@@ -115,7 +122,7 @@ def _no_systemic(rec: Record, note: str) -> Fact:
             f"medication(s) that may be systemic therapy could not be recognised ({shown}): "
             "code them with RxNorm or ATC"
         )
-    return Fact.of(False, note=note)
+    return Fact.of(False, ev or [], note=note)
 
 
 def derive_treatment(
@@ -127,8 +134,17 @@ def derive_treatment(
     first_metastasis: Fact | None = None,
 ) -> dict[str, Fact]:
     """`first_metastasis`: the first_metastasis_date fact (a line that ended before it treated
-    the primary)."""
+    the primary: REVIEW5 M1)."""
     f: dict[str, Fact] = {}
+    first = (
+        parse_fhir_date(first_metastasis.value)
+        if first_metastasis is not None and isinstance(first_metastasis.value, str)
+        else None
+    )
+    events = _systemic(rec, vs, ("done", "ongoing"))
+    primary_lines, lines = split_at_metastasis(group_lines(events, p, rec.today), first)
+    for_primary = {id(e) for ln in primary_lines for e in ln.events}
+    metastatic = [e for e in events if id(e) not in for_primary]
     resections = sorted(
         (x for x in rec.procs_in(vs["liver-resection"]) if x.start),
         key=lambda x: x.start.earliest if x.start else rec.today,
@@ -181,37 +197,39 @@ def derive_treatment(
         else Fact.unknown("no procedures were supplied")
     )
 
-    f.update(_systemic_facts(rec, vs, resections, f["prior_liver_resections"]))
+    f.update(_systemic_facts(rec, vs, resections, f["prior_liver_resections"], primary_lines))
+    f["perioperative_systemic_therapy"] = perioperative_fact(primary_lines, first, rec.today)
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
-    f["response_to_systemic_therapy"], f["response_at_least_stable"] = _response(rec, vs)
-    f.update(_lines(rec, vs, p, f, first_metastasis))
+    f["response_to_systemic_therapy"], f["response_at_least_stable"] = response_facts(
+        rec, vs, metastatic, bool(primary_lines)
+    )
+    f.update(_lines(rec, f, lines))
+    f["progression_untreated"] = progression_untreated(
+        rec, vs, first, metastatic, f["systemic_therapy_received"]
+    )
+    f["progression_stale"] = progression_stale(
+        f["systemic_progression"], f["response_to_systemic_therapy"], events + local, p, rec.today
+    )
     return f
 
 
-def _lines(
-    rec: Record,
-    vs: ValueSets,
-    p: ClinicalParameters,
-    f: dict[str, Fact],
-    first_metastasis: Fact | None,
-) -> dict[str, Fact]:
-    """Lines of systemic therapy from Procedures and medication resources alike."""
+def _lines(rec: Record, f: dict[str, Fact], lines: list[Line]) -> dict[str, Fact]:
+    """Lines of systemic therapy for the metastatic disease, from Procedures and medication
+    resources alike."""
     received = f["systemic_therapy_received"]
     if received.is_no:
-        none = Fact.of(0, note="none recorded")
+        # "none for the metastatic disease (only therapy for the primary)" when that is so.
+        primary_only = f["perioperative_systemic_therapy"].known
+        none = Fact.of(
+            0, received.evidence, note=received.note if primary_only else "none recorded"
+        )
     elif received.is_yes:
         none = Fact.unknown("systemic therapy is recorded without dates", received.evidence)
     else:
         none = Fact(state=received.state, reason=received.reason, evidence=received.evidence)
-    lines = group_lines(_systemic(rec, vs, ("done", "ongoing")), p, rec.today)
-    first = (
-        parse_fhir_date(first_metastasis.value)
-        if first_metastasis is not None and isinstance(first_metastasis.value, str)
-        else None
-    )
     degree = f["response_at_least_stable"].note
-    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none, first, degree)
+    return line_facts(lines, f["response_to_systemic_therapy"], rec.today, none, degree)
 
 
 def _no_resection(prior_resections: Fact) -> Fact:
@@ -225,14 +243,32 @@ def _no_resection(prior_resections: Fact) -> Fact:
 
 
 def _systemic_facts(
-    rec: Record, vs: ValueSets, resections: list[Proc], prior_resections: Fact
+    rec: Record,
+    vs: ValueSets,
+    resections: list[Proc],
+    prior_resections: Fact,
+    primary_lines: list[Line],
 ) -> dict[str, Fact]:
+    """`primary_lines`: lines that ended before the first metastasis. They are not systemic
+    therapy received for the metastatic disease (REVIEW5 M1), but they are adjuvant therapy
+    after a first liver resection if they followed one (9.2)."""
     f: dict[str, Fact] = {}
     received = _systemic(rec, vs, ("done", "ongoing"))
+    for_primary = {id(e) for ln in primary_lines for e in ln.events}
     dx_received = rec.dx_in(vs["systemic-therapy-condition"])
-    ev = [x.evidence(x.label()) for x in received] + [d.evidence(d.label()) for d in dx_received]
+    ev = [x.evidence(x.label()) for x in received if id(x) not in for_primary]
+    ev += [d.evidence(d.label()) for d in dx_received]
+    primary_ev = [x for ln in primary_lines for x in ln.evidence()]
     f["systemic_therapy_received"] = (
-        Fact.of(True, ev) if ev else _no_systemic(rec, "no systemic therapy recorded")
+        Fact.of(True, ev)
+        if ev
+        else _no_systemic(
+            rec,
+            "none for the metastatic disease (only therapy for the primary)"
+            if primary_lines
+            else "no systemic therapy recorded",
+            primary_ev,
+        )
     )
     ongoing = [
         x
@@ -246,7 +282,9 @@ def _systemic_facts(
     f["on_systemic_therapy"] = (
         Fact.of(True, [x.evidence(x.label()) for x in ongoing])
         if ongoing
-        else _no_systemic(rec, "none recorded as ongoing" if ev else "none recorded")
+        else _no_systemic(
+            rec, "none recorded as ongoing" if received or dx_received else "none recorded"
+        )
     )
     planned = _systemic(rec, vs, ("planned",))
     f["systemic_therapy_planned"] = (
@@ -350,10 +388,20 @@ def _without_recurrence(recurrence: Fact) -> Fact:
     return Fact.unknown(recurrence.reason or "whether the liver disease recurred is not known")
 
 
-def _cancer_treatments(rec: Record, vs: ValueSets) -> list[Proc]:
-    out = liver_directed(rec, vs) + _systemic(rec, vs, ("done", "ongoing"))
-    out += rec.procs_in(vs["primary-resection"]) + rec.procs_in(vs["radiotherapy-course"])
-    return out
+def _cancer_treatments(rec: Record, vs: ValueSets) -> list[tuple[str, Proc]]:
+    """Each cancer-directed treatment with the word the TFI's line names it by ("ablation
+    2024-01-15 → recurrence 2026-04-15"); a procedure in two value sets counts once."""
+    out = [(_TFI_WORDS.get(k, k), p) for k, p in liver_directed_kinds(rec, vs)]
+    out += [("systemic therapy", p) for p in _systemic(rec, vs, ("done", "ongoing"))]
+    out += [("resection of the primary", p) for p in rec.procs_in(vs["primary-resection"])]
+    out += [("radiotherapy", p) for p in rec.procs_in(vs["radiotherapy-course"])]
+    first: dict[int, tuple[str, Proc]] = {}
+    for word, proc in out:
+        first.setdefault(id(proc), (word, proc))
+    return list(first.values())
+
+
+_TFI_WORDS = {"resection": "liver resection", "sbrt": "liver SBRT"}
 
 
 def _tfi(
@@ -364,14 +412,14 @@ def _tfi(
     rec_ev: list[Evidence],
 ) -> dict[str, Fact]:
     before = [
-        x
-        for x in _cancer_treatments(rec, vs)
+        (word, x)
+        for word, x in _cancer_treatments(rec, vs)
         if (x.end or x.start) is not None and (x.start or x.end).earliest <= recurrence.latest  # type: ignore[union-attr]
     ]
     if not before:
         reason = "no dated cancer-directed treatment before the recurrence"
         return {"tfi_months": Fact.unknown(reason), "tfi_favourable": Fact.unknown(reason)}
-    last = max(before, key=lambda x: (x.end or x.start).latest)  # type: ignore[union-attr]
+    word, last = max(before, key=lambda wx: (wx[1].end or wx[1].start).latest)  # type: ignore[union-attr]
     end = last.end or last.start
     assert end is not None
     # Dated at its end: the summary shows "end → recurrence", the interval the TFI measures.
@@ -386,8 +434,12 @@ def _tfi(
     lo, hi = months_range(end, recurrence)
     lo, hi = max(lo, 0), max(hi, 0)
     span = f"treatment ended {end.text}, recurrence {recurrence.text}"
+    # The summary says "TFI 27 months (ablation 2024-01-15 → recurrence 2026-04-15)" (REVIEW5
+    # m4): what ended when, not bare dates; the treatment's end date (a line's last day).
     tfi = (
-        Fact.of(lo, ev, note=f"TFI {months_text(lo)} ({span})")
+        Fact.of(
+            lo, ev, note=f"{months_text(lo)} ({word} {end.text} → recurrence {recurrence.text})"
+        )
         if lo == hi
         else Fact.indeterminate(f"TFI between {lo} and {hi} months ({span})", ev)
     )
@@ -400,70 +452,9 @@ def _tfi(
         else Fact.of(
             not within,
             ev,
-            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months ({span})",
+            # No parentheses: the note sits inside the 9.1 bullet's own (REVIEW5 m14).
+            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months, {word} "
+            f"{end.text} → recurrence {recurrence.text}",
         )
     )
     return {"tfi_months": tfi, "tfi_favourable": fav}
-
-
-def _response(rec: Record, vs: ValueSets) -> tuple[Fact, Fact]:
-    started = [x.start for x in _systemic(rec, vs, ("done", "ongoing")) if x.start]
-    if not started:
-        reason = "no dated systemic therapy recorded"
-        return Fact.unknown(reason), Fact.unknown(reason)
-    first = min(started, key=lambda i: i.earliest)
-    statuses = [
-        o
-        for o in rec.obs_in(vs["disease-status"])
-        if o.date and o.date.latest >= first.earliest and o.res.valueCodeableConcept
-    ]
-    if not statuses:
-        reason = (
-            f"no disease-status assessment (97509-4) recorded after systemic therapy ({first.text})"
-        )
-        return Fact.unknown(reason), Fact.unknown(reason)
-    latest = max(statuses, key=lambda o: o.date.latest if o.date else first.earliest)
-    cc = latest.res.valueCodeableConcept
-    assert cc is not None
-    for vs_id, label, at_least_stable in (
-        ("response-improved", "improved", True),
-        ("response-stable", "stable", True),
-        ("response-progressed", "progressed", False),
-    ):
-        if vs[vs_id].matches_any(cc.coding):
-            ev = [latest.evidence(f"disease status: {cc.label()}")]
-            return (
-                Fact.of(label, ev, note=_where(latest)),
-                Fact.of(at_least_stable, ev, note=_degree(cc, label, vs)),
-            )
-    ev = [latest.evidence(f"disease status: {cc.label()}")]
-    reason = f"latest disease status is undetermined or uncoded ({cc.label()})"
-    return Fact.indeterminate(reason, ev), Fact.indeterminate(reason, ev)
-
-
-def _degree(cc: CodeableConcept, label: str, vs: ValueSets) -> str:
-    """The response in the record's own degree: "partial response" for a coded partial
-    response or remission (REVIEW3 47); an improvement that names no degree stays "improved"."""
-    for vs_id, words in _DEGREES:
-        if vs[vs_id].matches_any(cc.coding):
-            return words
-    for c in cc.coding:  # an IDEA4RC concept, by its IG name in the generated value set
-        concept = vs.concept(c.system, c.code)
-        if concept is not None and concept.display in _IG_DEGREES:
-            return _IG_DEGREES[concept.display]
-    return label
-
-
-def _where(status: Obs) -> str:
-    """When and where the assessment was recorded: "2025-09-15 (site not recorded)" (REVIEW3
-    46: a disease status coded on the primary names no site)."""
-    site = status.res.bodySite.label() if status.res.bodySite else None
-    when = status.date.text if status.date else "undated"
-    return f"{when} ({site or 'site not recorded'})"
-
-
-# An improvement by its degree, when the record codes one (subsets of response-improved).
-_DEGREES = (("response-complete", "complete response"), ("response-partial", "partial response"))
-# IDEA4RC's response concepts by their IG names, which the generated value sets keep as the
-# concepts' displays (idea4rc-response-improved.yaml; the curated files list no OHDSI codes).
-_IG_DEGREES = {"Complete Remission": "complete response", "Partial Remission": "partial response"}

@@ -124,7 +124,7 @@ def _subject(res: Resource) -> str | bool | None:
 class _Collector:
     rec: PatientRecord
     broken: list[str] = field(default_factory=list)
-    seen: dict[tuple[str, str], bytes] = field(default_factory=dict)  # id -> content digest
+    seen: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # id -> first
     conflicting: list[str] = field(default_factory=list)  # ids sent twice, differently
     projected: list[tuple[Resource, str | None]] = field(default_factory=list)
 
@@ -145,11 +145,14 @@ class _Collector:
         if res.id and (rtype, res.id) in self.seen:
             # The same resource under two keys is read once; two different versions of one id
             # are a data gap (issue 17, F13): which one the EHR means is not ours to guess.
-            if self.seen[(rtype, res.id)] != _digest(raw) and name not in self.conflicting:
+            # Digests only for ids seen twice: hashing every resource was 7 % of a call (issue 18).
+            first = self.seen[(rtype, res.id)]
+            differs = first is not raw and _digest(first) != _digest(raw)
+            if differs and name not in self.conflicting:
                 self.conflicting.append(name)
             return
         if res.id:
-            self.seen[(rtype, res.id)] = _digest(raw)
+            self.seen[(rtype, res.id)] = raw
         self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
         self.rec.refs.add(res, full_url)
         self._contained(res, name, raw.get("contained"))

@@ -17,6 +17,7 @@ of the resource is used. A sarcoma whose onsetDateTime is "not-a-date" is still 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -67,17 +68,33 @@ class Coding(_Element, frozen=True, kw_only=True):
     display: FhirString = None
 
 
+# SNOMED CT semantic tags, which close a fully specified name: "Synovial sarcoma (disorder)".
+_SEMANTIC_TAG = re.compile(
+    r"\s+\((?:disorder|finding|situation|procedure|morphologic abnormality|body structure|"
+    r"observable entity|regime/therapy|qualifier value|substance|product|medicinal product|"
+    r"medicinal product form|clinical drug|real clinical drug|event|record artifact|"
+    r"assessment scale|staging scale|tumor staging|specimen|physical object|cell|cell structure|"
+    r"disposition|environment|attribute|navigational concept)\)$"
+)
+
+
+def without_semantic_tag(name: str) -> str:
+    return _SEMANTIC_TAG.sub("", name)
+
+
 class CodeableConcept(_Element, frozen=True, kw_only=True):
     coding: tuple[Coding, ...] = ()
     text: FhirString = None
 
     def label(self) -> str:
-        """Something a clinician recognises: the text, else a display, else the first code."""
+        """Something a clinician recognises: the text, else a display, else the first code; a
+        SNOMED fully specified name without its semantic tag (REVIEW5 m8: "History of cancer
+        metastatic to liver", not "… (situation)")."""
         if self.text:
-            return self.text
+            return without_semantic_tag(self.text)
         for c in self.coding:
             if c.display:
-                return c.display
+                return without_semantic_tag(c.display)
         return next((c.code for c in self.coding if c.code), "uncoded")
 
     @property

@@ -5,6 +5,7 @@ nothing in a rule file is ever evaluated as code."""
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -46,7 +47,7 @@ class Test(BaseModel):
             )
         return self
 
-    @property
+    @cached_property  # resolved once per loaded rule, not on every evaluation (issue 18)
     def operator(self) -> str:
         return next(n for n in OPERATORS if getattr(self, n) is not None)
 

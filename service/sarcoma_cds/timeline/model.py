@@ -22,7 +22,13 @@ from sarcoma_cds.clinical.record import Record, earliest_of
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.timeline.events import Event, collect_events, lane_order, lane_title
-from sarcoma_cds.values.dates import DateInterval, add_months, months_range, parse_fhir_date
+from sarcoma_cds.values.dates import (
+    DateInterval,
+    add_months,
+    months_days_text,
+    months_range,
+    parse_fhir_date,
+)
 
 MarkKind = Literal["boundary", "threshold", "due", "overdue", "today"]
 
@@ -140,13 +146,21 @@ def _explain(fact: Fact) -> str:
 def _dfi_span(primary: DateInterval, first_met: DateInterval, profile: MetastaticProfile) -> Span:
     fact = profile["dfi_months"]
     if fact.known:
-        months = f"{fact.value} months"
+        months = _duration(primary, first_met, fact)
     else:
         lo, hi = months_range(primary, first_met)
         months = _range_text(max(lo, 0), max(hi, 0))
     timing = profile["timing"]
     suffix = f" · {timing.value}" if timing.known else f" · timing {timing.state.value}"
     return Span("dfi", f"DFI {months}{suffix}", primary, first_met, _explain(fact))
+
+
+def _duration(start: DateInterval, end: DateInterval, fact: Fact) -> str:
+    """As the cards say it (REVIEW5 m3): "17 days", "6 months and 1 day", "41 months"; whole
+    months when a date is coarse."""
+    if start.exact and end.exact and end.earliest >= start.earliest:
+        return months_days_text(start.earliest, end.earliest)
+    return f"{fact.value} months"
 
 
 def _tfi_span(events: list[Event], profile: MetastaticProfile) -> Span | None:
@@ -167,7 +181,7 @@ def _tfi_span(events: list[Event], profile: MetastaticProfile) -> Span | None:
     if recurrence is None:
         return None
     if fact.known:
-        months = f"{fact.value} months"
+        months = _duration(ended, recurrence, fact)
     else:
         lo, hi = months_range(ended, recurrence)
         months = _range_text(max(lo, 0), max(hi, 0))

@@ -65,18 +65,28 @@ def parse_fhir_date(text: str) -> DateInterval:
         raise InvalidDate(f"not a valid calendar date: {text!r}") from exc
 
 
+# Past this many whole months an interval is said in whole months (months_days_text).
+LONG_INTERVAL_MONTHS = 13
+
+
 def months_text(n: int) -> str:
     """ "1 month", "14 months"."""
     return f"{n} month" if n == 1 else f"{n} months"
 
 
-def months_days_text(start: date, end: date) -> str:
-    """The interval in whole months and the days beyond them: "2 months and 30 days",
-    "6 months", "0 months and 17 days" (never rounded down to a month count alone)."""
+def months_days_text(start: date, end: date, over: str = "") -> str:
+    """The interval as a reader wants it (REVIEW5 m3): under a month in days ("17 days"); up to
+    13 months in months and days ("2 months and 30 days", "6 months"), exact where the 6- and
+    12-month thresholds lie; beyond 13 months in whole months, floored ("41 months") — the days
+    there are false precision. `over` prefixes a floored count ("over 13 months" for an age)."""
     months = max(whole_months_between(start, end), 0)
     days = (end - add_months(start, months)).days if end >= start else 0
+    if months == 0:
+        return f"{days} day{'s' if days != 1 else ''}"
     if days == 0:
         return months_text(months)
+    if months >= LONG_INTERVAL_MONTHS:
+        return f"{over}{months_text(months)}"
     return f"{months_text(months)} and {days} day{'s' if days != 1 else ''}"
 
 

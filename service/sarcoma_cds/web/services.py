@@ -22,15 +22,9 @@ from sarcoma_cds.settings import Settings
 from sarcoma_cds.web.metrics import Metrics
 
 
-def _evaluation_limiter() -> anyio.CapacityLimiter:
-    # Evaluation is CPU-bound and holds the GIL: more than two at once per worker adds memory
-    # and latency, not throughput; the rest wait on the event loop.
-    return anyio.CapacityLimiter(2)
-
-
 def _body_limiter() -> anyio.CapacityLimiter:
     # A parsed 1,000-resource chart takes megabytes: hold only a few at once per worker
-    # (fetches for missing prefetch wait inside).
+    # (fetches for missing prefetch wait inside; evaluation runs on the loop, one at a time).
     return anyio.CapacityLimiter(4)
 
 
@@ -43,7 +37,6 @@ class Services:
     fetcher: FhirFetcher
     metrics: Metrics
     today: Callable[[], date]
-    evaluations: anyio.CapacityLimiter = field(default_factory=_evaluation_limiter)
     in_flight: anyio.CapacityLimiter = field(default_factory=_body_limiter)
 
     @property

@@ -15,7 +15,12 @@ from sarcoma_cds.clinical.lines import (
 )
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
-from sarcoma_cds.clinical.response import progression_stale, progression_untreated, response_facts
+from sarcoma_cds.clinical.response import (
+    progression_stale,
+    progression_therapy_unknown,
+    progression_untreated,
+    response_facts,
+)
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import (
     DateInterval,
@@ -205,8 +210,10 @@ def derive_treatment(
         rec, vs, metastatic, bool(primary_lines)
     )
     f.update(_lines(rec, f, lines))
-    f["progression_untreated"] = progression_untreated(
-        rec, vs, first, metastatic, f["systemic_therapy_received"]
+    received = f["systemic_therapy_received"]
+    f["progression_untreated"] = progression_untreated(rec, vs, first, metastatic, received)
+    f["progression_therapy_unknown"] = progression_therapy_unknown(
+        rec, vs, first, metastatic, received
     )
     f["progression_stale"] = progression_stale(
         f["systemic_progression"], f["response_to_systemic_therapy"], events + local, p, rec.today

@@ -3,10 +3,13 @@ category values in the dictionary's words."""
 
 from __future__ import annotations
 
+import re
+
 from sarcoma_cds.cards.render import fill, said_text, sentence, value_text
 from sarcoma_cds.cards.summary_facts import fact_brief, facts_paragraph
 from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.paths import default_rules_dir
 
 NA = Fact.not_applicable("no liver recurrence after local treatment")
 
@@ -115,3 +118,17 @@ def test_on_systemic_therapy_said_with_its_start() -> None:
     on = Fact.of(True, [Evidence(ref="Procedure/c", date="2025-12-01")], note="since 2025-12-01")
     assert fact_brief(d["on_systemic_therapy"], on) == "On systemic therapy since 2025-12-01"
     assert fact_brief(d["on_systemic_therapy"], Fact.of(True)) == "On systemic therapy: yes"
+
+
+def test_the_tfi_is_never_named_twice() -> None:
+    """The TFI's note and reason already open with "TFI …" ("TFI 27 months since liver resection
+    (2024-01-15), over 12"): a rule text must not put a second "TFI" before them."""
+    texts = [
+        line
+        for path in (default_rules_dir() / "rules").glob("*.yaml")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert not [t for t in texts if re.search(r"TFI \{tfi_favourable\.(explain|note)\}", t)]
+    known = Fact.of(True, note="TFI 27 months since liver resection (2024-01-15), over 12")
+    filled = fill("{tfi_favourable.explain}", {"tfi_favourable": known})
+    assert filled == "TFI 27 months since liver resection (2024-01-15), over 12"

@@ -146,3 +146,35 @@ def test_an_unreadable_medication_leaves_an_untreated_progression_open(derive: D
     p = derive(*RELAPSE, cytotoxic, disease_status("s", PROGRESSED, "2026-05-10"), today=TODAY)
     assert p["systemic_therapy_received"].state is State.INDETERMINATE
     assert p["progression_untreated"].state is State.INDETERMINATE
+    assert (p["progression_therapy_unknown"].note or "").endswith(
+        "is unknown (a medication could not be read)"
+    )
+
+
+def test_a_progression_without_procedures_is_open_never_untreated(derive: Derive) -> None:
+    """REVIEW6 M1 (51B): Procedures not sent, so chemotherapy recorded only as a Procedure may
+    have treated the metastases: the progression is open, never "untreated"."""
+    worse = disease_status("s", PROGRESSED, "2026-05-10")
+    p = derive(*RELAPSE, worse, today=TODAY, omit=("procedures",))
+    assert p["systemic_therapy_received"].state is State.UNKNOWN
+    assert p["progression_untreated"].state is State.INDETERMINATE
+    open_ = p["progression_therapy_unknown"]
+    assert open_.is_yes
+    assert open_.note == (
+        "2026-05-10 (site not recorded); whether systemic therapy was given for the metastases "
+        "is unknown (Procedures not sent)"
+    )
+    assert [e.ref for e in open_.evidence] == ["Observation/s"]
+    # Every source read: the untreated progression is known, nothing is open.
+    known = derive(*RELAPSE, worse, today=TODAY)
+    assert known["progression_untreated"].is_yes
+    assert known["progression_therapy_unknown"].is_no
+
+
+def test_an_open_therapy_without_a_progression_is_no_open_progression(derive: Derive) -> None:
+    p = derive(
+        *RELAPSE, disease_status("s", IMPROVED, "2026-05-10"), today=TODAY, omit=("procedures",)
+    )
+    assert p["progression_therapy_unknown"].is_no
+    nothing = derive(*RELAPSE, today=TODAY, omit=("procedures",))
+    assert nothing["progression_therapy_unknown"].state is State.UNKNOWN

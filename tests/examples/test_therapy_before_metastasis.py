@@ -1,5 +1,7 @@
 """REVIEW5 M1, m1, m2: cards of example 51 with a lesion count and then a "worsened" or
 "improved" disease status (the reviewer's 51A/B/C), and of example 46 (an old progression).
+REVIEW6 M1, m1, m2: 51B (Procedures not sent) against 51F (Procedures sent, no chemotherapy in
+them) and 51E (a chemotherapy Procedure for the metastases).
 
 Example 51's doxorubicin was ordered around the primary and stopped nine months before the
 liver metastasis: the metastases were never treated, so no card may speak of a progression
@@ -56,6 +58,24 @@ def _status(code: str) -> dict[str, Any]:
 WORSENED, IMPROVED = _status("271299001"), _status("268910001")
 
 
+def _procedure(id_: str, code: str, display: str, start: str, end: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": id_,
+        "status": "completed",
+        "code": {"coding": [{"system": SNOMED, "code": code, "display": display}]},
+        "subject": SUBJECT,
+        "performedPeriod": {"start": start, "end": end},
+    }
+
+
+# 51F: Procedures are sent, none is systemic therapy; 51E: chemotherapy for the metastases.
+CT_CHEST = _procedure(
+    "ct-chest", "169069000", "Computed tomography of chest", "2026-05-10", "2026-05-10"
+)
+CHEMO = _procedure("chemo", "367336001", "Chemotherapy", "2026-01-10", "2026-04-10")
+
+
 def _cards(engine: Engine, *added: dict[str, Any]) -> list[dict[str, Any]]:
     request = copy.deepcopy(load_example(EX51))
     entries = request["prefetch"]["patient"]["entry"]
@@ -86,21 +106,39 @@ def test_therapy_for_the_primary_is_context_shown_once(
     text = _text(cards)
     assert "line 1" not in text
     assert "Latest systemic therapy" not in text
-    context = (
-        "Peri-operative therapy for the primary: doxorubicin (ordered 2025-03-24 and stopped; "
-        "cycles not recorded), before the first metastasis (2025-12-15)"
-    )
-    assert text.replace("\n", " ").count(context) == 1
+    # Shown once: on the summary's Facts line, or beside the 11.1 bullet when that is shown.
+    drug = "doxorubicin (ordered 2025-03-24 and stopped; cycles not recorded)"
+    assert text.replace("\n", " ").count(drug) == 1
+    # REVIEW6 m1: no operation on the primary is presumed ("peri-operative").
+    assert "Peri-operative" not in text
+    if "Preoperative chemotherapy" not in text:
+        label = "Therapy before the first metastasis (for the primary): "
+        assert label + drug in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("added", [(), (IMPROVED,)], ids=["51A", "51C"])
+def test_never_treated_metastases_keep_resection_and_name_the_prior_drug(
+    engine: Engine, added: tuple[dict[str, Any], ...]
+) -> None:
+    cards = _cards(engine, LESION_COUNT, *added)
+    text = _text(cards)
     treatment = _treatment(cards)
     # The 5.3 route stays open and 11.1 is offered: never treated for the metastases.
     assert "consider liver resection if complete resection is feasible" in treatment["detail"]
     assert "Preoperative chemotherapy may be considered" in treatment["detail"]
+    # REVIEW6 m1: the drug that treated the primary is named where the regimen is chosen.
+    assert (
+        "Already given for the primary: doxorubicin (ordered 2025-03-24 and stopped; cycles not "
+        "recorded)."
+    ) in treatment["detail"]
     assert "no liver surgery" not in text.lower()
     assert "resection after systemic therapy fits 8.1" not in text
 
 
-def test_51b_untreated_progression_leads_to_restaging_and_the_board(engine: Engine) -> None:
-    cards = _cards(engine, LESION_COUNT, WORSENED)
+def test_51f_untreated_progression_leads_to_restaging_and_the_board(engine: Engine) -> None:
+    """Procedures and medications sent, no systemic therapy for the metastases in them: a known
+    "untreated" progression, not a treatment failure (REVIEW5 M1)."""
+    cards = _cards(engine, LESION_COUNT, WORSENED, CT_CHEST)
     treatment = _treatment(cards)
     assert treatment["indicator"] == "warning"
     assert treatment["summary"] == (
@@ -112,6 +150,59 @@ def test_51b_untreated_progression_leads_to_restaging_and_the_board(engine: Engi
         "for the metastatic disease recorded: restage; the MDT weighs resection or systemic "
         "therapy first, by the risk of liver progression"
     ) in treatment["detail"]
+    assert "consider liver resection if complete resection is feasible" in treatment["detail"]
+    assert "is unknown" not in _text(cards)
+    # REVIEW6 m2: the summary carries the progression the treatment card leads with.
+    summary = next(c for c in cards if "summary" in card_topics(c))
+    assert summary["summary"] == (
+        "STS liver metastases (synovial sarcoma, metachronous): 2 lesions in 1 site; progressed, "
+        "not yet treated: restage (1.1)"
+    )
+    assert "not yet treated for metastatic disease: restage" in summary["detail"]
+
+
+def test_51b_progression_with_therapy_unknown_proposes_no_resection(engine: Engine) -> None:
+    """REVIEW6 M1: Procedures not sent, so chemotherapy recorded only as a Procedure may have
+    treated the metastases. Never "no therapy recorded", never "consider liver resection":
+    check the therapy; if treated no liver surgery now, if not restage and the MDT."""
+    cards = _cards(engine, LESION_COUNT, WORSENED)
+    text = _text(cards)
+    treatment = _treatment(cards)
+    assert treatment["indicator"] == "warning"
+    assert treatment["summary"] == (
+        "STS liver metastases progressed, therapy for them unknown: check it; no liver surgery "
+        "decision until then; restage, MDT (1.1)"
+    )
+    assert (
+        "Disease progressed, recorded 2026-05-10 (site not recorded); whether systemic therapy "
+        "was given for the metastases is unknown (Procedures not sent): check; if treated, no "
+        "liver surgery now and next line at the MDT (§3.10); if not, restage and the MDT weighs "
+        "resection or systemic therapy first"
+    ) in treatment["detail"]
+    for never in (
+        "no systemic therapy for",
+        "consider liver resection",
+        "Preoperative chemotherapy may be considered",
+        "not yet treated",
+    ):
+        assert never not in text
+    summary = next(c for c in cards if "summary" in card_topics(c))
+    assert summary["summary"] == (
+        "STS liver metastases (synovial sarcoma, metachronous): 2 lesions in 1 site; progressed, "
+        "therapy unknown: restage (1.1)"
+    )
+
+
+def test_51e_progression_on_chemotherapy_for_the_metastases(engine: Engine) -> None:
+    """The same record with the chemotherapy Procedure visible: a treatment failure."""
+    cards = _cards(engine, LESION_COUNT, WORSENED, CHEMO)
+    treatment = _treatment(cards)
+    assert treatment["summary"] == (
+        "STS with liver metastases; disease progressed after chemotherapy (line 1): no liver "
+        "surgery now; MDT for next line"
+    )
+    assert "consider liver resection" not in _text(cards)
+    assert "is unknown" not in _text(cards)
 
 
 def test_51c_improved_is_no_response_to_the_adjuvant_drug(engine: Engine) -> None:

@@ -197,10 +197,9 @@ def perioperative_fact(
     if not before:
         return Fact.not_applicable("no systemic therapy recorded before the first metastasis")
     shown = "; ".join(f"{ln.label()} ({_span(ln, today)})" for ln in before)
-    return Fact.of(
-        f"{shown}, before the first metastasis ({first_metastasis.text})",
-        [x for ln in before for x in ln.evidence()],
-    )
+    # The label says "before the first metastasis (for the primary)": no operation is presumed
+    # (REVIEW6 m1); the first metastasis is dated on the same Facts line.
+    return Fact.of(shown, [x for ln in before for x in ln.evidence()])
 
 
 def line_facts(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sarcoma_cds.clinical.facts import Fact, State
+from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.lines import latest_assessed
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Obs, Proc, Record
@@ -81,13 +81,55 @@ def progression_untreated(
     """`progression_untreated`: the latest disease status since the first metastasis says the
     disease progressed, and no systemic therapy for the metastatic disease is recorded — not a
     failure of treatment (REVIEW5 M1: restage and the board, never "no liver surgery").
-    `received`: systemic_therapy_received; a medication that may be systemic therapy but could
-    not be read, or therapy recorded only as an undated diagnosis, leaves it open."""
+    `received`: systemic_therapy_received. Only a known "no" (every source read) settles it:
+    Procedures or medications not sent, a medication that may be systemic therapy but could not
+    be read, or therapy recorded only as an undated diagnosis leave it open (REVIEW6 M1)."""
     if metastatic:
         return Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
-    if received.state is State.INDETERMINATE or received.is_yes:
+    if not received.is_no:
         reason = received.reason or "systemic therapy is recorded without dates"
         return Fact.indeterminate(reason, received.evidence)
+    return _progressed(rec, vs, first_metastasis)
+
+
+def progression_therapy_unknown(
+    rec: Record,
+    vs: ValueSets,
+    first_metastasis: DateInterval | None,
+    metastatic: list[Proc],
+    received: Fact,
+) -> Fact:
+    """`progression_therapy_unknown`: the disease progressed since the first metastasis, and
+    whether systemic therapy treated the metastases is open (REVIEW6 M1). Such a progression
+    may be on treatment, so neither "untreated" (resection stays open) nor a treatment failure
+    ("no liver surgery") can be said: check the therapy first. The note names why it is open."""
+    if metastatic:
+        return Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
+    if received.is_no:
+        return Fact.of(False, note="every source of systemic therapy was read")
+    progressed = _progressed(rec, vs, first_metastasis)
+    if not progressed.is_yes:
+        return progressed
+    why = (
+        "Procedures not sent"
+        if not rec.has("procedures")
+        else "medications not sent"
+        if not rec.medications_supplied
+        else "a medication could not be read"
+        if rec.medication_doubts
+        else "therapy recorded without dates"
+    )
+    return Fact.of(
+        True,
+        [*progressed.evidence, *received.evidence],
+        note=f"{progressed.note}; whether systemic therapy was given for the metastases is "
+        f"unknown ({why})",
+    )
+
+
+def _progressed(rec: Record, vs: ValueSets, first_metastasis: DateInterval | None) -> Fact:
+    """Whether the latest disease status since the first metastasis is a progression; the
+    note says when and where it was recorded."""
     if first_metastasis is None:
         return Fact.unknown("the first metastasis is not dated")
     latest = _latest_status(rec, vs, first_metastasis)

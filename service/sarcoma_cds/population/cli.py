@@ -31,8 +31,8 @@ class ScreenError(Exception):
 
 
 def _import_output() -> None:
-    """pyarrow and matplotlib (a second of start-up together), imported while the workers
-    run the first pass rather than before or after it."""
+    """pyarrow and the report's modules, imported while the workers run the first pass
+    rather than before or after it."""
     import_module("sarcoma_cds.population.output")
     import_module("sarcoma_cds.population.report")
 

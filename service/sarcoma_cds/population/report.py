@@ -2,32 +2,26 @@
 take and by timing, the disease-free interval, metastatic sites, overdue follow-ups, data
 quality (with the patients whose record cannot settle STS or liver disease), and the worklist.
 
-Charts are matplotlib SVG embedded in the page (no script, nothing fetched: the report opens
-offline); the page is a Jinja2 template, autoescaped.
+Charts are SVG drawn by the page's template from charts.py's geometry (no script, nothing
+fetched: the report opens offline); the page is a Jinja2 template, autoescaped.
 """
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 
-import matplotlib
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from sarcoma_cds.cards.layout import SUMMARY_TOPIC
+from sarcoma_cds.population.charts import bar_chart
 from sarcoma_cds.population.rows import GAP_SEPARATOR, SEPARATOR
 from sarcoma_cds.population.screen import ScreenResult
 from sarcoma_cds.population.work import worker_engine
 
 DFI_BINS = ((0, 6, "≤ 6"), (6, 12, "6–12"), (12, 24, "12–24"), (24, 36, "24–36"), (36, 60, "36–60"))
-COLOURS = ("#1f5fa8", "#c77d00", "#1f7a4d", "#8d2b0b", "#7b4fa6")
-matplotlib.use("Agg")  # files only, no display
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable
 
 
 @lru_cache(maxsize=1)
@@ -37,26 +31,6 @@ def _environment() -> Environment:
         autoescape=True,
         undefined=StrictUndefined,
     )
-
-
-def _bar(title: str, counts: Iterable[tuple[str, int]], horizontal: bool = True) -> Markup:
-    items = list(counts) or [("none", 0)]
-    labels, values = [k for k, _ in items], [n for _, n in items]
-    figure = Figure(figsize=(6.4, 3.2))
-    axes = figure.subplots()
-    if horizontal:
-        bars = axes.barh(labels[::-1], values[::-1], color=COLOURS[0])
-    else:
-        bars = axes.bar(labels, values, color=COLOURS[0])
-    axes.bar_label(bars, padding=2)
-    axes.set_title(title, loc="left")
-    axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
-    svg = io.StringIO()
-    figure.savefig(svg, format="svg")
-    text = svg.getvalue()
-    # The SVG is matplotlib's, with the labels escaped by it; counts and codes, no patient data.
-    return Markup(text[text.index("<svg") :])  # noqa: S704
 
 
 def dfi_bins(values: Iterable[float | None]) -> list[tuple[str, int]]:
@@ -95,12 +69,12 @@ def render_report(result: ScreenResult, today: date, source: str) -> str:
         g.split(" (")[0] for r in with_gaps for g in _split(r["data_gaps"], GAP_SEPARATOR)
     )
     charts = {
-        "branches": _bar("Worklist patients by branch", branches.most_common()),
-        "timing": _bar("Patients by timing", sorted(timing.items()), horizontal=False),
-        "dfi": _bar(
+        "branches": bar_chart("Worklist patients by branch", branches.most_common()),
+        "timing": bar_chart("Patients by timing", sorted(timing.items()), horizontal=False),
+        "dfi": bar_chart(
             "Disease-free interval (months)", dfi_bins(r["dfi_months"] for r in rows), False
         ),
-        "sites": _bar("Metastatic sites", sites.most_common()),
+        "sites": bar_chart("Metastatic sites", sites.most_common()),
     }
     return (
         _environment()

@@ -289,7 +289,7 @@ def targets(report: Report) -> list[Target]:
             True,
         ),
         (
-            "in-process request (parse, evaluate, serialise), 300 resources",
+            "in-process request (parse, evaluate, serialise), 300 resources, CPU time",
             "≤ 4 ms",
             lambda r: r.request_ms,
             ".2f",
@@ -346,7 +346,10 @@ def _runs_section(report: Report) -> list[str]:
         "",
         "Run 1 is the full run below; the others repeat only the target cells (300 resources:"
         " service and floor at c=1 with 1 worker and c=8 with 2 workers, each server started"
-        " afresh) and the in-process request.",
+        " afresh). Each run's in-process request is its median CPU time per call, measured in a"
+        " fresh process right after the run's HTTP cells (`python -m bench.inprocess 300`: on a"
+        " shared machine, wall time would also count the time other work kept it off a core);"
+        " the stage table below is wall time, measured once, at the end.",
         "",
     ]
     rows = [

@@ -17,10 +17,12 @@ import argparse
 import asyncio
 import gc
 import math
+import os
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,12 +146,28 @@ def _service_rss(rss: dict[tuple[str, int, int], list[float]]) -> list[float]:
     return [mb for (target, _, _), mbs in rss.items() if target == "service" for mb in mbs]
 
 
-def repeat_targets(plan: Plan, workdir: Path, request_ms: float) -> RunFigures:
+def inprocess_request_ms(plan: Plan) -> float:
+    """The in-process request at TARGET_SIZE, measured in a fresh process (the engine stays
+    out of the client's heap), right after the run's HTTP cells: each run's figure comes from
+    its own window of the machine's load."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "service"), str(ROOT)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", str(TARGET_SIZE), str(plan.inprocess_budget)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def repeat_targets(plan: Plan, workdir: Path) -> RunFigures:
     """A repeat of the target cells, every server started afresh (the spread of issue 18)."""
     cells: dict[Key, CellResult] = {}
     rss: dict[tuple[str, int, int], list[float]] = {}
     run_http(plan, cells, rss, workdir, only_targets=True)
-    return run_figures(cells, _service_rss(rss), request_ms)
+    return run_figures(cells, _service_rss(rss), inprocess_request_ms(plan))
 
 
 def _progress(target: str, workers: int, size: int, concurrency: int, cell: CellResult) -> None:
@@ -162,11 +180,9 @@ def _progress(target: str, workers: int, size: int, concurrency: int, cell: Cell
     )
 
 
-def run_inprocess(plan: Plan, report: Report) -> list[float]:
-    """The stage table and profile; returns the in-process request at TARGET_SIZE of every
-    run (the full one first, then one per repeat)."""
-    from bench.generate import request_body
-    from bench.inprocess import hotspots, measure, median_ms, service_work, settle_heap
+def run_inprocess(plan: Plan, report: Report) -> None:
+    """The stage table and the profile, in this process after the HTTP runs."""
+    from bench.inprocess import hotspots, measure, settle_heap
     from sarcoma_cds.pipeline import Engine
     from sarcoma_cds.settings import Settings
 
@@ -177,13 +193,6 @@ def run_inprocess(plan: Plan, report: Report) -> list[float]:
         print(f"in-process n={size} done", file=sys.stderr, flush=True)
     report.profile_size = plan.profile_size
     report.hotspots, report.areas = hotspots(engine, plan.profile_size, plan.profile_runs, top=15)
-    at_size = [s.request for s in report.stages if s.size == TARGET_SIZE]
-    body = request_body(TARGET_SIZE)
-    repeats = [
-        median_ms(lambda: service_work(engine, body), plan.inprocess_budget)
-        for _ in range(plan.runs - 1)
-    ]
-    return (at_size or [math.nan]) + repeats
 
 
 def run_population(patients: int, workdir: Path) -> Population:
@@ -259,14 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     # larger heap here would lengthen the client's own garbage collections inside the timings.
     with tempfile.TemporaryDirectory(prefix="sarcoma-bench-") as workdir:
         run_http(plan, report.cells, report.rss, Path(workdir))
-        repeats = []
+        measured = inprocess_request_ms(plan) if "service" in plan.targets else math.nan
+        report.runs = [run_figures(report.cells, _service_rss(report.rss), measured)]
         for i in range(plan.runs - 1):
             print(f"repeat {i + 2} of {plan.runs}: target cells", file=sys.stderr, flush=True)
             (Path(workdir) / f"repeat-{i}").mkdir()
-            repeats.append(repeat_targets(plan, Path(workdir) / f"repeat-{i}", math.nan))
-    requests = run_inprocess(plan, report)
-    report.runs = [run_figures(report.cells, _service_rss(report.rss), requests[0])]
-    report.runs += [replace(r, request_ms=ms) for r, ms in zip(repeats, requests[1:], strict=True)]
+            report.runs.append(repeat_targets(plan, Path(workdir) / f"repeat-{i}"))
+    run_inprocess(plan, report)
     if plan.population_patients and "service" in plan.targets:
         with tempfile.TemporaryDirectory(prefix="sarcoma-population-") as workdir:
             report.population = run_population(plan.population_patients, Path(workdir))

@@ -187,18 +187,19 @@ def test_tfi_override_moves_the_decision_and_every_mention() -> None:
     facts, cards = _run()
     assert facts["tfi_months"]["value"] == 14
     assert facts["tfi_favourable"]["value"] is True
-    assert facts["tfi_favourable"]["note"].startswith("TFI > 12 months")
+    assert facts["tfi_favourable"]["note"].endswith(", over 12")
     assert "TFI 14 months lies within the paper's 12–18-month range: borderline" in cards
 
     facts, cards = _run(tfi_favourable_months=17)
     assert facts["tfi_favourable"]["value"] is False
-    assert facts["tfi_favourable"]["note"].startswith("TFI ≤ 17 months")
-    assert "TFI ≤ 17 months" in cards  # criteria not met, at the threshold in force
+    assert facts["tfi_favourable"]["note"].endswith(", below 17")
+    # criteria not met, at the threshold in force, by name (REVIEW6 m3)
+    assert "TFI 14 months since liver resection (2021-08-01), below 17;" in cards
     assert "borderline" not in cards
     everything = cards + json.dumps(facts, ensure_ascii=False)
     # (long_dfi's own 12 months is another parameter: "DFI > 12 months" stays; the paper's
     # "12–18 months" is quoted as the paper's range, not as the threshold in force)
-    stale = r"TFI (?:longer than |[>≤] )12 months|12-month threshold"
+    stale = r"TFI (?:longer than |[>≤] )12 months|12-month threshold|(?:below|over) 12\b"
     assert not re.search(stale, everything), "a card still shows the TFI threshold 12"
 
 
@@ -220,7 +221,9 @@ def test_staging_window_override_moves_the_decision_and_every_mention() -> None:
     assert facts["burden_stale"]["value"] is True  # counted 241 days ago
     assert facts["burden_stale"]["note"] == "from 2022-10-03, 7 months and 29 days old"
     assert "Restage: the lesion count is from 2022-10-03" in cards
-    assert "more than 90 days" in cards
+    # The age in words, not the window beside it (REVIEW6 m7).
+    assert "Lesion count from 2022-10-03, 7 months and 29 days old: restage to settle" in cards
+    assert "(more than 90 days)" not in cards
 
     facts, cards = _run(staging_window_days=365)
     assert facts["burden_stale"]["value"] is False

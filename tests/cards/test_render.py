@@ -3,10 +3,13 @@ category values in the dictionary's words."""
 
 from __future__ import annotations
 
-from sarcoma_cds.cards.render import fill, said_text, value_text
+import re
+
+from sarcoma_cds.cards.render import fill, said_text, sentence, value_text
 from sarcoma_cds.cards.summary_facts import fact_brief, facts_paragraph
 from sarcoma_cds.clinical.dictionary import default_dictionary
 from sarcoma_cds.clinical.facts import Evidence, Fact
+from sarcoma_cds.paths import default_rules_dir
 
 NA = Fact.not_applicable("no liver recurrence after local treatment")
 
@@ -89,3 +92,43 @@ def test_facts_said_as_clinical_sentences_not_field_names() -> None:
     # A sentence that needs a date the evidence lacks falls back to "label: value".
     assert fact_brief(d["sts"], Fact.of(True)) == "Soft tissue sarcoma: yes"
     assert said_text(Fact.of(False), d["sts"]) is None
+
+
+def test_placeholder_said_and_a_sentence_opened_by_a_placeholder() -> None:
+    """REVIEW6 m3, m6: `{fact.said}` is the fact as the Facts line says it ("ECOG 1
+    (2026-03-05)"), its value where the dictionary has no sentence; a placeholder that opens a
+    statement opens its sentence with a capital."""
+    ps = Fact.of(True, [Evidence(ref="Observation/e", date="2026-03-05", what="ECOG 1")])
+    facts = {"good_performance_status": ps, "oligometastatic": Fact.of(True)}
+    assert fill("OMD and {good_performance_status.said} are met", facts) == (
+        "OMD and ECOG 1 (2026-03-05) are met"
+    )
+    assert fill("OMD {oligometastatic.said}", facts) == "OMD yes"
+    doubt = {"sts": Fact.indeterminate("a soft tissue sarcoma cannot be ruled out: x")}
+    assert sentence("{sts.reason}.", doubt) == "A soft tissue sarcoma cannot be ruled out: x."
+    assert fill("{sts.reason}.", doubt) == "a soft tissue sarcoma cannot be ruled out: x."
+    assert sentence("Sarcoma: {sts.reason}.", doubt) == (
+        "Sarcoma: a soft tissue sarcoma cannot be ruled out: x."
+    )
+
+
+def test_on_systemic_therapy_said_with_its_start() -> None:
+    """REVIEW6 m4: "On systemic therapy since 2025-12-01", not "On systemic therapy: yes"."""
+    d = default_dictionary()
+    on = Fact.of(True, [Evidence(ref="Procedure/c", date="2025-12-01")], note="since 2025-12-01")
+    assert fact_brief(d["on_systemic_therapy"], on) == "On systemic therapy since 2025-12-01"
+    assert fact_brief(d["on_systemic_therapy"], Fact.of(True)) == "On systemic therapy: yes"
+
+
+def test_the_tfi_is_never_named_twice() -> None:
+    """The TFI's note and reason already open with "TFI …" ("TFI 27 months since liver resection
+    (2024-01-15), over 12"): a rule text must not put a second "TFI" before them."""
+    texts = [
+        line
+        for path in (default_rules_dir() / "rules").glob("*.yaml")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert not [t for t in texts if re.search(r"TFI \{tfi_favourable\.(explain|note)\}", t)]
+    known = Fact.of(True, note="TFI 27 months since liver resection (2024-01-15), over 12")
+    filled = fill("{tfi_favourable.explain}", {"tfi_favourable": known})
+    assert filled == "TFI 27 months since liver resection (2024-01-15), over 12"

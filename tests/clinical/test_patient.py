@@ -105,9 +105,14 @@ def test_not_surgical_candidate_by_local_finding(derive: Derive) -> None:
 def test_not_surgical_candidate_by_ecog_three(derive: Derive) -> None:
     p = derive(lms_primary(), ecog("e", valueInteger=3))
     assert p["not_surgical_candidate"].is_yes
-    assert (
-        p["not_surgical_candidate"].note == "Not a surgical candidate by ECOG 3 (≥ 3, 2025-01-10)"
-    )
+    # The score beside its date, then the conclusion; never the threshold (REVIEW6 m5).
+    assert p["not_surgical_candidate"].note == "ECOG 3 (2025-01-10): not a surgical candidate"
+
+
+def test_not_surgical_candidate_by_asa_four(derive: Derive) -> None:
+    p = derive(lms_primary(), asa("a", valueString="ASA IV"))
+    assert p["not_surgical_candidate"].is_yes
+    assert p["not_surgical_candidate"].note == "ASA IV (2025-01-10): not a surgical candidate"
 
 
 def test_surgical_candidacy_unknown_without_any_data(derive: Derive) -> None:

@@ -53,8 +53,13 @@ def test_short_tfi_after_adjuvant_chemotherapy(derive: Derive) -> None:
     assert p["liver_recurrence"].is_yes
     assert p["tfi_months"].value == 7
     assert p["tfi_favourable"].is_no
+    # To the day, from the end of a therapy given over a period, against the threshold in force
+    # (REVIEW6 m3).
+    assert p["tfi_months"].note == (
+        "7 months and 17 days since systemic therapy ended (2022-01-15)"
+    )
     assert p["tfi_favourable"].note == (
-        "TFI ≤ 12 months, systemic therapy 2022-01-15 → recurrence 2022-09-01"
+        "TFI 7 months and 17 days since systemic therapy ended (2022-01-15), below 12"
     )
     assert p["adjuvant_after_first_liver_resection"].is_yes
 
@@ -70,6 +75,23 @@ def test_therapy_ongoing_at_recurrence_gives_tfi_zero(derive: Derive) -> None:
     assert p["tfi_favourable"].is_no
     assert "ongoing" in (p["tfi_favourable"].note or "")
     assert p["on_systemic_therapy"].is_yes
+    # Said with its start, never "On systemic therapy: yes (…)" (REVIEW6 m4).
+    assert p["on_systemic_therapy"].note == "since 2022-01-01"
+
+
+def test_tfi_exactly_at_the_threshold_is_not_over_it(derive: Derive) -> None:
+    """9.1 asks for a TFI longer than the threshold: exactly 12 months is "not over 12", and a
+    one-day resection reads "since liver resection (…)", not "ended"."""
+    p = derive(
+        lms_primary("2018-01-10"),
+        procedure("hx", HEPATECTOMY, performed="2021-08-01"),
+        liver_met("m2", onset="2022-08-01"),
+    )
+    assert p["tfi_favourable"].is_no
+    assert p["tfi_favourable"].note == (
+        "TFI 12 months since liver resection (2021-08-01), not over 12"
+    )
+    assert p["tfi_months"].note == "12 months (liver resection 2021-08-01 → recurrence 2022-08-01)"
 
 
 def test_tfi_straddling_the_threshold_is_indeterminate(derive: Derive) -> None:

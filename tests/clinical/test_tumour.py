@@ -176,3 +176,19 @@ def test_an_earlier_colorectal_cancer_is_not_dated_as_the_sarcoma(derive: Derive
     assert p["long_dfi"].is_no
     assert p["colorectal_cancer_history"].is_yes
     assert all(e.ref != "Condition/crc" for e in p["sts"].evidence)
+
+
+def test_a_cancer_code_the_service_does_not_read_keeps_sts_open_in_clinical_words(
+    derive: Derive,
+) -> None:
+    """REVIEW6 m6 (example 57): what it is coded as, that the service does not read it as a
+    sarcoma, and what to record; no "value sets" (system language)."""
+    p = derive(condition("x", cm("D48.1"), onset="2025-09-03"), liver_met())
+    assert p["sts"].state is State.INDETERMINATE
+    reason = p["sts"].reason or ""
+    assert reason.startswith("a soft tissue sarcoma cannot be ruled out: the cancer is coded '")
+    assert reason.endswith(
+        "(Condition/x), a code the service does not read as a soft tissue sarcoma; "
+        "record the histology"
+    )
+    assert "value sets" not in reason

@@ -83,6 +83,8 @@ def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | 
             return f"{text}: {fact.reason}"  # "not applicable: no liver resection recorded"
         if part == "reason":
             return fact.reason or text
+        if part == "said":
+            return said_text(fact, definition) or text
         if part == "explain":
             return (fact.note or text) if fact.known else (fact.reason or "unknown")
         if not fact.known and definition.kind == "category":
@@ -90,3 +92,12 @@ def fill(template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | 
         return text
 
     return PLACEHOLDER.sub(sub, template)
+
+
+def sentence(
+    template: str, facts: Mapping[str, Fact], dictionary: FactDictionary | None = None
+) -> str:
+    """A statement's bullet: a placeholder that opens it opens the sentence, with a capital ("A
+    soft tissue sarcoma cannot be ruled out: …" from a reason worded to sit mid-sentence)."""
+    text = fill(template, facts, dictionary)
+    return text[:1].upper() + text[1:]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sarcoma_cds.cards.orders import service_request
-from sarcoma_cds.cards.render import fill
+from sarcoma_cds.cards.render import fill, sentence
 from sarcoma_cds.cards.wording import clip, plurals, with_citation, without_refs
 from sarcoma_cds.clinical.dictionary import FactDictionary
 from sarcoma_cds.clinical.facts import Fact
@@ -60,10 +60,10 @@ def evaluate_rule(
     for st in rule.statements:
         out = evaluate(st.when, facts)
         if out.value is TV.TRUE:
-            shown.append((st, fill(st.text, facts, dictionary)))
+            shown.append((st, sentence(st.text, facts, dictionary)))
             used += out.used
         elif out.value is TV.UNKNOWN and st.on_unknown:
-            needs.append((st, fill(st.on_unknown, facts, dictionary), out.missing))
+            needs.append((st, sentence(st.on_unknown, facts, dictionary), out.missing))
             used += list(out.missing)
     if not shown and not needs:
         return None

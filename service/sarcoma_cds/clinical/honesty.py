@@ -24,6 +24,10 @@ _LIVER = re.compile(r"(?i)liver|hepat|\bsegment\s*[1-8IVX]+\b")
 HONESTY_SETS = frozenset({"neoplasm-any", "antineoplastic-any", "secondary-any"})
 
 
+# Where a reason names what the diagnosis is not read as ("a soft tissue sarcoma").
+_WHAT = "{what}"
+
+
 @dataclass(frozen=True)
 class Doubts:
     sts: list[str]  # could be the sarcoma
@@ -33,7 +37,7 @@ class Doubts:
     def reason(self, what: str, items: list[str]) -> str:
         shown = "; ".join(items[:3]) + (" …" if len(items) > 3 else "")
         # What to do about it is said once, on the data-quality card, not after every reason.
-        return f"{what} cannot be ruled out: {shown}"
+        return f"{what} cannot be ruled out: {shown.replace(_WHAT, what)}"
 
 
 def _text(d: Dx) -> str:
@@ -57,7 +61,12 @@ def _unread(d: Dx, rec: Record, text: str, reads_like_it: bool) -> str | None:
     if not d.coded:
         return f"uncoded diagnosis '{text}' ({d.ref})" if reads_like_it else None
     if "neoplasm-any" in rec.value_sets_of(d):
-        return f"cancer code outside the value sets: {d.label()} ({d.ref})"
+        # In clinical words (REVIEW6 m6): what it is coded as, and that the service does not
+        # read that code; `reason` names what it is not read as.
+        return (
+            f"the cancer is coded '{d.label()}' ({d.ref}), a code the service does not read "
+            f"as {_WHAT}"
+        )
     if reads_like_it:
         codes = ", ".join(c.code or "" for c in d.codes[:2])
         return f"'{text}' coded {codes}, a code outside the value sets ({d.ref})"

@@ -108,8 +108,8 @@ def _good_performance(ecog: Hit, kps: Hit, p: ClinicalParameters) -> Fact:
     return Fact.unknown("no ECOG or Karnofsky performance status recorded")
 
 
-def _on(o: Obs) -> str:
-    return f", {o.date.text}" if o.date else ""
+def _dated(o: Obs) -> str:
+    return f" ({o.date.text})" if o.date else ""
 
 
 def _not_surgical_candidate(
@@ -118,7 +118,8 @@ def _not_surgical_candidate(
     """An explicit finding, else ECOG or ASA at or above the limits (10.1)."""
     explicit = [d for d in rec.dx_in(vs["not-surgical-candidate"]) if d.current]
     # The note is the local-therapy card's opening, dated (REVIEW5 m6): "Recorded as not a
-    # surgical candidate (2026-03-03)", "Not a surgical candidate by ECOG 3 (≥ 3, 2026-04-02)".
+    # surgical candidate (2026-03-03)", "ECOG 3 (2026-04-02): not a surgical candidate" — the
+    # score, not the threshold, beside its date (REVIEW6 m5).
     if explicit:
         dates = sorted({d.date.text for d in explicit if d.date})
         return Fact.of(
@@ -130,15 +131,13 @@ def _not_surgical_candidate(
         return Fact.of(
             True,
             [ecog[0].evidence(f"ECOG {ecog[1]:g}")],
-            note=f"Not a surgical candidate by ECOG {ecog[1]:g} (≥ {p.ecog_poor_min}"
-            f"{_on(ecog[0])})",
+            note=f"ECOG {ecog[1]:g}{_dated(ecog[0])}: not a surgical candidate",
         )
     if asa and asa[1] >= p.unfit_min_asa:
         return Fact.of(
             True,
             [asa[0].evidence(f"ASA {roman_numeral(asa[1])}")],
-            note=f"Not a surgical candidate by ASA {roman_numeral(asa[1])} "
-            f"(≥ {roman_numeral(p.unfit_min_asa)}{_on(asa[0])})",
+            note=f"ASA {roman_numeral(asa[1])}{_dated(asa[0])}: not a surgical candidate",
         )
     # Each score with its value: the summary says "No contraindication to surgery recorded
     # (ECOG 0, 2026-05-10)" — the absence of a finding, never "a surgical candidate" (6.2).

@@ -24,6 +24,7 @@ from sarcoma_cds.clinical.response import (
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import (
     DateInterval,
+    months_days_text,
     months_range,
     months_text,
     parse_fhir_date,
@@ -286,8 +287,14 @@ def _systemic_facts(
     ]
     # The note is how the summary says a "no" (facts.yaml `said`): "Systemic therapy: none
     # recorded" when the record holds none at all, never "On systemic therapy: no".
+    # A "yes" is said with its start (REVIEW6 m4): "On systemic therapy since 2025-12-01".
+    starts = sorted((x.start for x in ongoing if x.start), key=lambda d: d.earliest)
     f["on_systemic_therapy"] = (
-        Fact.of(True, [x.evidence(x.label()) for x in ongoing])
+        Fact.of(
+            True,
+            [x.evidence(x.label()) for x in ongoing],
+            note=f"since {starts[0].text}" if starts else None,
+        )
         if ongoing
         else _no_systemic(
             rec, "none recorded as ongoing" if received or dx_received else "none recorded"
@@ -441,11 +448,26 @@ def _tfi(
     lo, hi = months_range(end, recurrence)
     lo, hi = max(lo, 0), max(hi, 0)
     span = f"treatment ended {end.text}, recurrence {recurrence.text}"
+    # To the day where both dates are (REVIEW6 m3: "6 months and 10 days"); a treatment given
+    # over a period is dated by its end, and says so ("systemic therapy ended 2025-08-20").
+    length = (
+        months_days_text(end.earliest, recurrence.earliest)
+        if end.exact and recurrence.exact
+        else months_text(lo)
+    )
+    done = (
+        " ended" if last.period and last.start is not None and last.start.text != end.text else ""
+    )
     # The summary says "TFI 27 months (ablation 2024-01-15 → recurrence 2026-04-15)" (REVIEW5
-    # m4): what ended when, not bare dates; the treatment's end date (a line's last day).
+    # m4), "TFI 6 months and 10 days since systemic therapy ended (2025-08-20)" (REVIEW6 m3; the
+    # recurrence is on the Facts line already, and the card has 800 characters).
     tfi = (
         Fact.of(
-            lo, ev, note=f"{months_text(lo)} ({word} {end.text} → recurrence {recurrence.text})"
+            lo,
+            ev,
+            note=f"{length} since {word} ended ({end.text})"
+            if done
+            else f"{length} ({word} {end.text} → recurrence {recurrence.text})",
         )
         if lo == hi
         else Fact.indeterminate(f"TFI between {lo} and {hi} months ({span})", ev)
@@ -459,9 +481,17 @@ def _tfi(
         else Fact.of(
             not within,
             ev,
-            # No parentheses: the note sits inside the 9.1 bullet's own (REVIEW5 m14).
-            note=f"TFI {'>' if not within else '≤'} {p.tfi_favourable_months} months, {word} "
-            f"{end.text} → recurrence {recurrence.text}",
+            # The 9.1 bullet's words (REVIEW6 m3): "TFI 6 months and 10 days since systemic
+            # therapy ended (2025-08-20), below 12" — the threshold in force, by name.
+            note=f"TFI {length} since {word}{done} ({end.text}), "
+            + _against(within, lo, p.tfi_favourable_months),
         )
     )
     return {"tfi_months": tfi, "tfi_favourable": fav}
+
+
+def _against(within: bool, months: int, threshold: int) -> str:
+    """ "over 12", "below 12"; "not over 12" at exactly 12 months (the TFI must exceed it)."""
+    if not within:
+        return f"over {threshold}"
+    return f"below {threshold}" if months < threshold else f"not over {threshold}"

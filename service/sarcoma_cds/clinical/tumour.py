@@ -119,7 +119,9 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     elif rec.has("conditions"):
         doubts = doubts if doubts is not None else condition_doubts(rec)
         sts = (
-            Fact.indeterminate(doubts.reason("a soft tissue sarcoma", doubts.sts))
+            Fact.indeterminate(
+                doubts.reason("a soft tissue sarcoma", doubts.sts) + "; record the histology"
+            )
             if doubts.sts
             else Fact.of(False, note="no soft tissue sarcoma recorded")
         )

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 Scalar = bool | int | float | str
-# A fact placeholder in card text: `{fact}` or `{fact.note|reason|explain|value}`.
-PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value))?\}")
+# A fact placeholder in card text: `{fact}` or `{fact.note|reason|explain|value|said}`; `said` is
+# the fact as the summary's Facts line says it (facts.yaml `said`: "ECOG 1 (2026-03-05)").
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.(note|reason|explain|value|said))?\}")
 
 
 class Test(BaseModel):

@@ -187,14 +187,14 @@ def test_tfi_override_moves_the_decision_and_every_mention() -> None:
     facts, cards = _run()
     assert facts["tfi_months"]["value"] == 14
     assert facts["tfi_favourable"]["value"] is True
-    assert facts["tfi_favourable"]["note"].endswith(", over 12")
+    assert facts["tfi_favourable"]["note"].endswith(", over 12 months")
     assert "TFI 14 months lies within the paper's 12–18-month range: borderline" in cards
 
     facts, cards = _run(tfi_favourable_months=17)
     assert facts["tfi_favourable"]["value"] is False
-    assert facts["tfi_favourable"]["note"].endswith(", below 17")
+    assert facts["tfi_favourable"]["note"].endswith(", below 17 months")
     # criteria not met, at the threshold in force, by name (REVIEW6 m3)
-    assert "TFI 14 months since liver resection (2021-08-01), below 17;" in cards
+    assert "TFI 14 months since liver resection (2021-08-01), below 17 months;" in cards
     assert "borderline" not in cards
     everything = cards + json.dumps(facts, ensure_ascii=False)
     # (long_dfi's own 12 months is another parameter: "DFI > 12 months" stays; the paper's

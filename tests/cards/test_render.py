@@ -122,13 +122,13 @@ def test_on_systemic_therapy_said_with_its_start() -> None:
 
 def test_the_tfi_is_never_named_twice() -> None:
     """The TFI's note and reason already open with "TFI …" ("TFI 27 months since liver resection
-    (2024-01-15), over 12"): a rule text must not put a second "TFI" before them."""
+    (2024-01-15), over 12 months"): a rule text must not put a second "TFI" before them."""
     texts = [
         line
         for path in (default_rules_dir() / "rules").glob("*.yaml")
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
     assert not [t for t in texts if re.search(r"TFI \{tfi_favourable\.(explain|note)\}", t)]
-    known = Fact.of(True, note="TFI 27 months since liver resection (2024-01-15), over 12")
+    known = Fact.of(True, note="TFI 27 months since liver resection (2024-01-15), over 12 months")
     filled = fill("{tfi_favourable.explain}", {"tfi_favourable": known})
-    assert filled == "TFI 27 months since liver resection (2024-01-15), over 12"
+    assert filled == "TFI 27 months since liver resection (2024-01-15), over 12 months"

@@ -63,6 +63,8 @@ def test_administrations_of_a_combination_are_one_line(derive: Derive) -> None:
     )
     assert p["systemic_progression"].is_no
     assert p["systemic_progression"].note == "stable on gemcitabine + docetaxel (line 1)"
+    # On therapy since the regimen began, not since the docetaxel of day 8 (REVIEW7 n1).
+    assert p["on_systemic_therapy"].note == "since 2026-01-12"
 
 
 def test_progression_after_a_medication_line_and_the_next_line(derive: Derive) -> None:

@@ -59,7 +59,7 @@ def test_short_tfi_after_adjuvant_chemotherapy(derive: Derive) -> None:
         "7 months and 17 days since systemic therapy ended (2022-01-15)"
     )
     assert p["tfi_favourable"].note == (
-        "TFI 7 months and 17 days since systemic therapy ended (2022-01-15), below 12"
+        "TFI 7 months and 17 days since systemic therapy ended (2022-01-15), below 12 months"
     )
     assert p["adjuvant_after_first_liver_resection"].is_yes
 
@@ -89,7 +89,7 @@ def test_tfi_exactly_at_the_threshold_is_not_over_it(derive: Derive) -> None:
     )
     assert p["tfi_favourable"].is_no
     assert p["tfi_favourable"].note == (
-        "TFI 12 months since liver resection (2021-08-01), not over 12"
+        "TFI 12 months since liver resection (2021-08-01), not over 12 months"
     )
     assert p["tfi_months"].note == "12 months (liver resection 2021-08-01 → recurrence 2022-08-01)"
 

@@ -203,7 +203,7 @@ def derive_treatment(
         else Fact.unknown("no procedures were supplied")
     )
 
-    f.update(_systemic_facts(rec, vs, resections, f["prior_liver_resections"], primary_lines))
+    f.update(_systemic_facts(rec, vs, p, resections, f["prior_liver_resections"], primary_lines))
     f["perioperative_systemic_therapy"] = perioperative_fact(primary_lines, first, rec.today)
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
@@ -253,6 +253,7 @@ def _no_resection(prior_resections: Fact) -> Fact:
 def _systemic_facts(
     rec: Record,
     vs: ValueSets,
+    p: ClinicalParameters,
     resections: list[Proc],
     prior_resections: Fact,
     primary_lines: list[Line],
@@ -288,7 +289,17 @@ def _systemic_facts(
     # The note is how the summary says a "no" (facts.yaml `said`): "Systemic therapy: none
     # recorded" when the record holds none at all, never "On systemic therapy: no".
     # A "yes" is said with its start (REVIEW6 m4): "On systemic therapy since 2025-12-01".
-    starts = sorted((x.start for x in ongoing if x.start), key=lambda d: d.earliest)
+    # Since the start of the regimen it belongs to (REVIEW7 n1: docetaxel from day 8 of
+    # gemcitabine + docetaxel is "since 2026-01-12", the date the treatment card shows).
+    line_start = {
+        id(e): ln.start
+        for ln in group_lines([x for x in received if id(x) not in for_primary], p, rec.today)
+        for e in ln.events
+    }
+    starts = sorted(
+        (line_start.get(id(x), x.start) for x in ongoing if x.start),
+        key=lambda d: d.earliest,
+    )
     f["on_systemic_therapy"] = (
         Fact.of(
             True,
@@ -491,7 +502,8 @@ def _tfi(
 
 
 def _against(within: bool, months: int, threshold: int) -> str:
-    """ "over 12", "below 12"; "not over 12" at exactly 12 months (the TFI must exceed it)."""
+    """ "over 12 months", "below 12 months"; "not over 12 months" at exactly 12 (the TFI must
+    exceed it)."""
     if not within:
-        return f"over {threshold}"
-    return f"below {threshold}" if months < threshold else f"not over {threshold}"
+        return f"over {threshold} months"
+    return f"below {threshold} months" if months < threshold else f"not over {threshold} months"

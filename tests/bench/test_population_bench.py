@@ -29,6 +29,8 @@ def test_population_bench_small_run(tmp_path: Path) -> None:
             "10",
             "--out",
             str(out),
+            "--rounds",
+            "2",
         ],
         cwd=ROOT,
         env=env,
@@ -47,3 +49,4 @@ def test_population_bench_small_run(tmp_path: Path) -> None:
         assert float(cells[1]) > 0 and float(cells[4]) > 0  # seconds, peak RSS
         assert int(cells[5]) == sarcoma  # every generated sarcoma patient is on the worklist
     assert "Every engine gives the same worklist: **yes**" in report
+    assert "2 rounds, each the floor then every engine" in report

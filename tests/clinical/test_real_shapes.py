@@ -581,3 +581,30 @@ def test_methotrexate_is_not_sarcoma_systemic_therapy(derive: Derive) -> None:
     cytotoxic = med("MedicationStatement", "s", (ATC, "L01BA01"), "completed")
     fact = derive(lms_primary(), liver_met(), cytotoxic)["systemic_therapy_received"]
     assert fact.state is State.INDETERMINATE
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # A SNOMED secondary-neoplasm code outside every value set (regional lymph-node
+        # metastases are such codes here: none could be sourced), with its display.
+        concept((SNOMED, "1234567001", "Secondary malignant neoplasm of axillary lymph node")),
+        # Uncoded, as a problem list writes it.
+        {"text": "Mets to L axillary nodes"},
+    ],
+)
+def test_an_unread_further_metastasis_keeps_the_sites_open(derive: Derive, code: Json) -> None:
+    """clinical-logic 1.1: a diagnosis that reads like another metastasis but that no value set
+    reads never leaves "liver only" and "oligometastatic" standing by silence."""
+    other = condition("other", onset="2024-03-01")
+    other["code"] = code
+    p = derive(lms_primary(), liver_met(), other)
+    for name in ("metastatic_sites", "site_count", "liver_only"):
+        assert p[name].state is State.INDETERMINATE, name
+        assert "a further metastasis cannot be ruled out" in (p[name].reason or ""), name
+    assert not p["oligometastatic"].is_yes
+    # Something that reads like no metastasis changes nothing.
+    other["code"] = {"text": "Essential hypertension"}
+    p = derive(lms_primary(), liver_met(), other)
+    assert p["metastatic_sites"].value == ("liver",)
+    assert p["liver_only"].is_yes

@@ -230,7 +230,8 @@ def derive_burden(
         else _without_current_liver(f["liver_metastasis_current"])
     )
     if rec.has("conditions") and not (staged.metastatic and not current):
-        f.update(_sites(current))
+        # An unread diagnosis that reads like a further metastasis keeps the sites open.
+        f.update(_sites(current, [w for w in doubts.metastatic if w not in doubts.liver], doubts))
     else:  # nothing is known about sites (never "0 sites", never "OMD yes")
         reason = (
             "metastatic disease is recorded by staging or history only, without its sites"
@@ -344,18 +345,24 @@ def _none_recorded(rec: Record, note: str) -> Fact:
     return Fact.unknown("no conditions were supplied")
 
 
-def _sites(current: list[Metastasis]) -> dict[str, Fact]:
+def _sites(
+    current: list[Metastasis], unread: list[str] | None = None, doubts: Doubts | None = None
+) -> dict[str, Fact]:
+    """`unread`: diagnoses no value set reads that read like a metastasis outside the liver
+    (clinical-logic 1.1): the sites are then open, never "liver only" by silence."""
     f: dict[str, Fact] = {}
     ev = [m.dx.evidence(_label(m)) for m in current]
     sites = sorted({m.site for m in current if m.site})
     unknown_site = [m for m in current if m.site is None]
     diffuse = sorted(set(sites) & DIFFUSE)
     possible = [POSSIBLY_DIFFUSE[s] for s in sites if s in POSSIBLY_DIFFUSE]
-    if unknown_site:
+    if unknown_site or (unread and doubts is not None):
         reason = (
             "a metastasis is coded without its site ("
             + ", ".join(m.dx.label() for m in unknown_site)
             + "); a bodySite would settle it"
+            if unknown_site
+            else doubts.reason("a further metastasis", unread or [])  # type: ignore[union-attr]
         )
         f["metastatic_sites"] = Fact.indeterminate(reason, ev)
         f["site_count"] = Fact.indeterminate(f"at least {max(len(sites), 1)} site(s); {reason}", ev)

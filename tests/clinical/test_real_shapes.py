@@ -608,3 +608,22 @@ def test_an_unread_further_metastasis_keeps_the_sites_open(derive: Derive, code:
     p = derive(lms_primary(), liver_met(), other)
     assert p["metastatic_sites"].value == ("liver",)
     assert p["liver_only"].is_yes
+
+
+def test_an_unread_possible_metastasis_before_the_first_coded_one_keeps_timing_open(
+    derive: Derive,
+) -> None:
+    """An unread diagnosis that reads like a metastasis, dated at the primary, may be the first
+    metastasis: synchronous or metachronous stays open, never "metachronous" by silence."""
+    other = condition("other", onset="2022-01-15")
+    other["code"] = {"text": "Mets to L axillary nodes"}
+    p = derive(lms_primary(onset="2022-01-15"), liver_met(onset="2024-03-01"), other)
+    for name in ("timing", "dfi_months", "long_dfi", "dfi_at_synchronous_limit"):
+        assert p[name].state is State.INDETERMINATE, name
+        assert "may be an earlier metastasis" in (p[name].reason or ""), name
+    assert "code it with its site" in (p["metastatic_sites"].reason or "")
+    # Dated after the first coded metastasis, it cannot change the timing.
+    other["onsetDateTime"] = "2025-01-10"
+    p = derive(lms_primary(onset="2022-01-15"), liver_met(onset="2024-03-01"), other)
+    assert p["timing"].value == "metachronous"
+    assert p["metastatic_sites"].state is State.INDETERMINATE

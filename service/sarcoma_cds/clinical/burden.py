@@ -363,6 +363,7 @@ def _sites(
             + "); a bodySite would settle it"
             if unknown_site
             else doubts.reason("a further metastasis", unread or [])  # type: ignore[union-attr]
+            + "; code it with its site, or record it as refuted if it is not a metastasis"
         )
         f["metastatic_sites"] = Fact.indeterminate(reason, ev)
         f["site_count"] = Fact.indeterminate(f"at least {max(len(sites), 1)} site(s); {reason}", ev)

@@ -9,7 +9,7 @@ text quoted. Text never makes a diagnosis: it only stops a "no".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sarcoma_cds.clinical.record import Dx, Record
 
@@ -33,6 +33,9 @@ class Doubts:
     sts: list[str]  # could be the sarcoma
     metastatic: list[str]  # could be a metastasis
     liver: list[str]  # could be a liver metastasis
+    # The diagnoses behind `metastatic` that do not read as liver: a possible further (and
+    # possibly earlier) metastasis, for the sites and the timing.
+    further: list[Dx] = field(default_factory=list)
 
     def reason(self, what: str, items: list[str]) -> str:
         shown = "; ".join(items[:3]) + (" …" if len(items) > 3 else "")
@@ -77,6 +80,7 @@ def condition_doubts(rec: Record) -> Doubts:
     sts: list[str] = []
     metastatic: list[str] = []
     liver: list[str] = []
+    further: list[Dx] = []
     # A chart repeats the same few diagnosis texts: read each once per call (the regexes were
     # 5 % of a call; issue 18). Per call, not per process: the texts are patient data.
     readings: dict[str, tuple[bool, bool, bool]] = {}
@@ -97,4 +101,6 @@ def condition_doubts(rec: Record) -> Doubts:
             metastatic.append(what)
         if in_liver:
             liver.append(what)
-    return Doubts(sts, metastatic, liver)
+        elif metastatic_text:
+            further.append(d)
+    return Doubts(sts, metastatic, liver, further)

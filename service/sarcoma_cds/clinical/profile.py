@@ -105,7 +105,7 @@ def derive_profile(
     f.update(burden.facts)
     mets = [m.dx for m in burden.metastases]
     liver = [m.dx for m in burden.metastases if m.site == "liver"]
-    f.update(derive_timing(tumour.primaries, mets, liver, params, burden.staged))
+    f.update(derive_timing(tumour.primaries, mets, liver, params, burden.staged, doubts.further))
     f["histology"] = tumour.histology
     f["primary_site_retroperitoneal"] = tumour.retroperitoneal
     f["intra_abdominal_primary"] = tumour.intra_abdominal

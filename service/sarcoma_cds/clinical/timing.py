@@ -73,8 +73,10 @@ def derive_timing(
     liver_metastases: list[Dx],
     p: ClinicalParameters,
     staged: StagedMetastasis | None = None,
+    unread: list[Dx] | None = None,
 ) -> dict[str, Fact]:
-    """`staged`: metastatic disease recorded by staging or history only (clinical/staging.py)."""
+    """`staged`: metastatic disease recorded by staging or history only (clinical/staging.py).
+    `unread`: diagnoses the service cannot read that read like a further metastasis."""
     primary, p_ev = _earliest(primaries)
     first_met, m_ev = _earliest(metastases)
     first_liver, l_ev = _earliest(liver_metastases)
@@ -104,6 +106,24 @@ def derive_timing(
         reason = missing.reason or "a date is missing"
         for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):
             f[name] = Fact.unknown(reason, p_ev + (m_ev or staged_ev))
+        return f
+
+    # A possible metastasis the service cannot read, undated or dated before the first coded
+    # one, may be the first metastasis: synchronous or metachronous, and the DFI, stay open
+    # (clinical-logic 1.1: never a silent answer on what could not be read).
+    earlier = [d for d in unread or [] if d.date is None or d.date.earliest < first_met.latest]
+    if earlier:
+        shown = "; ".join(
+            f"'{d.label()}'" + (f" ({d.date.text})" if d.date else " (undated)")
+            for d in earlier[:2]
+        )
+        reason = (
+            f"a diagnosis the service cannot read may be an earlier metastasis ({shown}); "
+            "code it with its site, or record it as refuted"
+        )
+        ev_all = p_ev + m_ev + [d.evidence(d.label()) for d in earlier]
+        for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):
+            f[name] = Fact.indeterminate(reason, ev_all)
         return f
 
     ev = p_ev + m_ev

@@ -622,6 +622,7 @@ def test_an_unread_possible_metastasis_before_the_first_coded_one_keeps_timing_o
         assert p[name].state is State.INDETERMINATE, name
         assert "may be an earlier metastasis" in (p[name].reason or ""), name
     assert "code it with its site" in (p["metastatic_sites"].reason or "")
+    assert (p["timing"].reason or "").endswith("record it as refuted if it is not a metastasis")
     # Dated after the first coded metastasis, it cannot change the timing.
     other["onsetDateTime"] = "2025-01-10"
     p = derive(lms_primary(onset="2022-01-15"), liver_met(onset="2024-03-01"), other)

@@ -119,7 +119,7 @@ def derive_timing(
         )
         reason = (
             f"a diagnosis the service cannot read may be an earlier metastasis ({shown}); "
-            "code it with its site, or record it as refuted"
+            "code it with its site, or record it as refuted if it is not a metastasis"
         )
         ev_all = p_ev + m_ev + [d.evidence(d.label()) for d in earlier]
         for name in ("dfi_months", "timing", "long_dfi", "dfi_at_synchronous_limit"):

@@ -71,45 +71,37 @@ def response_facts(
     return Fact.indeterminate(reason, ev), Fact.indeterminate(reason, ev)
 
 
-def progression_untreated(
+def progression_without_metastatic_therapy(
     rec: Record,
     vs: ValueSets,
     first_metastasis: DateInterval | None,
     metastatic: list[Proc],
     received: Fact,
-) -> Fact:
-    """`progression_untreated`: the latest disease status since the first metastasis says the
-    disease progressed, and no systemic therapy for the metastatic disease is recorded — not a
-    failure of treatment (REVIEW5 M1: restage and the board, never "no liver surgery").
-    `received`: systemic_therapy_received. Only a known "no" (every source read) settles it:
-    Procedures or medications not sent, a medication that may be systemic therapy but could not
-    be read, or therapy recorded only as an undated diagnosis leave it open (REVIEW6 M1)."""
+) -> dict[str, Fact]:
+    """A progression since the first metastasis with no systemic therapy for the metastatic
+    disease recorded, as two facts (`received`: systemic_therapy_received):
+    - `progression_untreated`: the "no" is known (every source read) — not a failure of
+      treatment (REVIEW5 M1: restage and the board, never "no liver surgery");
+    - `progression_therapy_unknown`: whether therapy treated the metastases is open (Procedures
+      or medications not sent, a medication that could not be read, therapy without dates), so
+      neither "untreated" nor a treatment failure can be said: check it first (REVIEW6 M1).
+      The note names why it is open."""
     if metastatic:
-        return Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
-    if not received.is_no:
-        reason = received.reason or "systemic therapy is recorded without dates"
-        return Fact.indeterminate(reason, received.evidence)
-    return _progressed(rec, vs, first_metastasis)
-
-
-def progression_therapy_unknown(
-    rec: Record,
-    vs: ValueSets,
-    first_metastasis: DateInterval | None,
-    metastatic: list[Proc],
-    received: Fact,
-) -> Fact:
-    """`progression_therapy_unknown`: the disease progressed since the first metastasis, and
-    whether systemic therapy treated the metastases is open (REVIEW6 M1). Such a progression
-    may be on treatment, so neither "untreated" (resection stays open) nor a treatment failure
-    ("no liver surgery") can be said: check the therapy first. The note names why it is open."""
-    if metastatic:
-        return Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
-    if received.is_no:
-        return Fact.of(False, note="every source of systemic therapy was read")
+        na = Fact.not_applicable("systemic therapy for the metastatic disease is recorded")
+        return {"progression_untreated": na, "progression_therapy_unknown": na}
     progressed = _progressed(rec, vs, first_metastasis)
+    if received.is_no:
+        return {
+            "progression_untreated": progressed,
+            "progression_therapy_unknown": Fact.of(
+                False, note="every source of systemic therapy was read"
+            ),
+        }
+    untreated = Fact.indeterminate(
+        received.reason or "systemic therapy is recorded without dates", received.evidence
+    )
     if not progressed.is_yes:
-        return progressed
+        return {"progression_untreated": untreated, "progression_therapy_unknown": progressed}
     why = (
         "Procedures not sent"
         if not rec.has("procedures")
@@ -119,12 +111,13 @@ def progression_therapy_unknown(
         if rec.medication_doubts
         else "therapy recorded without dates"
     )
-    return Fact.of(
+    unknown = Fact.of(
         True,
         [*progressed.evidence, *received.evidence],
         note=f"{progressed.note}; whether systemic therapy was given for the metastases is "
         f"unknown ({why})",
     )
+    return {"progression_untreated": untreated, "progression_therapy_unknown": unknown}
 
 
 def _progressed(rec: Record, vs: ValueSets, first_metastasis: DateInterval | None) -> Fact:

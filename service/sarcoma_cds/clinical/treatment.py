@@ -17,8 +17,7 @@ from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
 from sarcoma_cds.clinical.response import (
     progression_stale,
-    progression_therapy_unknown,
-    progression_untreated,
+    progression_without_metastatic_therapy,
     response_facts,
 )
 from sarcoma_cds.clinical.valuesets import ValueSets
@@ -212,10 +211,7 @@ def derive_treatment(
     )
     f.update(_lines(rec, f, lines))
     received = f["systemic_therapy_received"]
-    f["progression_untreated"] = progression_untreated(rec, vs, first, metastatic, received)
-    f["progression_therapy_unknown"] = progression_therapy_unknown(
-        rec, vs, first, metastatic, received
-    )
+    f.update(progression_without_metastatic_therapy(rec, vs, first, metastatic, received))
     f["progression_stale"] = progression_stale(
         f["systemic_progression"], f["response_to_systemic_therapy"], events + local, p, rec.today
     )

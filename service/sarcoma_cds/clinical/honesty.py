@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from sarcoma_cds.clinical.record import Dx, Record
+from sarcoma_cds.fhir.projection import CodeableConcept
 
 _CANCER = re.compile(
     r"(?i)sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
@@ -81,17 +82,18 @@ def condition_doubts(rec: Record) -> Doubts:
     metastatic: list[str] = []
     liver: list[str] = []
     further: list[Dx] = []
-    # A chart repeats the same few diagnosis texts: read each once per call (the regexes were
-    # 5 % of a call; issue 18). Per call, not per process: the texts are patient data.
-    readings: dict[str, tuple[bool, bool, bool]] = {}
+    # A chart repeats the same few diagnoses: read each concept once per call (Structs hash by
+    # value; the regexes were 5 % of a call; issue 18). Per call, not per process: the texts are
+    # patient data.
+    readings: dict[CodeableConcept | None, tuple[str, tuple[bool, bool, bool]]] = {}
     for d in rec.conditions:
-        members = rec.value_sets_of(d) - HONESTY_SETS
-        if members:
+        if not rec.value_sets_of(d) <= HONESTY_SETS:
             continue  # read: some value set decides what it is
-        text = _text(d)
-        if text not in readings:
-            readings[text] = _reading(text)
-        cancer, in_liver, metastatic_text = readings[text]
+        code = d.res.code
+        if (seen := readings.get(code)) is None:
+            text = _text(d)
+            seen = readings[code] = (text, _reading(text))
+        text, (cancer, in_liver, metastatic_text) = seen
         what = _unread(d, rec, text, cancer or in_liver)
         if what is None:
             continue

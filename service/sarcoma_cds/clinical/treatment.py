@@ -207,7 +207,7 @@ def derive_treatment(
     # is sequential, so when the primary's lines come first (the usual case) each metastatic
     # event meets the same lines before it either way: the metastatic lines as they stand, not a
     # second grouping (issue 18).
-    if all(a is b for a, b in zip(grouped, primary_lines)):
+    if all(a is b for a, b in zip(grouped[: len(primary_lines)], primary_lines, strict=True)):
         alone = lines
     else:
         for_primary = {id(e) for ln in primary_lines for e in ln.events}

@@ -34,6 +34,7 @@ HISTOLOGIES = (
     "rhabdomyosarcoma",
     "ups",
 )
+_HISTOLOGY_SETS = tuple((cat, f"histology-{cat.replace('_', '-')}") for cat in HISTOLOGIES)
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,10 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
         gist=gist,
         sts=sts,
         histology=_histology(rec, vs, primaries, sts_morph, bool(gist_ev)),
-        retroperitoneal=_site_fact(primaries, vs, "primary-rps", "retroperitoneal"),
-        intra_abdominal=_site_fact(primaries, vs, "intra-abdominal-primary", "intra-abdominal"),
+        retroperitoneal=_site_fact(rec, primaries, vs, "primary-rps", "retroperitoneal"),
+        intra_abdominal=_site_fact(
+            rec, primaries, vs, "intra-abdominal-primary", "intra-abdominal"
+        ),
     )
 
 
@@ -186,11 +189,14 @@ def _histology(
     # Morphology codes first (most specific), then SNOMED disorder codes of the primary.
     candidates: list[tuple[Coding, Evidence]] = list(sts_morph)
     for d in primaries:
-        candidates += [(c, d.evidence(d.label())) for c in d.codes]
+        ev = d.evidence(d.label())
+        candidates += [(c, ev) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
     for coding, source in candidates:
-        for cat in HISTOLOGIES:
-            if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
+        # The coding's value sets, looked up once (not each histology set asked in turn).
+        member = vs.memberships((coding,))
+        for cat, vs_id in _HISTOLOGY_SETS:
+            if vs_id in member:
                 found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
@@ -214,8 +220,8 @@ def _histology(
     )
 
 
-def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
-    hits = [d for d in primaries if vs[vs_id].matches_any(d.codes)]
+def _site_fact(rec: Record, primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
+    hits = [d for d in primaries if vs_id in rec.value_sets_of(d)]
     if vs_id == "primary-rps":
         hits += [
             d

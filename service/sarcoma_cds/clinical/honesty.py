@@ -14,13 +14,23 @@ from dataclasses import dataclass, field
 from sarcoma_cds.clinical.record import Dx, Record
 from sarcoma_cds.fhir.projection import CodeableConcept
 
-_CANCER = re.compile(
-    r"(?i)sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
-    r"\bGIST\b|\bLMS\b|\bUPS\b|\bMFH\b"
+
+def _words(first: str, alternatives: str) -> re.Pattern[str]:
+    """A case-insensitive search for any of `alternatives`, each of which begins with one of the
+    letters `first`. The lookahead matches nothing by itself; it lets the engine pass over every
+    position no alternative can start at, where it would otherwise try each alternative in turn
+    (8 → 4 µs a diagnosis text; issue 18)."""
+    return re.compile(rf"(?i)(?=[{first}])(?:{alternatives})")
+
+
+_CANCER = _words(
+    "scmntoglu",
+    r"sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
+    r"\bGIST\b|\bLMS\b|\bUPS\b|\bMFH\b",
 )
-_LESION = re.compile(r"(?i)lesion|\bmass\b|nodule|\bSOL\b")
-_METASTATIC = re.compile(r"(?i)metasta|\bmets?\b|secondar|spread|deposit|stage\s*(iv|4)")
-_LIVER = re.compile(r"(?i)liver|hepat|\bsegment\s*[1-8IVX]+\b")
+_LESION = _words("lmns", r"lesion|\bmass\b|nodule|\bSOL\b")
+_METASTATIC = _words("msd", r"metasta|\bmets?\b|secondar|spread|deposit|stage\s*(iv|4)")
+_LIVER = _words("lhs", r"liver|hepat|\bsegment\s*[1-8IVX]+\b")
 # Value sets that only notice codes; membership in them alone does not make a code "read".
 HONESTY_SETS = frozenset({"neoplasm-any", "antineoplastic-any", "secondary-any"})
 

@@ -5,8 +5,7 @@ clinical-logic §1.4; recommendations 1.1, 1.2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
@@ -78,11 +77,12 @@ class Metastasis:
     dx: Dx
     site: str | None  # None: site unknown (generic code without bodySite)
 
-    @cached_property
-    def evidence(self) -> Evidence:
-        """The metastasis as every burden fact cites it: built once, cited by up to eight facts
-        (issue 18)."""
-        return self.dx.evidence(_label(self))
+    # The metastasis as every burden fact cites it: built once, cited by up to eight facts
+    # (issue 18).
+    evidence: Evidence = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", self.dx.evidence(_label(self)))
 
 
 def _site_of(codings: tuple[Coding, ...], vs: ValueSets) -> str | None:

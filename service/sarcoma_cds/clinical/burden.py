@@ -46,6 +46,7 @@ SITE_BY_BODYSITE = (
     ("bodysite-pleura", "pleural"),
     ("bodysite-pericardium", "pericardial"),
 )
+_SITE_CODE_SETS = frozenset(i for i, _ in SITE_BY_CODE)
 DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
 # Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
 # Said in clinical words, not codes (clinical-logic §3): the card names the next step.
@@ -99,7 +100,7 @@ def _body_site(d: Dx, vs: ValueSets) -> str | None:
 def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
     out: list[Metastasis] = []
     for d in rec.conditions:
-        member = rec.value_sets_of(d)
+        member = d.members
         site: str | None = None
         if "metastasis-retroperitoneum-or-peritoneum" in member:
             site = _body_site(d, vs) or "retroperitoneum_or_peritoneum"
@@ -109,20 +110,16 @@ def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
             site = _body_site(d, vs) or "other"
         elif "metastasis-generic" in member or "metastatic-sarcoma" in member:
             site = _body_site(d, vs)  # may stay None: site unknown
+        elif member.isdisjoint(_SITE_CODE_SETS):
+            continue  # not a metastasis (most diagnoses: one set test, not twelve)
         else:
-            site = next((s for i, s in SITE_BY_CODE if i in member), None)
-            if site is None:
-                continue  # not a metastasis
+            site = next(s for i, s in SITE_BY_CODE if i in member)
         out.append(Metastasis(d, site))
     # "Metastatic sarcoma" (443144000) also records the primary: without a bodySite it only
     # counts as a site-unknown metastasis when no specific metastasis is recorded.
     specific = [m for m in out if m.site is not None]
     if specific:
-        out = [
-            m
-            for m in out
-            if m.site is not None or "metastatic-sarcoma" not in rec.value_sets_of(m.dx)
-        ]
+        out = [m for m in out if m.site is not None or "metastatic-sarcoma" not in m.dx.members]
     return out
 
 

@@ -69,12 +69,12 @@ def _reading(text: str) -> tuple[bool, bool, bool]:
     return cancer, in_liver, bool(_METASTATIC.search(text))
 
 
-def _unread(d: Dx, rec: Record, text: str, reads_like_it: bool) -> str | None:
+def _unread(d: Dx, text: str, reads_like_it: bool) -> str | None:
     """How a diagnosis no deciding value set reads is named in a reason; None when it raises
     no doubt."""
     if not d.coded:
         return f"uncoded diagnosis '{text}' ({d.ref})" if reads_like_it else None
-    if "neoplasm-any" in rec.value_sets_of(d):
+    if "neoplasm-any" in d.members:
         # In clinical words (REVIEW6 m6): what it is coded as, and that the service does not
         # read that code; `reason` names what it is not read as.
         return (
@@ -97,17 +97,17 @@ def condition_doubts(rec: Record) -> Doubts:
     # patient data.
     readings: dict[CodeableConcept | None, tuple[str, tuple[bool, bool, bool]]] = {}
     for d in rec.conditions:
-        if not rec.value_sets_of(d) <= HONESTY_SETS:
+        if not d.members <= HONESTY_SETS:
             continue  # read: some value set decides what it is
         code = d.res.code
         if (seen := readings.get(code)) is None:
             text = _text(d)
             seen = readings[code] = (text, _reading(text))
         text, (cancer, in_liver, metastatic_text) = seen
-        what = _unread(d, rec, text, cancer or in_liver)
+        what = _unread(d, text, cancer or in_liver)
         if what is None:
             continue
-        if cancer or "neoplasm-any" in rec.value_sets_of(d):
+        if cancer or "neoplasm-any" in d.members:
             sts.append(what)
         if metastatic_text or in_liver:
             metastatic.append(what)

@@ -102,6 +102,8 @@ class Dx(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     current: bool
     # The code's label, once per resource: facts name a diagnosis ~4 times per call (issue 18).
     name: str
+    # The ids of the value sets its code belongs to, asked ~4 times per diagnosis per call.
+    members: frozenset[str]
     # An encounter diagnosis recorded again (same codes, recordedDate only) while an earlier one
     # is still active: EHRs repeat the problem at every visit, so it is not a new episode.
     repeat: bool = False
@@ -241,7 +243,7 @@ class Record:
         self.birth = birth
         labels: dict[CodeableConcept, str] = {}
         self.conditions = _mark_repeats(
-            [d for c in rec.conditions if (d := _dx(c, birth, labels)) is not None]
+            [d for c in rec.conditions if (d := _dx(c, birth, labels, valuesets)) is not None]
         )
         self.procedures = [p for r in rec.procedures if (p := _proc(r, labels)) is not None]
         self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
@@ -261,11 +263,8 @@ class Record:
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
-        self._dx_members: dict[int, frozenset[str]] = {}
         for d in self.conditions:
-            members = valuesets.memberships(d.codes)
-            self._dx_members[id(d)] = members
-            for vs_id in members:
+            for vs_id in d.members:
                 self._dx_index.setdefault(vs_id, []).append(d)
         self._obs_index: dict[str, list[Obs]] = {}
         for o in self.observations:
@@ -282,10 +281,6 @@ class Record:
     def has(self, key: str) -> bool:
         """Was this prefetch key supplied (so that "none recorded" means something)?"""
         return key in self.supplied
-
-    def value_sets_of(self, d: Dx) -> frozenset[str]:
-        """The ids of the value sets this condition's code belongs to."""
-        return self._dx_members.get(id(d), frozenset())
 
     def proc_value_sets(self, p: Proc) -> frozenset[str]:
         return self._proc_members.get(id(p), frozenset())
@@ -367,7 +362,12 @@ def concept_label(cc: CodeableConcept, memo: dict[CodeableConcept, str]) -> str:
     return name
 
 
-def _dx(c: Condition, birth: DateInterval | None, labels: dict[CodeableConcept, str]) -> Dx | None:
+def _dx(
+    c: Condition,
+    birth: DateInterval | None,
+    labels: dict[CodeableConcept, str],
+    valuesets: ValueSets,
+) -> Dx | None:
     verification = _status_code(c.verificationStatus)
     if verification in _DROPPED_VERIFICATION:
         return None
@@ -386,6 +386,7 @@ def _dx(c: Condition, birth: DateInterval | None, labels: dict[CodeableConcept, 
         unconfirmed=verification in _UNCONFIRMED,
         current=_status_code(c.clinicalStatus) not in _INACTIVE and not _abated(c),
         name=concept_label(c.code, labels) if c.code else "uncoded condition",
+        members=valuesets.memberships(codings(c.code)),
         date_problem=problem,
     )
 

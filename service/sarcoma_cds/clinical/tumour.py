@@ -73,7 +73,7 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     primaries = [
         d
         for d in rec.conditions
-        if "primary-sts" in (member := rec.value_sets_of(d))
+        if "primary-sts" in (member := d.members)
         or "metastatic-sarcoma" in member
         or ("malignant-primary" in member and _own_sts_morph(d, vs))
     ]
@@ -86,7 +86,7 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     if not primaries:
         # A registry's morphology sent as its own Condition ("M8890/3") with no site Condition.
         primaries = [d for d in rec.conditions if _coded_as(d, ICDO3) and _own_sts_morph(d, vs)]
-    primaries = [d for d in primaries if "gist" not in rec.value_sets_of(d)]
+    primaries = [d for d in primaries if "gist" not in d.members]
     history = rec.dx_in(vs["sts-history"])
 
     if gist_ev:
@@ -134,10 +134,8 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
         gist=gist,
         sts=sts,
         histology=_histology(rec, vs, primaries, sts_morph, bool(gist_ev)),
-        retroperitoneal=_site_fact(rec, primaries, vs, "primary-rps", "retroperitoneal"),
-        intra_abdominal=_site_fact(
-            rec, primaries, vs, "intra-abdominal-primary", "intra-abdominal"
-        ),
+        retroperitoneal=_site_fact(primaries, vs, "primary-rps", "retroperitoneal"),
+        intra_abdominal=_site_fact(primaries, vs, "intra-abdominal-primary", "intra-abdominal"),
     )
 
 
@@ -164,11 +162,7 @@ def _unread_cancers(rec: Record, vs: ValueSets) -> list[tuple[Dx, str]]:
         ]
         if malignant:
             out.append((d, f"{d.label()} (ICD-O-3 {malignant[0].code})"))
-        elif (
-            _coded_as(d, ATHENA, IDEA4RC_LOCAL)
-            and not rec.value_sets_of(d)
-            and not d.morphologies()
-        ):
+        elif _coded_as(d, ATHENA, IDEA4RC_LOCAL) and not d.members and not d.morphologies():
             out.append((d, f"{d.label()} (an IDEA4RC concept this service does not read)"))
     return out
 
@@ -220,8 +214,8 @@ def _histology(
     )
 
 
-def _site_fact(rec: Record, primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
-    hits = [d for d in primaries if vs_id in rec.value_sets_of(d)]
+def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
+    hits = [d for d in primaries if vs_id in d.members]
     if vs_id == "primary-rps":
         hits += [
             d

@@ -329,7 +329,7 @@ Resource = (
 )
 
 # Each class is named after its resourceType.
-_MODELS: dict[str, type[Resource]] = {
+MODELS: dict[str, type[Resource]] = {
     m.__name__: m
     for m in (
         Patient,
@@ -344,7 +344,7 @@ _MODELS: dict[str, type[Resource]] = {
         BodyStructure,
     )
 }
-USED_TYPES = frozenset(_MODELS)
+USED_TYPES = frozenset(MODELS)
 
 
 def project(raw: dict[str, Any]) -> Resource | None:
@@ -352,9 +352,12 @@ def project(raw: dict[str, Any]) -> Resource | None:
 
     A broken element is dropped and named in `.unreadable`; the input is never modified.
     Raises UnreadableResource when more than a few elements are broken."""
-    model = _MODELS.get(str(raw.get("resourceType")))
-    if model is None:
-        return None
+    model = MODELS.get(str(raw.get("resourceType")))
+    return None if model is None else project_as(raw, model)
+
+
+def project_as(raw: dict[str, Any], model: type[Resource]) -> Resource:
+    """`project` for a caller that has looked up `MODELS[raw["resourceType"]]` already."""
     try:
         res = msgspec.convert(raw, model, dec_hook=_dec_hook)
     except msgspec.ValidationError:

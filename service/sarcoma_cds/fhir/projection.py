@@ -79,7 +79,9 @@ _SEMANTIC_TAG = re.compile(
 
 
 def without_semantic_tag(name: str) -> str:
-    return _SEMANTIC_TAG.sub("", name)
+    # Most labels end in no ")" (the tag's `$` also matches before a final newline): the regex
+    # only for those that can carry a tag; it ran for every label (issue 18).
+    return _SEMANTIC_TAG.sub("", name) if name.endswith((")", ")\n")) else name
 
 
 class CodeableConcept(_Element, frozen=True, kw_only=True):

@@ -37,6 +37,7 @@ from sarcoma_cds.fhir.projection import (
     UnreadableResource,
     project,
     project_as,
+    project_many,
 )
 from sarcoma_cds.fhir.references import ReferenceIndex
 from sarcoma_cds.fhir.searchset import (
@@ -81,8 +82,13 @@ def _name(rtype: str, raw: dict[str, Any]) -> str:
     return f"{rtype}/{rid}" if isinstance(rid, str) and rid else rtype
 
 
-# A resource that names its patient is filed under (res, its subject reference).
-_Routed = Condition | Observation | Procedure | MedicationUse | DiagnosticReport | BodyStructure
+# The element that names a resource's patient, by model; Patient and Medication have none (a
+# Medication is reached only through a medicationReference).
+_SUBJECT: dict[type[Resource], str] = {
+    m: "patient" if m is BodyStructure else "subject"
+    for m in MODELS.values()
+    if m not in (Patient, Medication)
+}
 
 
 @dataclass
@@ -98,7 +104,7 @@ class _Collector:
     seen: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # id -> first
     conflicting: list[str] = field(default_factory=list)  # ids sent twice, differently
     patients: list[tuple[Patient, str | None]] = field(default_factory=list)  # with fullUrl
-    routed: list[tuple[_Routed, str | None]] = field(default_factory=list)
+    routed: list[tuple[Resource, str | None]] = field(default_factory=list)  # with subject
 
     def read(self, key: str, value: Any) -> None:
         """One prefetch value: a resource, a searchset Bundle, a list of resources or null."""
@@ -143,6 +149,7 @@ class _Collector:
             return  # None: an empty searchset
         failed: dict[str, Any] | None = None
         not_resources = 0
+        found: list[tuple[str | None, dict[str, Any], Any]] = []  # (fullUrl, resource, its type)
         for e in entries:
             if not isinstance(e, dict):
                 not_resources += 1
@@ -159,15 +166,27 @@ class _Collector:
                 self.types.add(rtype)
                 if rtype == "OperationOutcome" and failed is None and has_failed_issue(resource):
                     failed = resource
-            if outcome:
-                continue
-            full_url = e.get("fullUrl")
-            self.add(key, full_url if isinstance(full_url, str) else None, resource, rtype)
+            if not outcome:
+                full_url = e.get("fullUrl")
+                found.append((full_url if isinstance(full_url, str) else None, resource, rtype))
         if not_resources:
             self.rec.gaps.append(
                 f"prefetch '{key}': {not_resources} entries are not FHIR resources"
             )
         self._unread(key, searchset_reason(bundle, failed))
+        self._add_all(key, found)
+
+    def _add_all(self, key: str, found: list[tuple[str | None, dict[str, Any], Any]]) -> None:
+        """A searchset holds one resource type as a rule: projected in one call then."""
+        rtype = found[0][2] if found else None
+        model = MODELS.get(rtype) if isinstance(rtype, str) else None
+        if not isinstance(rtype, str) or model is None or any(t != rtype for _, _, t in found):
+            for full_url, raw, t in found:
+                self.add(key, full_url, raw, t)
+            return
+        projected = project_many([raw for _, raw, _ in found], model)
+        for (full_url, raw, _), res in zip(found, projected, strict=True):
+            self._file(rtype, model, raw, res, full_url)
 
     def add(self, key: str, full_url: str | None, raw: dict[str, Any], rtype: Any) -> None:
         """`rtype`: raw["resourceType"], which the caller has read already."""
@@ -180,10 +199,28 @@ class _Collector:
         try:
             res = project_as(raw, model)
         except UnreadableResource:
+            res = None
+        self._file(rtype, model, raw, res, full_url)
+
+    def _file(
+        self,
+        rtype: str,
+        model: type[Resource],
+        raw: dict[str, Any],
+        res: Resource | None,
+        full_url: str | None,
+    ) -> None:
+        """Files one projected resource (None: unreadable) once, with what it lacks named."""
+        if res is None:
             self.broken.append(_name(rtype, raw))
             return
-        if res.id and self._repeated(rtype, res.id, raw):
-            return
+        if res.id:
+            at = (rtype, res.id)
+            first = self.seen.get(at)
+            if first is not None:
+                self._repeated(rtype, raw, first)
+                return
+            self.seen[at] = raw
         # The name is built only when a text needs it (issue 18: it was built for every one).
         if res.unreadable:
             name = _name(rtype, raw)
@@ -192,26 +229,22 @@ class _Collector:
         contained = raw.get("contained")
         if isinstance(contained, list):
             self._contained(res, _name(rtype, raw), contained)
-        if isinstance(res, Patient):
-            self.patients.append((res, full_url))
-        elif not isinstance(res, Medication):  # a Medication: reached only through a reference
-            ref = res.patient if isinstance(res, BodyStructure) else res.subject
+        subject = _SUBJECT.get(model)
+        if subject is not None:
+            ref = getattr(res, subject)
             self.routed.append((res, ref.reference if ref is not None else None))
+        elif isinstance(res, Patient):
+            self.patients.append((res, full_url))
 
-    def _repeated(self, rtype: str, rid: str, raw: dict[str, Any]) -> bool:
-        """Was this id read before? The same resource under two keys is read once; two
-        different versions of one id are a data gap (issue 17, F13): which one the EHR means is
-        not ours to guess. Digests only for ids seen twice: hashing every resource was 7 % of a
-        call (issue 18)."""
-        first = self.seen.get((rtype, rid))
-        if first is None:
-            self.seen[(rtype, rid)] = raw
-            return False
+    def _repeated(self, rtype: str, raw: dict[str, Any], first: dict[str, Any]) -> None:
+        """An id read before: the same resource under two keys is read once; two different
+        versions of one id are a data gap (issue 17, F13): which one the EHR means is not ours
+        to guess. Digests only for ids seen twice: hashing every resource was 7 % of a call
+        (issue 18)."""
         name = _name(rtype, raw)
         differs = first is not raw and _digest(first) != _digest(raw)
         if differs and name not in self.conflicting:
             self.conflicting.append(name)
-        return True
 
     def _contained(self, container: Resource, name: str, contained: list[Any]) -> None:
         """`#id` references resolve to these; contained resources are not patient data of
@@ -323,7 +356,9 @@ class _Whose:
         return "ours" if _base(base) == self.server else "other server"
 
 
-def _route_all(rec: PatientRecord, routed: list[tuple[_Routed, str | None]], whose: _Whose) -> None:
+def _route_all(
+    rec: PatientRecord, routed: list[tuple[Resource, str | None]], whose: _Whose
+) -> None:
     """Files each of the patient's resources in `rec`; `whose` counts those it leaves out."""
     # Dispatch on the exact class (`project` builds no subclasses): one dict lookup, not an
     # isinstance chain per resource (issue 18).

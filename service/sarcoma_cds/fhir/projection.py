@@ -347,6 +347,7 @@ MODELS: dict[str, type[Resource]] = {
     )
 }
 USED_TYPES = frozenset(MODELS)
+_LIST_OF: dict[type[Resource], Any] = {m: list[m] for m in MODELS.values()}  # type: ignore[valid-type]
 
 
 def project(raw: dict[str, Any]) -> Resource | None:
@@ -356,6 +357,24 @@ def project(raw: dict[str, Any]) -> Resource | None:
     Raises UnreadableResource when more than a few elements are broken."""
     model = MODELS.get(str(raw.get("resourceType")))
     return None if model is None else project_as(raw, model)
+
+
+def project_many(raws: list[dict[str, Any]], model: type[Resource]) -> list[Resource | None]:
+    """`project_as` of each of `raws` (all of type `model`), None for an unreadable one. One
+    msgspec call for them all when none has a broken element: a call per resource cost a
+    quarter of the projection (issue 18)."""
+    try:
+        out: list[Resource] = msgspec.convert(raws, _LIST_OF[model], dec_hook=_dec_hook)
+    except msgspec.ValidationError:
+        return [_readable(raw, model) for raw in raws]
+    return [msgspec.structs.replace(r, unreadable=()) if r.unreadable else r for r in out]
+
+
+def _readable(raw: dict[str, Any], model: type[Resource]) -> Resource | None:
+    try:
+        return project_as(raw, model)
+    except UnreadableResource:
+        return None
 
 
 def project_as(raw: dict[str, Any], model: type[Resource]) -> Resource:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import orjson
 
@@ -46,6 +45,7 @@ from sarcoma_cds.fhir.searchset import (
     searchset_reason,
     unreadable_reason,
 )
+from sarcoma_cds.fhir.whose import Whose, base_url
 
 MEDICATION_KEYS = ("medicationRequests", "medicationAdministrations", "medicationStatements")
 _SHOWN = 5
@@ -298,7 +298,7 @@ def collect(
         c.read(key, value)
     unread = c.unread
     rec.supplied_keys = frozenset(k for k in supplied_keys(prefetch, c.types) if k not in unread)
-    whose = _Whose(rec.patient_id, _patient_aliases(rec, c.patients), _base(fhir_server))
+    whose = Whose(rec.patient_id, _patient_aliases(rec, c.patients), base_url(fhir_server))
     _route_all(rec, c.routed, whose)
     _name_gaps(rec, c, whose, unread)
     return rec
@@ -317,48 +317,7 @@ def _patient_aliases(rec: PatientRecord, patients: list[tuple[Patient, str | Non
     return aliases
 
 
-def _base(url: str | None) -> str | None:
-    """A FHIR base URL compared as servers are: scheme and host case-insensitive, no trailing
-    slash."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
-
-
-@dataclass
-class _Whose:
-    """Decides whose a subject reference is, and counts the resources that are not ours."""
-
-    patient_id: str
-    aliases: set[str]
-    server: str | None  # the hook's fhirServer as `_base`; None when the call gave none
-    other_patient: int = 0
-    other_server: int = 0
-
-    def is_ours(self, ref: str | None) -> bool:
-        kind = self._kind(ref)
-        if kind == "other patient":
-            self.other_patient += 1
-        elif kind == "other server":
-            self.other_server += 1
-        return kind == "ours"
-
-    def _kind(self, ref: str | None) -> Literal["ours", "other patient", "other server"]:
-        if not _is_patients(ref, self.patient_id, self.aliases):
-            return "other patient"
-        if ref is None or ref in self.aliases or self.server is None:
-            return "ours"
-        if not ref.startswith(("http://", "https://")):
-            return "ours"  # relative: on the server the resource came from
-        # `<base>/Patient/<id>[/_history/<v>]`: the same id on another base is another patient.
-        base = ref[: ref.rfind("/Patient/")] if "/Patient/" in ref else ref
-        return "ours" if _base(base) == self.server else "other server"
-
-
-def _route_all(
-    rec: PatientRecord, routed: list[tuple[Resource, str | None]], whose: _Whose
-) -> None:
+def _route_all(rec: PatientRecord, routed: list[tuple[Resource, str | None]], whose: Whose) -> None:
     """Files each of the patient's resources in `rec`; `whose` counts those it leaves out."""
     # Dispatch on the exact class (`project` builds no subclasses): one dict lookup, not an
     # isinstance chain per resource (issue 18).
@@ -379,7 +338,7 @@ def _route_all(
             lists[type(res)].append(res)
 
 
-def _name_gaps(rec: PatientRecord, c: _Collector, whose: _Whose, unread: dict[str, str]) -> None:
+def _name_gaps(rec: PatientRecord, c: _Collector, whose: Whose, unread: dict[str, str]) -> None:
     """What the record lacks, in words: unreadable keys first, then skipped resources and
     elements, another patient's resources, conflicting duplicates, and the keys not sent."""
     broken = c.broken
@@ -404,16 +363,3 @@ def _name_gaps(rec: PatientRecord, c: _Collector, whose: _Whose, unread: dict[st
             rec.gaps.append(gap_text.not_sent(key))
     if not any(k in rec.supplied_keys or k in unread for k in MEDICATION_KEYS):
         rec.gaps.append(gap_text.not_sent("medications"))
-
-
-def _is_patients(ref: str | None, patient_id: str, aliases: set[str]) -> bool:
-    """`Patient/123`, `https://ehr/fhir/Patient/123`, `Patient/123/_history/2`, or the
-    Patient entry's fullUrl (`urn:uuid:...`)."""
-    if ref is None:
-        return True  # came from the patient-compartment search; FHIR makes subject optional
-    if ref in aliases:
-        return True
-    parts = ref.split("/")
-    if "_history" in parts:
-        parts = parts[: parts.index("_history")]
-    return len(parts) >= 2 and parts[-2] == "Patient" and parts[-1] == patient_id

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.fhir_data import PID, bundle, cm, condition, liver_met, patient, procedure, sct
+from tests.support.fhir_data import (
+    PID,
+    bundle,
+    cm,
+    condition,
+    liver_met,
+    lms_primary,
+    patient,
+    procedure,
+    sct,
+)
 
 from sarcoma_cds.fhir.prefetch import collect
 
@@ -225,3 +235,27 @@ def test_a_broken_element_is_named_and_the_resource_kept() -> None:
     assert [c.id for c in rec.conditions] == ["prim"]
     assert rec.unreadable == ["onsetDateTime 'not-a-date' (Condition/prim)"]
     assert any("1 unreadable element(s) read as unknown" in g for g in rec.gaps)
+
+
+def test_a_searchset_of_one_type_with_broken_resources_reads_the_rest_in_order() -> None:
+    """One msgspec call projects a whole searchset (issue 18); one broken resource in it still
+    costs only itself, and the gaps name them in the order they came."""
+    hopeless = condition("hopeless", cm("C78.7")) | {
+        k: 7
+        for k in [
+            "clinicalStatus",
+            "verificationStatus",
+            "category",
+            "code",
+            "bodySite",
+            "subject",
+            "onsetDateTime",
+            "recordedDate",
+            "abatementDateTime",
+        ]
+    }
+    bad_date = condition("bad", cm("C78.7"), onset="2024-02-30")
+    rec = collect(PID, {"conditions": bundle([liver_met(), hopeless, bad_date, lms_primary()])})
+    assert [c.id for c in rec.conditions] == ["met-liver", "bad", "prim"]
+    assert "1 unreadable resource(s) skipped (Condition/hopeless)" in rec.gaps
+    assert any("(onsetDateTime '2024-02-30' (Condition/bad))" in g for g in rec.gaps)

@@ -12,7 +12,11 @@ from sarcoma_cds.fhir.projection import (
     Coding,
     Condition,
     Observation,
+    Resource,
+    UnreadableResource,
     project,
+    project_as,
+    project_many,
 )
 
 
@@ -118,3 +122,28 @@ def test_a_label_drops_the_snomed_semantic_tag(display: str, shown: str) -> None
     """REVIEW5 m8: "(situation)" is a SNOMED semantic tag, not card wording."""
     assert CodeableConcept(coding=(Coding(display=display),)).label() == shown
     assert CodeableConcept(text=display).label() == shown
+
+
+def test_many_at_once_read_as_one_at_a_time() -> None:
+    """`project_many` (one msgspec call for a searchset, issue 18) gives what `project_as` gives
+    for each, whether or not one of them is broken; None for an unreadable one."""
+    good = condition("c", cm("C78.7"), onset="2024-01-01")
+    sneaky = good | {"__sarcoma_cds_unreadable__": ["made up"]}  # ours to set, never theirs
+    broken = condition("b", cm("C78.7"), onset="2024-02-30")
+    hopeless = good | {
+        k: 7 for k in ("id", "code", "subject", "category", "bodySite", "onsetPeriod")
+    }
+    hopeless |= {k: "x" for k in ("onsetDateTime", "recordedDate", "abatementDateTime")}
+    for raws in ([good, sneaky], [good, broken, hopeless, sneaky]):
+        one_by_one: list[Resource | None] = []
+        for raw in raws:
+            try:
+                one_by_one.append(project_as(raw, Condition))
+            except UnreadableResource:
+                one_by_one.append(None)
+        assert project_many(raws, Condition) == one_by_one
+        assert one_by_one[0] is not None
+        assert one_by_one[-1] == one_by_one[0]  # the made-up unreadable list is dropped
+    assert one_by_one[1] is not None
+    assert one_by_one[1].unreadable == ("onsetDateTime '2024-02-30'",)
+    assert one_by_one[2] is None

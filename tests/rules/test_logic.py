@@ -107,3 +107,16 @@ def test_fact_names_walks_the_tree() -> None:
 
 def test_no_condition_is_true() -> None:
     assert evaluate(None, FACTS).value is TV.TRUE
+
+
+def test_a_condition_reused_across_calls_keeps_no_state_between_them() -> None:
+    """Conditions are compiled once and shared by every request (issue 18): one call's unknown
+    facts must never leak into the next call's outcome."""
+    cond = COND.validate_python({"all": [{"fact": "a", "is": True}, {"fact": "b", "le": 5}]})
+    first = evaluate(cond, {"a": Fact.unknown("no a recorded"), "b": Fact.of(3)})
+    second = evaluate(cond, {"a": Fact.of(True), "b": Fact.unknown("no b recorded")})
+    third = evaluate(cond, {"a": Fact.of(True), "b": Fact.of(4)})
+    assert (first.value, list(first.missing)) == (TV.UNKNOWN, ["a"])
+    assert (second.value, list(second.missing)) == (TV.UNKNOWN, ["b"])
+    assert (third.value, third.missing, third.used) == (TV.TRUE, {}, ["a", "b"])
+    assert first.missing["a"].reason == "no a recorded"

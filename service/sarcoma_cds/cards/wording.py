@@ -47,7 +47,7 @@ def with_citation(text: str, ids: tuple[str, ...], recs: Mapping[str, Recommenda
         inline = re.split(r"\s*[,;]\s*", m[1])
         return "" if set(inline) <= cited else m[0]
 
-    body = _INLINE.sub(fold, text).rstrip()
+    body = (_INLINE.sub(fold, text) if "(" in text else text).rstrip()
     citation = cite(ids, recs)
     if body.endswith("."):
         return f"{body[:-1]}{citation}."
@@ -64,13 +64,14 @@ def plurals(text: str) -> str:
             return f"{word}s"
         return f"{number}{between} {word}{'' if number == '1' else 's'}"
 
-    return _PLURAL.sub(one, text)
+    # Most texts have no "(s)": the check is far cheaper than the search (issue 18).
+    return _PLURAL.sub(one, text) if "(s)" in text else text
 
 
 def without_refs(text: str) -> str:
     """Clinical text without internal resource ids (they belong to the evidence, which the
     tumour-board view and the `facts` command show)."""
-    return _REF.sub("", text)
+    return _REF.sub("", text) if "/" in text else text  # every reference has a "/"
 
 
 # A title's closing citation: "(8.3)", "(5.3, 8.1)", "(1.1, 4.1–4.3)", "(§3.6)".

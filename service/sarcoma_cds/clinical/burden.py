@@ -5,7 +5,7 @@ clinical-logic §1.4; recommendations 1.1, 1.2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
@@ -46,6 +46,7 @@ SITE_BY_BODYSITE = (
     ("bodysite-pleura", "pleural"),
     ("bodysite-pericardium", "pericardial"),
 )
+_SITE_CODE_SETS = frozenset(i for i, _ in SITE_BY_CODE)
 DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
 # Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
 # Said in clinical words, not codes (clinical-logic §3): the card names the next step.
@@ -77,6 +78,13 @@ class Metastasis:
     dx: Dx
     site: str | None  # None: site unknown (generic code without bodySite)
 
+    # The metastasis as every burden fact cites it: built once, cited by up to eight facts
+    # (issue 18).
+    evidence: Evidence = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", self.dx.evidence(_label(self)))
+
 
 def _site_of(codings: tuple[Coding, ...], vs: ValueSets) -> str | None:
     if not codings:
@@ -92,7 +100,7 @@ def _body_site(d: Dx, vs: ValueSets) -> str | None:
 def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
     out: list[Metastasis] = []
     for d in rec.conditions:
-        member = rec.value_sets_of(d)
+        member = d.members
         site: str | None = None
         if "metastasis-retroperitoneum-or-peritoneum" in member:
             site = _body_site(d, vs) or "retroperitoneum_or_peritoneum"
@@ -102,20 +110,16 @@ def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
             site = _body_site(d, vs) or "other"
         elif "metastasis-generic" in member or "metastatic-sarcoma" in member:
             site = _body_site(d, vs)  # may stay None: site unknown
+        elif member.isdisjoint(_SITE_CODE_SETS):
+            continue  # not a metastasis (most diagnoses: one set test, not twelve)
         else:
-            site = next((s for i, s in SITE_BY_CODE if i in member), None)
-            if site is None:
-                continue  # not a metastasis
+            site = next(s for i, s in SITE_BY_CODE if i in member)
         out.append(Metastasis(d, site))
     # "Metastatic sarcoma" (443144000) also records the primary: without a bodySite it only
     # counts as a site-unknown metastasis when no specific metastasis is recorded.
     specific = [m for m in out if m.site is not None]
     if specific:
-        out = [
-            m
-            for m in out
-            if m.site is not None or "metastatic-sarcoma" not in rec.value_sets_of(m.dx)
-        ]
+        out = [m for m in out if m.site is not None or "metastatic-sarcoma" not in m.dx.members]
     return out
 
 
@@ -134,7 +138,7 @@ def _metastatic(
     if mets:
         return Fact.of(
             True,
-            [m.dx.evidence(_label(m)) for m in mets] + staged_ev,
+            [m.evidence for m in mets] + staged_ev,
             unconfirmed=all(m.dx.unconfirmed for m in mets),
         )
     if staged.metastatic:
@@ -153,7 +157,7 @@ def _liver_ever(
     if liver_ever:
         return Fact.of(
             True,
-            [m.dx.evidence(_label(m)) for m in liver_ever] + liver_staged,
+            [m.evidence for m in liver_ever] + liver_staged,
             unconfirmed=all(m.dx.unconfirmed for m in liver_ever),
         )
     if liver_staged:
@@ -176,7 +180,7 @@ def _liver_ever(
             "a metastasis is recorded without its site ("
             + ", ".join(m.dx.label() for m in unknown_site[:2])
             + "): it may be in the liver; a bodySite would settle it",
-            [m.dx.evidence(_label(m)) for m in unknown_site],
+            [m.evidence for m in unknown_site],
         )
     return _honest_none(rec, doubts, doubts.liver, "no liver metastasis recorded")
 
@@ -215,7 +219,7 @@ def derive_burden(
     f["liver_metastasis_confirmed"] = (
         Fact.of(
             any(not m.dx.unconfirmed for m in liver_now),
-            [m.dx.evidence(_label(m)) for m in liver_now],
+            [m.evidence for m in liver_now],
             # The unconfirmed diagnoses named and dated, for the summary's one bullet (REVIEW5 m7).
             note="confirmed"
             if any(not m.dx.unconfirmed for m in liver_now)
@@ -297,7 +301,7 @@ def _by(evidence: list[Evidence]) -> str:
 def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:
     if not liver_now:
         return _none_recorded(rec, "no current liver metastasis recorded")
-    ev = [m.dx.evidence(_label(m)) for m in liver_now]
+    ev = [m.evidence for m in liver_now]
     unconfirmed = all(m.dx.unconfirmed for m in liver_now)
     done = (last_local.end or last_local.start) if last_local else None
     if last_local is None or done is None:
@@ -310,7 +314,7 @@ def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | 
         if not m.dx.repeat and m.dx.date is not None and m.dx.date.earliest > done.latest
     ]
     if after:
-        return Fact.of(True, [m.dx.evidence(_label(m)) for m in after], unconfirmed=unconfirmed)
+        return Fact.of(True, [m.evidence for m in after], unconfirmed=unconfirmed)
     return Fact.indeterminate(
         f"the liver metastasis recorded as active is not dated after the {last_local.label()} "
         f"of {done.text}: if it was treated, mark it resolved; if disease remains or recurred, "
@@ -351,7 +355,7 @@ def _sites(
     """`unread`: diagnoses no value set reads that read like a metastasis outside the liver
     (clinical-logic 1.1): the sites are then open, never "liver only" by silence."""
     f: dict[str, Fact] = {}
-    ev = [m.dx.evidence(_label(m)) for m in current]
+    ev = [m.evidence for m in current]
     sites = sorted({m.site for m in current if m.site})
     unknown_site = [m for m in current if m.site is None]
     diffuse = sorted(set(sites) & DIFFUSE)
@@ -377,7 +381,7 @@ def _sites(
     if diffuse:
         f["diffuse_involvement"] = Fact.of(
             True,
-            [m.dx.evidence(_label(m)) for m in current if m.site in DIFFUSE],
+            [m.evidence for m in current if m.site in DIFFUSE],
             note="diffuse " + ", ".join(diffuse) + " involvement",
         )
     elif possible or unknown_site:
@@ -449,7 +453,7 @@ def _extrahepatic(
     out: dict[str, Fact] = {}
     sites = f["metastatic_sites"]
     extra = [m for m in current if m.site != "liver"]
-    ev = [m.dx.evidence(_label(m)) for m in extra]
+    ev = [m.evidence for m in extra]
     if sites.known and isinstance(sites.value, tuple):
         names = tuple(s for s in sites.value if s != "liver")
         out["extrahepatic_sites"] = Fact.of(names, ev)
@@ -487,7 +491,7 @@ def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: F
         first = min((m.dx.date for m in after if m.dx.date), key=lambda i: i.earliest)
         return Fact.of(
             True,
-            [local_ev, *(m.dx.evidence(_label(m)) for m in after)],
+            [local_ev, *(m.evidence for m in after)],
             note=f"New {', '.join(names)} metastasis {first.text} after "
             f"{last_local.label().lower()} on {done.text}",
         )
@@ -495,7 +499,7 @@ def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: F
         return Fact.indeterminate(
             f"an extrahepatic metastasis may be dated before or after the {last_local.label()} "
             f"of {done.text}",
-            [local_ev, *(m.dx.evidence(_label(m)) for m in unclear)],
+            [local_ev, *(m.evidence for m in unclear)],
         )
     return Fact.of(False, [local_ev], note=f"no extrahepatic metastasis recorded after {done.text}")
 

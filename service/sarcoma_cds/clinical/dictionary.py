@@ -73,6 +73,12 @@ class FactDictionary(Mapping[str, FactDefinition]):
     def __init__(self, facts: Mapping[str, FactDefinition], source: Path | None = None) -> None:
         self._facts = dict(facts)
         self.source = source
+        # Each category's allowed values, for the check every profile passes (issue 18).
+        self.categories: dict[str, frozenset[str]] = {
+            name: frozenset(d.values or ())
+            for name, d in self._facts.items()
+            if d.kind == "category"
+        }
 
     def __getitem__(self, name: str) -> FactDefinition:
         return self._facts[name]

@@ -236,7 +236,14 @@ def _diagnosis_dates(observations: list[Observation]) -> dict[tuple[str, str], s
     for o in observations:
         if o.status in ("entered-in-error", "cancelled") or not o.effectiveDateTime:
             continue
-        if not any(canonical_system(x.system) == LOINC and x.code == DIAGNOSIS for x in _cc(o)):
+        if o.code is None:
+            continue
+        # A plain loop, the code first: a chart has hundreds of Observations and few diagnosis
+        # ones (issue 18).
+        for x in o.code.coding:
+            if x.code == DIAGNOSIS and canonical_system(x.system) == LOINC:
+                break
+        else:
             continue
         for key in _keys(o.valueCodeableConcept):
             if key not in out or o.effectiveDateTime < out[key]:
@@ -244,12 +251,8 @@ def _diagnosis_dates(observations: list[Observation]) -> dict[tuple[str, str], s
     return out
 
 
-def _cc(o: Observation) -> tuple[Coding, ...]:
-    return o.code.coding if o.code else ()
-
-
 def _dated(c: Condition, dated: dict[tuple[str, str], str]) -> Condition:
-    if c.onsetDateTime or (c.onsetPeriod and c.onsetPeriod.start):
+    if not dated or c.onsetDateTime or (c.onsetPeriod and c.onsetPeriod.start):
         return c
     found = sorted(d for key in _keys(c.code) if (d := dated.get(key)))
     return with_elements(c, onsetDateTime=found[0]) if found else c

@@ -12,14 +12,25 @@ import re
 from dataclasses import dataclass, field
 
 from sarcoma_cds.clinical.record import Dx, Record
+from sarcoma_cds.fhir.projection import CodeableConcept
 
-_CANCER = re.compile(
-    r"(?i)sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
-    r"\bGIST\b|\bLMS\b|\bUPS\b|\bMFH\b"
+
+def _words(first: str, alternatives: str) -> re.Pattern[str]:
+    """A case-insensitive search for any of `alternatives`, each of which begins with one of the
+    letters `first`. The lookahead matches nothing by itself; it lets the engine pass over every
+    position no alternative can start at, where it would otherwise try each alternative in turn
+    (8 → 4 µs a diagnosis text; issue 18)."""
+    return re.compile(rf"(?i)(?=[{first}])(?:{alternatives})")
+
+
+_CANCER = _words(
+    "scmntoglu",
+    r"sarcom|cancer|carcinom|malignan|neoplas|tumou?r|metasta|\bmets?\b|oncolog|"
+    r"\bGIST\b|\bLMS\b|\bUPS\b|\bMFH\b",
 )
-_LESION = re.compile(r"(?i)lesion|\bmass\b|nodule|\bSOL\b")
-_METASTATIC = re.compile(r"(?i)metasta|\bmets?\b|secondar|spread|deposit|stage\s*(iv|4)")
-_LIVER = re.compile(r"(?i)liver|hepat|\bsegment\s*[1-8IVX]+\b")
+_LESION = _words("lmns", r"lesion|\bmass\b|nodule|\bSOL\b")
+_METASTATIC = _words("msd", r"metasta|\bmets?\b|secondar|spread|deposit|stage\s*(iv|4)")
+_LIVER = _words("lhs", r"liver|hepat|\bsegment\s*[1-8IVX]+\b")
 # Value sets that only notice codes; membership in them alone does not make a code "read".
 HONESTY_SETS = frozenset({"neoplasm-any", "antineoplastic-any", "secondary-any"})
 
@@ -58,12 +69,12 @@ def _reading(text: str) -> tuple[bool, bool, bool]:
     return cancer, in_liver, bool(_METASTATIC.search(text))
 
 
-def _unread(d: Dx, rec: Record, text: str, reads_like_it: bool) -> str | None:
+def _unread(d: Dx, text: str, reads_like_it: bool) -> str | None:
     """How a diagnosis no deciding value set reads is named in a reason; None when it raises
     no doubt."""
     if not d.coded:
         return f"uncoded diagnosis '{text}' ({d.ref})" if reads_like_it else None
-    if "neoplasm-any" in rec.value_sets_of(d):
+    if "neoplasm-any" in d.members:
         # In clinical words (REVIEW6 m6): what it is coded as, and that the service does not
         # read that code; `reason` names what it is not read as.
         return (
@@ -81,21 +92,22 @@ def condition_doubts(rec: Record) -> Doubts:
     metastatic: list[str] = []
     liver: list[str] = []
     further: list[Dx] = []
-    # A chart repeats the same few diagnosis texts: read each once per call (the regexes were
-    # 5 % of a call; issue 18). Per call, not per process: the texts are patient data.
-    readings: dict[str, tuple[bool, bool, bool]] = {}
+    # A chart repeats the same few diagnoses: read each concept once per call (Structs hash by
+    # value; the regexes were 5 % of a call; issue 18). Per call, not per process: the texts are
+    # patient data.
+    readings: dict[CodeableConcept | None, tuple[str, tuple[bool, bool, bool]]] = {}
     for d in rec.conditions:
-        members = rec.value_sets_of(d) - HONESTY_SETS
-        if members:
+        if not d.members <= HONESTY_SETS:
             continue  # read: some value set decides what it is
-        text = _text(d)
-        if text not in readings:
-            readings[text] = _reading(text)
-        cancer, in_liver, metastatic_text = readings[text]
-        what = _unread(d, rec, text, cancer or in_liver)
+        code = d.res.code
+        if (seen := readings.get(code)) is None:
+            text = _text(d)
+            seen = readings[code] = (text, _reading(text))
+        text, (cancer, in_liver, metastatic_text) = seen
+        what = _unread(d, text, cancer or in_liver)
         if what is None:
             continue
-        if cancer or "neoplasm-any" in rec.value_sets_of(d):
+        if cancer or "neoplasm-any" in d.members:
             sts.append(what)
         if metastatic_text or in_liver:
             metastatic.append(what)

@@ -65,12 +65,6 @@ class Line:
     def ongoing(self) -> bool:
         return any(_ongoing(e) for e in self.events)
 
-    def last_day(self, today: date) -> date:
-        """The last day of treatment so far (today while the line goes on)."""
-        if self.ongoing:
-            return today
-        return max((e.end or e.start).latest for e in self.events if e.end or e.start)  # type: ignore[union-attr]
-
     @property
     def end(self) -> DateInterval | None:
         """When the line ended (None while it goes on)."""
@@ -95,13 +89,6 @@ class Line:
         return [e.evidence(e.label()) for e in self.events]
 
 
-def _course(e: Proc, today: date) -> tuple[date, date] | None:
-    """The days a recorded course (a chemotherapy Procedure with a start) covers."""
-    if not isinstance(e.res, Procedure) or e.start is None:
-        return None
-    return e.start.earliest, today if _ongoing(e) else (e.end or e.start).latest
-
-
 def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[Line]:
     """Dated systemic-therapy events → lines, in order of their start."""
     dated = sorted(
@@ -109,34 +96,51 @@ def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[
         key=lambda e: (e.start.earliest, e.ref),  # type: ignore[union-attr]
     )
     lines: list[Line] = []
-    # Each line's courses as day spans, kept as events join: `Line.covers` without walking
-    # every event of every line for every event (5 % of a call at 300 resources; issue 18).
-    courses: dict[int, list[tuple[date, date]]] = {}
+    # Kept per line as events join, so that no event walks the events of every line (group_lines
+    # was ~20 % of a call at 300 resources; issue 18): how far the line's recorded courses reach
+    # (events come in order of their first day, so a course that reaches a day covers it), its
+    # last day of treatment so far (today while it goes on) and its agents in lower case.
+    reach: list[date | None] = []
+    ongoing: list[bool] = []
+    last_done: list[date] = []
+    agents: list[set[str]] = []
     gap, window = timedelta(days=p.line_gap_days), timedelta(days=p.regimen_window_days)
     for e in dated:
-        day = e.start.earliest  # type: ignore[union-attr]
+        start = e.start
+        assert start is not None
+        day = start.earliest
         is_drug = not isinstance(e.res, Procedure)
-        host = next(
-            (ln for ln in reversed(lines) if any(lo <= day <= hi for lo, hi in courses[id(ln)])),
-            None,
-        )
+        agent = _agent(e) if is_drug else ""
+        host = None
+        for i in range(len(lines) - 1, -1, -1):
+            if (r := reach[i]) is not None and day <= r:
+                host = i
+                break
         if host is None and is_drug and lines:
-            last = lines[-1]
-            agent = _agent(e)
-            if day <= last.last_day(today) + gap and (
-                agent.lower() in {a.lower() for a in last.agents}
-                or day <= last.start.latest + window
+            last = len(lines) - 1
+            if day <= (today if ongoing[last] else last_done[last]) + gap and (
+                agent.lower() in agents[last] or day <= lines[last].start.latest + window
             ):
                 host = last
         if host is None:
-            host = Line()
-            lines.append(host)
-            courses[id(host)] = []
-        host.events.append(e)
-        if (span := _course(e, today)) is not None:
-            courses[id(host)].append(span)
-        if is_drug and (agent := _agent(e)).lower() not in {a.lower() for a in host.agents}:
-            host.agents.append(agent)
+            host = len(lines)
+            lines.append(Line())
+            reach.append(None)
+            ongoing.append(False)
+            last_done.append(date.min)
+            agents.append(set())
+        line = lines[host]
+        line.events.append(e)
+        done = _ongoing(e)
+        ongoing[host] = ongoing[host] or done
+        last_done[host] = max(last_done[host], (e.end or start).latest)
+        if isinstance(e.res, Procedure):  # a recorded course covers its days
+            hi = today if done else (e.end or start).latest
+            r = reach[host]
+            reach[host] = hi if r is None or hi > r else r
+        if is_drug and agent.lower() not in agents[host]:
+            line.agents.append(agent)
+            agents[host].add(agent.lower())
     return lines
 
 

@@ -65,8 +65,8 @@ def _date(text: str | None) -> DateInterval | None:
 
 def _drug(
     m: MedicationUse, refs: ReferenceIndex
-) -> tuple[tuple[Coding, ...], str | None, str | None]:
-    """(codings, label, text for doubts) of the drug, from the concept or the Medication."""
+) -> tuple[tuple[Coding, ...], str | None, list[CodeableConcept]]:
+    """(codings, label, concepts) of the drug, from the concept or the Medication."""
     concepts: list[CodeableConcept] = []
     if m.medicationCodeableConcept is not None:
         concepts.append(m.medicationCodeableConcept)
@@ -76,15 +76,24 @@ def _drug(
             concepts.append(med.code)
         concepts += [i.itemCodeableConcept for i in med.ingredient if i.itemCodeableConcept]
     codings = tuple(c for cc in concepts for c in cc.coding if c.code)
-    label = next((cc.label() for cc in concepts if cc.label() != "uncoded"), None)
+    label = None
+    for cc in concepts:  # each label once (a regex substitution; issue 18)
+        if (shown := cc.label()) != "uncoded":
+            label = shown
+            break
     if label is None and m.medicationReference and m.medicationReference.display:
         label = m.medicationReference.display
+    return codings, label, concepts
+
+
+def _drug_text(m: MedicationUse, concepts: list[CodeableConcept]) -> str | None:
+    """The drug's words, for a doubt: only asked of a medication no value set reads."""
     texts = [cc.text or "" for cc in concepts] + [
         c.display or "" for cc in concepts for c in cc.coding
     ]
     if m.medicationReference and m.medicationReference.display:
         texts.append(m.medicationReference.display)
-    return codings, label, " ".join(t for t in texts if t) or None
+    return " ".join(t for t in texts if t) or None
 
 
 def _period(p: Period | None) -> tuple[DateInterval | None, DateInterval | None, bool]:
@@ -164,7 +173,7 @@ def read_medications(
     doubts: list[str] = []
     agents, antineoplastic = vs["systemic-agent"], vs["antineoplastic-any"]
     for m in meds:
-        codings, label, text = _drug(m, refs)
+        codings, label, concepts = _drug(m, refs)
         start, end, period = _dates(m)
         status = _status(m, start, today)
         if status is None:
@@ -190,7 +199,7 @@ def read_medications(
             continue  # a GIST-only agent (imatinib): read, and known not to count
         elif antineoplastic.matches_any(codings):
             doubts.append(f"{name}: antineoplastic not in the sarcoma agent value set ({label})")
-        elif text and _AGENT_TEXT.search(text) and not codings:
+        elif (text := _drug_text(m, concepts)) and _AGENT_TEXT.search(text) and not codings:
             doubts.append(f"{name}: uncoded medication '{text}'")
         elif text and _AGENT_TEXT.search(text):
             shown = ", ".join(f"{c.code}" for c in codings[:3])

@@ -158,18 +158,14 @@ def derive_profile(
 def check_against_dictionary(f: dict[str, Fact], dictionary: FactDictionary) -> None:
     """Exactly the dictionary's facts, and every category value one it allows: a programming
     error otherwise, caught by every test (and at start-up, see `pipeline.Engine.load`)."""
-    missing = set(dictionary) - set(f)
-    extra = set(f) - set(dictionary)
-    if missing or extra:
+    if len(f) != len(dictionary) or not all(name in f for name in dictionary):
+        missing = set(dictionary) - set(f)
+        extra = set(f) - set(dictionary)
         raise RuntimeError(f"profile facts out of sync: missing {missing}, extra {extra}")
-    for name, definition in dictionary.items():
-        value = f[name].value
-        if (
-            definition.kind == "category"
-            and f[name].known
-            and value not in dictionary.allowed(name)
-        ):
-            raise RuntimeError(f"fact {name!r} derived {value!r}, not in the fact dictionary")
+    for name, allowed in dictionary.categories.items():
+        fact = f[name]
+        if fact.known and fact.value not in allowed:
+            raise RuntimeError(f"fact {name!r} derived {fact.value!r}, not in the fact dictionary")
 
 
 def _done_latest(p: Proc) -> date:

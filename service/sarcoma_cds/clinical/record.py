@@ -54,7 +54,11 @@ def codings(cc: CodeableConcept | None) -> tuple[Coding, ...]:
 
 
 def _status_code(cc: CodeableConcept | None) -> str | None:
-    return next((c.code for c in codings(cc) if c.code), None)
+    if cc is not None:
+        for c in cc.coding:
+            if c.code:
+                return c.code
+    return None
 
 
 def _interval(text: str | None) -> DateInterval | None:
@@ -96,6 +100,10 @@ class Dx(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     # "recorded"
     unconfirmed: bool
     current: bool
+    # The code's label, once per resource: facts name a diagnosis ~4 times per call (issue 18).
+    name: str
+    # The ids of the value sets its code belongs to, asked ~4 times per diagnosis per call.
+    members: frozenset[str]
     # An encounter diagnosis recorded again (same codes, recordedDate only) while an earlier one
     # is still active: EHRs repeat the problem at every visit, so it is not a new episode.
     repeat: bool = False
@@ -126,7 +134,7 @@ class Dx(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
         return codings(self.res.code)
 
     def label(self) -> str:
-        return self.res.code.label() if self.res.code else "uncoded condition"
+        return self.name
 
     def evidence(self, what: str | None = None) -> Evidence:
         if self.date_source == "recorded" and what:
@@ -178,6 +186,8 @@ class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
     drug_label: str | None = None
     # The agent's name as its value set lists it ("doxorubicin" for an RxNorm product code).
     agent: str | None = None
+    # A Procedure's code label, once per resource (issue 18); None for a medication.
+    name: str | None = None
 
     @property
     def ref(self) -> str:
@@ -195,6 +205,8 @@ class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
         return tuple(c for cc in self.res.bodySite for c in cc.coding)
 
     def label(self) -> str:
+        if self.name is not None:
+            return self.name
         if not isinstance(self.res, Procedure):
             return self.agent or self.drug_label or "uncoded medication"
         return self.res.code.label() if self.res.code else "uncoded procedure"
@@ -229,10 +241,11 @@ class Record:
         self.gaps = list(rec.gaps)
         birth = rec.patient.birth() if rec.patient else None
         self.birth = birth
+        labels: dict[CodeableConcept, str] = {}
         self.conditions = _mark_repeats(
-            [d for c in rec.conditions if (d := _dx(c, birth)) is not None]
+            [d for c in rec.conditions if (d := _dx(c, birth, labels, valuesets)) is not None]
         )
-        self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
+        self.procedures = [p for r in rec.procedures if (p := _proc(r, labels)) is not None]
         self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         self.refs: ReferenceIndex = rec.refs
         report_dates = {id(x.res): x for x in self.reports if x.date}
@@ -250,11 +263,8 @@ class Record:
         # Index each resource under the value sets of its code, once: the fact modules then ask
         # "which conditions are liver metastases?" as a dictionary lookup.
         self._dx_index: dict[str, list[Dx]] = {}
-        self._dx_members: dict[int, frozenset[str]] = {}
         for d in self.conditions:
-            members = valuesets.memberships(d.codes)
-            self._dx_members[id(d)] = members
-            for vs_id in members:
+            for vs_id in d.members:
                 self._dx_index.setdefault(vs_id, []).append(d)
         self._obs_index: dict[str, list[Obs]] = {}
         for o in self.observations:
@@ -271,10 +281,6 @@ class Record:
     def has(self, key: str) -> bool:
         """Was this prefetch key supplied (so that "none recorded" means something)?"""
         return key in self.supplied
-
-    def value_sets_of(self, d: Dx) -> frozenset[str]:
-        """The ids of the value sets this condition's code belongs to."""
-        return self._dx_members.get(id(d), frozenset())
 
     def proc_value_sets(self, p: Proc) -> frozenset[str]:
         return self._proc_members.get(id(p), frozenset())
@@ -310,34 +316,58 @@ class Record:
 
 def _mark_repeats(dxs: list[Dx]) -> list[Dx]:
     """input-profile: "Encounter diagnoses repeat: take the earliest". Linear: one pass to find
-    the earliest current diagnosis per code set, one to mark the later repeats."""
-    keys = [d.code_key() for d in dxs]
+    the earliest current diagnosis per code set, one to mark the later repeats. Only a current,
+    dated diagnosis has its code set computed: no other takes part (issue 18)."""
+    # A chart repeats the same few codings: each distinct tuple (Structs hash by value) is
+    # normalised once per call.
+    memo: dict[tuple[Coding, ...], frozenset[tuple[str, str]]] = {}
+    keys: list[frozenset[tuple[str, str]] | None] = []
+    for d in dxs:
+        key = None
+        if d.current and d.date:
+            codes = d.codes
+            key = memo.get(codes)
+            if key is None:
+                key = memo[codes] = d.code_key()
+        keys.append(key)
     first_seen: dict[frozenset[tuple[str, str]], date] = {}
     for d, key in zip(dxs, keys, strict=True):
-        if (
-            key
-            and d.current
-            and d.date
-            and (key not in first_seen or d.date.latest < first_seen[key])
-        ):
+        if key and d.date and (key not in first_seen or d.date.latest < first_seen[key]):
             first_seen[key] = d.date.latest
     out: list[Dx] = []
+    encounter: dict[tuple[CodeableConcept, ...], bool] = {}
     for d, key in zip(dxs, keys, strict=True):
-        earliest = first_seen.get(key)
         if (
-            earliest is not None
-            and d.encounter_diagnosis
-            and d.current
+            key is not None
             and d.date_source == "recorded"
             and d.date
+            and (earliest := first_seen.get(key)) is not None
             and earliest < d.date.earliest
         ):
-            d = msgspec.structs.replace(d, repeat=True)
+            category = d.res.category
+            if (is_encounter := encounter.get(category)) is None:
+                is_encounter = encounter[category] = d.encounter_diagnosis
+            if is_encounter:
+                d = msgspec.structs.replace(d, repeat=True)
         out.append(d)
     return out
 
 
-def _dx(c: Condition, birth: DateInterval | None) -> Dx | None:
+def concept_label(cc: CodeableConcept, memo: dict[CodeableConcept, str]) -> str:
+    """`cc.label()`, once per distinct concept of a call (Structs hash by value; a chart repeats
+    the same few diagnoses and procedures, and a label is a regex substitution; issue 18)."""
+    name = memo.get(cc)
+    if name is None:
+        name = memo[cc] = cc.label()
+    return name
+
+
+def _dx(
+    c: Condition,
+    birth: DateInterval | None,
+    labels: dict[CodeableConcept, str],
+    valuesets: ValueSets,
+) -> Dx | None:
     verification = _status_code(c.verificationStatus)
     if verification in _DROPPED_VERIFICATION:
         return None
@@ -355,6 +385,8 @@ def _dx(c: Condition, birth: DateInterval | None) -> Dx | None:
         date_source=source,
         unconfirmed=verification in _UNCONFIRMED,
         current=_status_code(c.clinicalStatus) not in _INACTIVE and not _abated(c),
+        name=concept_label(c.code, labels) if c.code else "uncoded condition",
+        members=valuesets.memberships(codings(c.code)),
         date_problem=problem,
     )
 
@@ -453,7 +485,7 @@ def _report(r: DiagnosticReport) -> Report | None:
     return Report(res=r, date=d)
 
 
-def _proc(p: Procedure) -> Proc | None:
+def _proc(p: Procedure, labels: dict[CodeableConcept, str]) -> Proc | None:
     if p.status in _PROC_DONE:
         status = "done" if p.status == "completed" else "ongoing"
     elif p.status == "preparation":
@@ -474,4 +506,5 @@ def _proc(p: Procedure) -> Proc | None:
         status=status,
         period=period,
         open_ended=period and p.performedPeriod is not None and p.performedPeriod.end is None,
+        name=concept_label(p.code, labels) if p.code else "uncoded procedure",
     )

@@ -30,13 +30,15 @@ def classify_resections(rec: Record, vs: ValueSets, primaries: list[Dx], liver: 
     primary_sites = {
         (c.system, c.code) for d in primaries for c in d.body_sites() if c.system and c.code
     }
-    generic, primary_coded = vs["excision-generic"], vs["primary-resection"]
     for p in rec.procedures:
         members = rec.proc_value_sets(p)
         if "liver-resection" in members:
             continue
-        is_generic = "excision-generic" in members or generic.matches_any(p.codes)
-        is_primary_code = "primary-resection" in members or primary_coded.matches_any(p.codes)
+        # The record's index holds what the code says (a reindex adds, and removes only
+        # primary-resection, adding liver-resection, skipped above): asking the value sets again
+        # was two questions per procedure (issue 18).
+        is_generic = "excision-generic" in members
+        is_primary_code = "primary-resection" in members
         if not (is_generic or is_primary_code):
             continue
         reasons = {id(c) for c in _reason_conditions(p, rec)}

@@ -147,7 +147,8 @@ def derive_treatment(
         else None
     )
     events = _systemic(rec, vs, ("done", "ongoing"))
-    primary_lines, lines = split_at_metastasis(group_lines(events, p, rec.today), first)
+    grouped = group_lines(events, p, rec.today)
+    primary_lines, lines = split_at_metastasis(grouped, first)
     for_primary = {id(e) for ln in primary_lines for e in ln.events}
     metastatic = [e for e in events if id(e) not in for_primary]
     resections = sorted(
@@ -202,7 +203,18 @@ def derive_treatment(
         else Fact.unknown("no procedures were supplied")
     )
 
-    f.update(_systemic_facts(rec, vs, p, resections, f["prior_liver_resections"], primary_lines))
+    # The metastatic events grouped on their own, as `on_systemic_therapy` dates them. Grouping
+    # is sequential, so when the primary's lines come first (the usual case) each metastatic
+    # event meets the same lines before it either way: the metastatic lines as they stand, not a
+    # second grouping (issue 18).
+    if all(a is b for a, b in zip(grouped[: len(primary_lines)], primary_lines, strict=True)):
+        alone = lines
+    else:
+        for_primary = {id(e) for ln in primary_lines for e in ln.events}
+        alone = group_lines([x for x in events if id(x) not in for_primary], p, rec.today)
+    f.update(
+        _systemic_facts(rec, vs, resections, f["prior_liver_resections"], primary_lines, alone)
+    )
     f["perioperative_systemic_therapy"] = perioperative_fact(primary_lines, first, rec.today)
     local = liver_directed(rec, vs)
     f.update(_recurrence(rec, vs, p, local, current_liver_mets))
@@ -249,14 +261,15 @@ def _no_resection(prior_resections: Fact) -> Fact:
 def _systemic_facts(
     rec: Record,
     vs: ValueSets,
-    p: ClinicalParameters,
     resections: list[Proc],
     prior_resections: Fact,
     primary_lines: list[Line],
+    metastatic_lines: list[Line],
 ) -> dict[str, Fact]:
     """`primary_lines`: lines that ended before the first metastasis. They are not systemic
     therapy received for the metastatic disease (REVIEW5 M1), but they are adjuvant therapy
-    after a first liver resection if they followed one (9.2)."""
+    after a first liver resection if they followed one (9.2). `metastatic_lines`: the other
+    events grouped into lines on their own."""
     f: dict[str, Fact] = {}
     received = _systemic(rec, vs, ("done", "ongoing"))
     for_primary = {id(e) for ln in primary_lines for e in ln.events}
@@ -287,11 +300,7 @@ def _systemic_facts(
     # A "yes" is said with its start (REVIEW6 m4): "On systemic therapy since 2025-12-01".
     # Since the start of the regimen it belongs to (REVIEW7 n1: docetaxel from day 8 of
     # gemcitabine + docetaxel is "since 2026-01-12", the date the treatment card shows).
-    line_start = {
-        id(e): ln.start
-        for ln in group_lines([x for x in received if id(x) not in for_primary], p, rec.today)
-        for e in ln.events
-    }
+    line_start = {id(e): ln.start for ln in metastatic_lines for e in ln.events}
     starts = sorted(
         (line_start.get(id(x), x.start) for x in ongoing if x.start),
         key=lambda d: d.earliest,

@@ -34,6 +34,7 @@ HISTOLOGIES = (
     "rhabdomyosarcoma",
     "ups",
 )
+_HISTOLOGY_SETS = tuple((cat, f"histology-{cat.replace('_', '-')}") for cat in HISTOLOGIES)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     primaries = [
         d
         for d in rec.conditions
-        if "primary-sts" in (member := rec.value_sets_of(d))
+        if "primary-sts" in (member := d.members)
         or "metastatic-sarcoma" in member
         or ("malignant-primary" in member and _own_sts_morph(d, vs))
     ]
@@ -85,7 +86,7 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     if not primaries:
         # A registry's morphology sent as its own Condition ("M8890/3") with no site Condition.
         primaries = [d for d in rec.conditions if _coded_as(d, ICDO3) and _own_sts_morph(d, vs)]
-    primaries = [d for d in primaries if "gist" not in rec.value_sets_of(d)]
+    primaries = [d for d in primaries if "gist" not in d.members]
     history = rec.dx_in(vs["sts-history"])
 
     if gist_ev:
@@ -161,11 +162,7 @@ def _unread_cancers(rec: Record, vs: ValueSets) -> list[tuple[Dx, str]]:
         ]
         if malignant:
             out.append((d, f"{d.label()} (ICD-O-3 {malignant[0].code})"))
-        elif (
-            _coded_as(d, ATHENA, IDEA4RC_LOCAL)
-            and not rec.value_sets_of(d)
-            and not d.morphologies()
-        ):
+        elif _coded_as(d, ATHENA, IDEA4RC_LOCAL) and not d.members and not d.morphologies():
             out.append((d, f"{d.label()} (an IDEA4RC concept this service does not read)"))
     return out
 
@@ -186,11 +183,14 @@ def _histology(
     # Morphology codes first (most specific), then SNOMED disorder codes of the primary.
     candidates: list[tuple[Coding, Evidence]] = list(sts_morph)
     for d in primaries:
-        candidates += [(c, d.evidence(d.label())) for c in d.codes]
+        ev = d.evidence(d.label())
+        candidates += [(c, ev) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
     for coding, source in candidates:
-        for cat in HISTOLOGIES:
-            if vs[f"histology-{cat.replace('_', '-')}"].contains(coding.system, coding.code):
+        # The coding's value sets, looked up once (not each histology set asked in turn).
+        member = vs.memberships((coding,))
+        for cat, vs_id in _HISTOLOGY_SETS:
+            if vs_id in member:
                 found.setdefault(cat, []).append(source)
                 break
     if len(found) == 1:
@@ -215,7 +215,7 @@ def _histology(
 
 
 def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
-    hits = [d for d in primaries if vs[vs_id].matches_any(d.codes)]
+    hits = [d for d in primaries if vs_id in d.members]
     if vs_id == "primary-rps":
         hits += [
             d

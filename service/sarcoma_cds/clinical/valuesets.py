@@ -206,6 +206,9 @@ class ValueSet:
         return None
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class ValueSets:
     """All value sets by id; a missing id is a programming error caught at start-up."""
 
@@ -230,7 +233,7 @@ class ValueSets:
     def memberships(self, codings: Iterable[CodingLike]) -> frozenset[str]:
         """The ids of every value set any of these codings belongs to (cached per coding), so a
         record is indexed once instead of asking each value set about each resource."""
-        out: set[str] = set()
+        out = _NONE
         for c in codings:
             key = (c.system, c.code)
             ids = self._memberships.get(key)
@@ -239,8 +242,10 @@ class ValueSets:
                 if len(self._memberships) >= _CACHE_LIMIT:
                     self._memberships.clear()
                 self._memberships[key] = ids
-            out |= ids
-        return frozenset(out)
+            # The cached set itself when one coding decides (most resources): no new set.
+            if ids:
+                out = out | ids if out else ids
+        return out
 
     def __getitem__(self, vs_id: str) -> ValueSet:
         return self._sets[vs_id]

@@ -79,7 +79,9 @@ _SEMANTIC_TAG = re.compile(
 
 
 def without_semantic_tag(name: str) -> str:
-    return _SEMANTIC_TAG.sub("", name)
+    # Most labels end in no ")" (the tag's `$` also matches before a final newline): the regex
+    # only for those that can carry a tag; it ran for every label (issue 18).
+    return _SEMANTIC_TAG.sub("", name) if name.endswith((")", ")\n")) else name
 
 
 class CodeableConcept(_Element, frozen=True, kw_only=True):
@@ -329,7 +331,7 @@ Resource = (
 )
 
 # Each class is named after its resourceType.
-_MODELS: dict[str, type[Resource]] = {
+MODELS: dict[str, type[Resource]] = {
     m.__name__: m
     for m in (
         Patient,
@@ -344,7 +346,8 @@ _MODELS: dict[str, type[Resource]] = {
         BodyStructure,
     )
 }
-USED_TYPES = frozenset(_MODELS)
+USED_TYPES = frozenset(MODELS)
+_LIST_OF: dict[type[Resource], Any] = {m: list[m] for m in MODELS.values()}  # type: ignore[valid-type]
 
 
 def project(raw: dict[str, Any]) -> Resource | None:
@@ -352,9 +355,30 @@ def project(raw: dict[str, Any]) -> Resource | None:
 
     A broken element is dropped and named in `.unreadable`; the input is never modified.
     Raises UnreadableResource when more than a few elements are broken."""
-    model = _MODELS.get(str(raw.get("resourceType")))
-    if model is None:
+    model = MODELS.get(str(raw.get("resourceType")))
+    return None if model is None else project_as(raw, model)
+
+
+def project_many(raws: list[dict[str, Any]], model: type[Resource]) -> list[Resource | None]:
+    """`project_as` of each of `raws` (all of type `model`), None for an unreadable one. One
+    msgspec call for them all when none has a broken element: a call per resource cost a
+    quarter of the projection (issue 18)."""
+    try:
+        out: list[Resource] = msgspec.convert(raws, _LIST_OF[model], dec_hook=_dec_hook)
+    except msgspec.ValidationError:
+        return [_readable(raw, model) for raw in raws]
+    return [msgspec.structs.replace(r, unreadable=()) if r.unreadable else r for r in out]
+
+
+def _readable(raw: dict[str, Any], model: type[Resource]) -> Resource | None:
+    try:
+        return project_as(raw, model)
+    except UnreadableResource:
         return None
+
+
+def project_as(raw: dict[str, Any], model: type[Resource]) -> Resource:
+    """`project` for a caller that has looked up `MODELS[raw["resourceType"]]` already."""
     try:
         res = msgspec.convert(raw, model, dec_hook=_dec_hook)
     except msgspec.ValidationError:

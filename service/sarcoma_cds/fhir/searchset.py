@@ -71,10 +71,15 @@ def unreadable_reason(value: Any) -> str | None:
         return f"the EHR sent an error instead of the data{issue_codes(value)}"
     if not is_bundle(value):
         return None
-    failed = failed_search_outcome(value)
+    return searchset_reason(value, failed_search_outcome(value))
+
+
+def searchset_reason(bundle: Mapping[str, Any], failed: Mapping[str, Any] | None) -> str | None:
+    """`unreadable_reason` of a Bundle whose `failed_search_outcome` the caller found in its
+    own pass over the entries (`prefetch` reads each entry once: issue 18)."""
     if failed is not None:
         return f"the EHR reported an error in the search{issue_codes(failed)}"
-    if has_next_page(value):
+    if has_next_page(bundle):
         return "only the first of several pages was sent"
     return None
 

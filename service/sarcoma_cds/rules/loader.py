@@ -28,7 +28,7 @@ from sarcoma_cds.clinical.params import (
 )
 from sarcoma_cds.clinical.profile import required_valuesets
 from sarcoma_cds.clinical.valuesets import ValueSetError, ValueSets
-from sarcoma_cds.rules.logic import located_tests
+from sarcoma_cds.rules.logic import compiled, located_tests
 from sarcoma_cds.rules.references import BadReference, resolve
 from sarcoma_cds.rules.schema import (
     PLACEHOLDER,
@@ -131,6 +131,9 @@ def load_rule_file(
     if rule.id != path.stem:
         raise RulesError(f"{path}: at id: {rule.id!r} differs from the file name {path.stem!r}")
     check_rule(rule, recs, path, facts)
+    for _, cond in _conditions(rule):
+        if cond is not None:
+            compiled(cond)  # at start-up, not on the first call (issue 18)
     return rule
 
 

@@ -12,7 +12,8 @@ must not count as "no".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -26,7 +27,7 @@ class TV(Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     value: TV
     missing: dict[str, Fact] = field(default_factory=dict)  # facts that were unknown
@@ -44,69 +45,130 @@ def label(fact: Fact) -> str:
     return str(fact.value)
 
 
-def _test(t: Test, facts: Mapping[str, Fact]) -> Outcome:
-    fact = facts[t.fact]
-    out = Outcome(TV.UNKNOWN, used=[t.fact])
-    op = t.operator
-    if op == "known":
-        return _tv(fact.known == t.known, out)
-    if op == "any_of":
-        assert t.any_of is not None
-        return _tv(label(fact) in t.any_of, out)
-    if fact.state is State.NOT_APPLICABLE:
-        return _tv(False, out)
-    if not fact.known:
-        out.missing[t.fact] = fact
-        return out
-    v = fact.value
-    if op == "is_":
-        return _tv(v is t.is_, out)
-    if op == "equals":
-        return _tv(v == t.equals, out)
-    if op == "in_":
-        assert t.in_ is not None
-        return _tv(v in t.in_, out)
-    if op == "contains":
-        return _tv(isinstance(v, tuple) and t.contains in v, out)
-    num = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
-    if num is None:
-        return _tv(False, out)
-    bound = getattr(t, op)
-    result = {
-        "gt": num > bound,
-        "ge": num >= bound,
-        "lt": num < bound,
-        "le": num <= bound,
-    }[op]
-    return _tv(result, out)
-
-
-def _tv(b: bool, out: Outcome) -> Outcome:
-    out.value = TV.TRUE if b else TV.FALSE
-    return out
+Compiled = Callable[[Mapping[str, Fact]], Outcome]
 
 
 def evaluate(cond: RuleCondition | None, facts: Mapping[str, Fact]) -> Outcome:
+    """The condition's outcome on these facts (no condition: TRUE)."""
     if cond is None:
         return Outcome(TV.TRUE)
+    return compiled(cond)(facts)
+
+
+def compiled(cond: RuleCondition) -> Compiled:
+    """The condition as one closure, built the first time it is evaluated and kept on the
+    (frozen, loaded-once) condition: the operator dispatch and the tree walk happen once per
+    loaded rule, not on every call (issue 18)."""
+    fn: Compiled | None = cond.__dict__.get(_KEY)
+    if fn is None:
+        fn = _compile(cond)
+        cond.__dict__[_KEY] = fn  # a cache beside the fields, as functools.cached_property does
+    return fn
+
+
+_KEY = "_compiled"
+
+
+def _compile(cond: RuleCondition) -> Compiled:
     if isinstance(cond, Test):
-        return _test(cond, facts)
+        return _compile_test(cond)
     if isinstance(cond, Not):
-        inner = evaluate(cond.not_, facts)
-        flip = {TV.TRUE: TV.FALSE, TV.FALSE: TV.TRUE, TV.UNKNOWN: TV.UNKNOWN}
-        return Outcome(flip[inner.value], inner.missing, inner.used)
-    parts = [evaluate(c, facts) for c in (cond.all if isinstance(cond, All) else cond.any)]
-    used = [u for p in parts for u in p.used]
-    decisive = TV.FALSE if isinstance(cond, All) else TV.TRUE
-    if any(p.value is decisive for p in parts):
-        if decisive is TV.TRUE:  # an `any` that holds rests only on its true branches
-            used = [u for p in parts if p.value is TV.TRUE for u in p.used]
-        return Outcome(decisive, used=used)
-    unknown = [p for p in parts if p.value is TV.UNKNOWN]
-    if unknown:
-        missing = {k: v for p in unknown for k, v in p.missing.items()}
-        return Outcome(TV.UNKNOWN, missing, used)
-    return Outcome(TV.TRUE if isinstance(cond, All) else TV.FALSE, used=used)
+        return _compile_not(compiled(cond.not_))
+    if isinstance(cond, All):
+        return _compile_junction(tuple(compiled(c) for c in cond.all), TV.FALSE)
+    return _compile_junction(tuple(compiled(c) for c in cond.any), TV.TRUE)
+
+
+def _compile_test(t: Test) -> Compiled:
+    name, op = t.fact, t.operator
+    if op == "known":
+        want = t.known
+        return lambda facts: _outcome(facts[name].known == want, name)
+    if op == "any_of":
+        assert t.any_of is not None
+        labels = frozenset(t.any_of)
+        return lambda facts: _outcome(label(facts[name]) in labels, name)
+    holds = _comparison(t)
+
+    def test(facts: Mapping[str, Fact]) -> Outcome:
+        fact = facts[name]
+        state = fact.state
+        if state is State.KNOWN:
+            return _outcome(holds(fact.value), name)
+        if state is State.NOT_APPLICABLE:
+            return _outcome(False, name)
+        return Outcome(TV.UNKNOWN, {name: fact}, [name])
+
+    return test
+
+
+def _comparison(t: Test) -> Callable[[object], bool]:
+    """The test of a known value; a number test on a value that is not a number is false."""
+    op = t.operator
+    if op == "is_":
+        target = t.is_
+        return lambda v: v is target
+    if op == "equals":
+        equals = t.equals
+        return lambda v: v == equals
+    if op == "in_":
+        assert t.in_ is not None
+        members = t.in_
+        return lambda v: v in members
+    if op == "contains":
+        item = t.contains
+        return lambda v: isinstance(v, tuple) and item in v
+    bound: float = getattr(t, op)
+    compare: Callable[[float, float], bool] = _NUMBER_TESTS[op]
+
+    def number(v: object) -> bool:
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            return False
+        return compare(float(v), bound)
+
+    return number
+
+
+_NUMBER_TESTS: dict[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+def _outcome(b: bool, name: str) -> Outcome:
+    return Outcome(TV.TRUE if b else TV.FALSE, {}, [name])
+
+
+_FLIP = {TV.TRUE: TV.FALSE, TV.FALSE: TV.TRUE, TV.UNKNOWN: TV.UNKNOWN}
+
+
+def _compile_not(inner: Compiled) -> Compiled:
+    def negation(facts: Mapping[str, Fact]) -> Outcome:
+        out = inner(facts)
+        return Outcome(_FLIP[out.value], out.missing, out.used)
+
+    return negation
+
+
+def _compile_junction(parts: tuple[Compiled, ...], decisive: TV) -> Compiled:
+    """`all` (decisive FALSE) or `any` (decisive TRUE), in Kleene logic."""
+    settled = TV.TRUE if decisive is TV.FALSE else TV.FALSE  # when no part is decisive or unknown
+
+    def junction(facts: Mapping[str, Fact]) -> Outcome:
+        outs = [p(facts) for p in parts]
+        used = [u for o in outs for u in o.used]
+        if any(o.value is decisive for o in outs):
+            if decisive is TV.TRUE:  # an `any` that holds rests only on its true branches
+                used = [u for o in outs if o.value is TV.TRUE for u in o.used]
+            return Outcome(decisive, {}, used)
+        unknown = [o for o in outs if o.value is TV.UNKNOWN]
+        if unknown:
+            return Outcome(TV.UNKNOWN, {k: v for o in unknown for k, v in o.missing.items()}, used)
+        return Outcome(settled, {}, used)
+
+    return junction
 
 
 def fact_names(cond: RuleCondition | None) -> list[str]:

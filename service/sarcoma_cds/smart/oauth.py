@@ -10,20 +10,17 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import authlib.deprecate  # noqa: F401 - installs its "always" filter first: ours below wins
 import httpx
 from authlib.common.security import generate_token
 
-with warnings.catch_warnings():
-    # authlib 1.7+ warns that its httpx integration will move to the httpx2 fork; it works with
-    # httpx, which the rest of the service uses, and the warning would print at every start.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
-
 from sarcoma_cds.fhir.prefetch_templates import PREFETCH_TEMPLATES, resource_type_of
 from sarcoma_cds.settings import Settings
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 SMART_CONFIGURATION = "/.well-known/smart-configuration"
 # Exactly the resource types the service reads (its prefetch templates).
@@ -147,6 +144,14 @@ def new_state() -> str:
 
 
 def _client(settings: Settings, redirect_uri: str) -> AsyncOAuth2Client:
+    # Imported on the first launch, not at start-up: authlib's OAuth client stack is ~12 MB of
+    # every worker's memory, and most calls are CDS Hooks calls that never launch (issue 18).
+    with warnings.catch_warnings():
+        # authlib 1.7+ warns that its httpx integration will move to the httpx2 fork; it works
+        # with httpx, which the rest of the service uses, and the warning would print each time.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     secret = settings.smart_client_secret
     return AsyncOAuth2Client(
         client_id=settings.smart_client_id,

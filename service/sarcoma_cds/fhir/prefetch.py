@@ -184,9 +184,7 @@ class _Collector:
             for full_url, raw, t in found:
                 self.add(key, full_url, raw, t)
             return
-        projected = project_many([raw for _, raw, _ in found], model)
-        for (full_url, raw, _), res in zip(found, projected, strict=True):
-            self._file(rtype, model, raw, res, full_url)
+        self._file(rtype, model, found, project_many([raw for _, raw, _ in found], model))
 
     def add(self, key: str, full_url: str | None, raw: dict[str, Any], rtype: Any) -> None:
         """`rtype`: raw["resourceType"], which the caller has read already."""
@@ -197,44 +195,45 @@ class _Collector:
         if model is None:
             return  # a resource type the facts do not use
         try:
-            res = project_as(raw, model)
+            res: Resource | None = project_as(raw, model)
         except UnreadableResource:
             res = None
-        self._file(rtype, model, raw, res, full_url)
+        self._file(rtype, model, [(full_url, raw, rtype)], [res])
 
     def _file(
         self,
         rtype: str,
         model: type[Resource],
-        raw: dict[str, Any],
-        res: Resource | None,
-        full_url: str | None,
+        found: list[tuple[str | None, dict[str, Any], Any]],
+        projected: list[Resource | None],
     ) -> None:
-        """Files one projected resource (None: unreadable) once, with what it lacks named."""
-        if res is None:
-            self.broken.append(_name(rtype, raw))
-            return
-        if res.id:
-            at = (rtype, res.id)
-            first = self.seen.get(at)
-            if first is not None:
-                self._repeated(rtype, raw, first)
-                return
-            self.seen[at] = raw
-        # The name is built only when a text needs it (issue 18: it was built for every one).
-        if res.unreadable:
-            name = _name(rtype, raw)
-            self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
-        self.rec.refs.add(res, full_url)
-        contained = raw.get("contained")
-        if isinstance(contained, list):
-            self._contained(res, _name(rtype, raw), contained)
-        subject = _SUBJECT.get(model)
-        if subject is not None:
-            ref = getattr(res, subject)
-            self.routed.append((res, ref.reference if ref is not None else None))
-        elif isinstance(res, Patient):
-            self.patients.append((res, full_url))
+        """Files resources of one type, each with its projection (None: unreadable), once
+        each, with what they lack named. One loop for a whole searchset (issue 18)."""
+        seen, refs, subject = self.seen, self.rec.refs, _SUBJECT.get(model)
+        for (full_url, raw, _), res in zip(found, projected, strict=True):
+            if res is None:
+                self.broken.append(_name(rtype, raw))
+                continue
+            if res.id:
+                at = (rtype, res.id)
+                first = seen.get(at)
+                if first is not None:
+                    self._repeated(rtype, raw, first)
+                    continue
+                seen[at] = raw
+            # The name is built only when a text needs it (issue 18: it was built for each).
+            if res.unreadable:
+                name = _name(rtype, raw)
+                self.rec.unreadable += [f"{u} ({name})" for u in res.unreadable]
+            refs.add(res, full_url)
+            contained = raw.get("contained")
+            if isinstance(contained, list):
+                self._contained(res, _name(rtype, raw), contained)
+            if subject is not None:
+                ref = getattr(res, subject)
+                self.routed.append((res, ref.reference if ref is not None else None))
+            elif isinstance(res, Patient):
+                self.patients.append((res, full_url))
 
     def _repeated(self, rtype: str, raw: dict[str, Any], first: dict[str, Any]) -> None:
         """An id read before: the same resource under two keys is read once; two different

@@ -52,8 +52,16 @@ def _ongoing(event: Proc) -> bool:
 
 @dataclass
 class Line:
+    """A line of therapy as `group_lines` makes it."""
+
     events: list[Proc] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    # Read from the events once, when `group_lines` has made the line: a chart's facts ask
+    # ~30 times (issue 18). Whether it goes on; when it ended (None while it goes on); the
+    # evidence of its events.
+    ongoing: bool = field(default=False, compare=False)
+    end: DateInterval | None = field(default=None, compare=False)
+    cited: tuple[Evidence, ...] = field(default=(), compare=False)
 
     @property
     def start(self) -> DateInterval:
@@ -61,17 +69,13 @@ class Line:
         assert first is not None  # only dated events are grouped
         return first
 
-    @property
-    def ongoing(self) -> bool:
-        return any(_ongoing(e) for e in self.events)
-
-    @property
-    def end(self) -> DateInterval | None:
-        """When the line ended (None while it goes on)."""
-        if self.ongoing:
-            return None
-        ends = [d for e in self.events if (d := e.end or e.start) is not None]
-        return max(ends, key=lambda d: (d.latest, d.earliest))
+    def finish(self) -> None:
+        """Read `ongoing`, `end` and `cited` from the events, once they are all in."""
+        self.ongoing = any(_ongoing(e) for e in self.events)
+        if not self.ongoing:
+            ends = [d for e in self.events if (d := e.end or e.start) is not None]
+            self.end = max(ends, key=lambda d: (d.latest, d.earliest))
+        self.cited = tuple(e.evidence(e.label()) for e in self.events)
 
     def name(self) -> str:
         """The line in a clause ("progressed after chemotherapy (line 1)"): its agents, else
@@ -85,8 +89,8 @@ class Line:
         # "Doxorubicin" from a display).
         return " + ".join(a.lower() for a in self.agents) if self.agents else GENERIC_CHEMOTHERAPY
 
-    def evidence(self) -> list[Evidence]:
-        return [e.evidence(e.label()) for e in self.events]
+    def evidence(self) -> tuple[Evidence, ...]:
+        return self.cited
 
 
 def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[Line]:
@@ -141,6 +145,8 @@ def group_lines(events: list[Proc], p: ClinicalParameters, today: date) -> list[
         if is_drug and agent.lower() not in agents[host]:
             line.agents.append(agent)
             agents[host].add(agent.lower())
+    for line in lines:
+        line.finish()
     return lines
 
 
@@ -188,7 +194,9 @@ def split_at_metastasis(
     before = [
         ln for ln in lines if (end := ln.end) is not None and end.latest < first_metastasis.earliest
     ]
-    return before, [ln for ln in lines if ln not in before]
+    # By identity: `in` would compare the lines field by field (issue 18).
+    primary = {id(ln) for ln in before}
+    return before, [ln for ln in lines if id(ln) not in primary]
 
 
 def perioperative_fact(

@@ -241,11 +241,10 @@ class Record:
         self.gaps = list(rec.gaps)
         birth = rec.patient.birth() if rec.patient else None
         self.birth = birth
-        labels: dict[CodeableConcept, str] = {}
         self.conditions = _mark_repeats(
-            [d for c in rec.conditions if (d := _dx(c, birth, labels, valuesets)) is not None]
+            [d for c in rec.conditions if (d := _dx(c, birth, valuesets)) is not None]
         )
-        self.procedures = [p for r in rec.procedures if (p := _proc(r, labels)) is not None]
+        self.procedures = [p for r in rec.procedures if (p := _proc(r)) is not None]
         self.reports = [x for r in rec.reports if (x := _report(r)) is not None]
         self.refs: ReferenceIndex = rec.refs
         report_dates = {id(x.res): x for x in self.reports if x.date}
@@ -353,21 +352,7 @@ def _mark_repeats(dxs: list[Dx]) -> list[Dx]:
     return out
 
 
-def concept_label(cc: CodeableConcept, memo: dict[CodeableConcept, str]) -> str:
-    """`cc.label()`, once per distinct concept of a call (Structs hash by value; a chart repeats
-    the same few diagnoses and procedures, and a label is a regex substitution; issue 18)."""
-    name = memo.get(cc)
-    if name is None:
-        name = memo[cc] = cc.label()
-    return name
-
-
-def _dx(
-    c: Condition,
-    birth: DateInterval | None,
-    labels: dict[CodeableConcept, str],
-    valuesets: ValueSets,
-) -> Dx | None:
+def _dx(c: Condition, birth: DateInterval | None, valuesets: ValueSets) -> Dx | None:
     verification = _status_code(c.verificationStatus)
     if verification in _DROPPED_VERIFICATION:
         return None
@@ -385,7 +370,7 @@ def _dx(
         date_source=source,
         unconfirmed=verification in _UNCONFIRMED,
         current=_status_code(c.clinicalStatus) not in _INACTIVE and not _abated(c),
-        name=concept_label(c.code, labels) if c.code else "uncoded condition",
+        name=c.code.label() if c.code else "uncoded condition",
         members=valuesets.memberships(codings(c.code)),
         date_problem=problem,
     )
@@ -485,7 +470,7 @@ def _report(r: DiagnosticReport) -> Report | None:
     return Report(res=r, date=d)
 
 
-def _proc(p: Procedure, labels: dict[CodeableConcept, str]) -> Proc | None:
+def _proc(p: Procedure) -> Proc | None:
     if p.status in _PROC_DONE:
         status = "done" if p.status == "completed" else "ongoing"
     elif p.status == "preparation":
@@ -506,5 +491,5 @@ def _proc(p: Procedure, labels: dict[CodeableConcept, str]) -> Proc | None:
         status=status,
         period=period,
         open_ended=period and p.performedPeriod is not None and p.performedPeriod.end is None,
-        name=concept_label(p.code, labels) if p.code else "uncoded procedure",
+        name=p.code.label() if p.code else "uncoded procedure",
     )

@@ -129,13 +129,25 @@ def derive_tumour(rec: Record, vs: ValueSets, doubts: Doubts | None = None) -> T
     else:
         sts = Fact.unknown("no conditions were supplied")
 
+    # Each primary as the histology and site facts cite it, built once for the three (a chart
+    # repeats its primary at every visit; issue 18).
+    cited = [d.evidence(d.label()) for d in primaries]
+    # Only a site-specific code (ICD-10 is organised by site) or a bodySite can say "no";
+    # "sarcoma, site unspecified" in SNOMED cannot.
+    sited = [
+        ev
+        for d, ev in zip(primaries, cited, strict=True)
+        if d.body_sites() or _coded_as(d, ICD10CM, *FAMILY)
+    ]
     return Tumour(
         primaries=primaries,
         gist=gist,
         sts=sts,
-        histology=_histology(rec, vs, primaries, sts_morph, bool(gist_ev)),
-        retroperitoneal=_site_fact(primaries, vs, "primary-rps", "retroperitoneal"),
-        intra_abdominal=_site_fact(primaries, vs, "intra-abdominal-primary", "intra-abdominal"),
+        histology=_histology(vs, primaries, cited, sts_morph, bool(gist_ev)),
+        retroperitoneal=_site_fact(primaries, cited, sited, vs, "primary-rps", "retroperitoneal"),
+        intra_abdominal=_site_fact(
+            primaries, cited, sited, vs, "intra-abdominal-primary", "intra-abdominal"
+        ),
     )
 
 
@@ -172,9 +184,9 @@ def _own_sts_morph(d: Dx, vs: ValueSets) -> bool:
 
 
 def _histology(
-    rec: Record,
     vs: ValueSets,
     primaries: list[Dx],
+    cited: list[Evidence],
     sts_morph: list[tuple[Coding, Evidence]],
     gist: bool,
 ) -> Fact:
@@ -182,8 +194,7 @@ def _histology(
         return Fact.of("gist", note="GIST")
     # Morphology codes first (most specific), then SNOMED disorder codes of the primary.
     candidates: list[tuple[Coding, Evidence]] = list(sts_morph)
-    for d in primaries:
-        ev = d.evidence(d.label())
+    for d, ev in zip(primaries, cited, strict=True):
         candidates += [(c, ev) for c in d.codes]
     found: dict[str, list[Evidence]] = {}
     for coding, source in candidates:
@@ -208,27 +219,31 @@ def _histology(
             [e for _, e in sts_morph],
             note="soft tissue sarcoma of a subtype without subtype-specific advice",
         )
-    return Fact.unknown(
-        "histology not recorded",
-        [d.evidence(d.label()) for d in primaries],
-    )
+    return Fact.unknown("histology not recorded", cited)
 
 
-def _site_fact(primaries: list[Dx], vs: ValueSets, vs_id: str, what: str) -> Fact:
-    hits = [d for d in primaries if vs_id in d.members]
+def _site_fact(
+    primaries: list[Dx],
+    cited: list[Evidence],
+    sited: list[Evidence],
+    vs: ValueSets,
+    vs_id: str,
+    what: str,
+) -> Fact:
+    """`cited`: each primary's evidence, in the order of `primaries`; `sited`: that of those
+    whose site is coded."""
+    hits = [i for i, d in enumerate(primaries) if vs_id in d.members]
     if vs_id == "primary-rps":
+        retroperitoneum = vs["bodysite-retroperitoneum"]
         hits += [
-            d
-            for d in primaries
-            if d not in hits and vs["bodysite-retroperitoneum"].matches_any(d.body_sites())
+            i
+            for i, d in enumerate(primaries)
+            if i not in hits and retroperitoneum.matches_any(d.body_sites())
         ]
     if hits:
-        return Fact.of(True, [d.evidence(d.label()) for d in hits], note=f"{what} primary")
-    # Only a site-specific code (ICD-10 is organised by site) or a bodySite can say "no";
-    # "sarcoma, site unspecified" in SNOMED cannot.
-    sited = [d for d in primaries if d.body_sites() or _coded_as(d, ICD10CM, *FAMILY)]
+        return Fact.of(True, [cited[i] for i in hits], note=f"{what} primary")
     if sited:
-        return Fact.of(False, [d.evidence(d.label()) for d in sited], note=f"not {what}")
+        return Fact.of(False, sited, note=f"not {what}")
     if primaries:
         return Fact.unknown(f"the primary's site is not coded (cannot tell if {what})")
     return Fact.unknown("no primary tumour recorded")

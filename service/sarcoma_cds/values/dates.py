@@ -100,6 +100,8 @@ def add_months(day: date, months: int) -> date:
         return date.max
     if year < date.min.year:
         return date.min
+    if day.day <= 28:  # every month has the day: no month length to look up (issue 18)
+        return date(year, month, day.day)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

@@ -7,7 +7,7 @@ file) or every pod (PostgreSQL) sees the same rows.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +81,18 @@ def insert_new(conn: Connection, table: Table, row: Mapping[str, Any]) -> int:
     except IntegrityError:
         return 0
     return 1
+
+
+def insert_new_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`insert_new` for many rows in one executemany: about half the cost per row of
+    executing one statement per row (issue 18)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+    else:
+        for row in rows:
+            insert_new(conn, table, row)

@@ -229,11 +229,18 @@ def test_cards_are_answered_when_recording_them_fails(
     make: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = make()
-    store = client.app.state.services.feedback_store
+    services = client.app.state.services
+    store = services.feedback_store
 
-    def broken(*args: Any) -> int:
+    def broken(*args: Any) -> None:
         raise FeedbackStoreError("cannot record issued cards: OperationalError")
 
     monkeypatch.setattr(store, "issue", broken)
     assert _cards(client.post(SERVICE_PATH, json=_request()))
+    services.issued_cards.flush()  # recorded in batches, off the request path
     assert "could not record issued cards" in caplog.text
+
+    monkeypatch.undo()  # the store is back: the next answer's cards are recorded
+    cards = _cards(client.post(SERVICE_PATH, json=_request()))
+    services.issued_cards.flush()
+    assert {c.card_uuid for c in store.issued()} == {c["uuid"] for c in cards}

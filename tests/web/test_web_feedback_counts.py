@@ -77,6 +77,22 @@ def _post(client: TestClient, *items: dict[str, Any]) -> int:
     return stored
 
 
+def test_every_issued_card_is_recorded(store_url: str) -> None:
+    """Issued cards are stored in batches off the request path; shutting the app down writes
+    what is still queued, so every card of every answer is in the store."""
+    settings = Settings(feedback_db_url=store_url)
+    app = create_app(settings, today=lambda: date.fromisoformat(ENTRY["today"]))
+    answered: set[str] = set()
+    with TestClient(app) as client:
+        for entry in load_manifest()[:4]:
+            response = client.post(SERVICE_PATH, json=load_example(entry["file"]))
+            assert response.status_code == 200
+            answered |= {card["uuid"] for card in response.json()["cards"]}
+    store = FeedbackStore.open(store_url)
+    assert len(answered) > 4 and {c.card_uuid for c in store.issued()} == answered
+    store.close()
+
+
 def test_repeated_clicks_on_one_suggestion_are_stored_once(
     client: TestClient, store_url: str
 ) -> None:

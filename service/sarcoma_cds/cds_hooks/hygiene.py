@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 _CONTAINERS = (str, list, dict)  # exactly these types (not subclasses) can be empty
+_NESTED = (dict, list)
 
 
 def _is_empty(value: Any) -> bool:
@@ -36,19 +37,34 @@ def find_violations(document: Any) -> list[str]:
     return found
 
 
+def _clean(value: Any) -> Any:
+    # One pass per container, scalars not recursed into, the emptiness test inlined: half the
+    # cost of cleaning and then filtering, on every node of every answer (issue 18).
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, _NESTED):
+                item = _clean(item)
+            if item is None or (type(item) in _CONTAINERS and not item):
+                continue
+            out[key] = item
+        return out
+    if isinstance(value, list):
+        kept: list[Any] = []
+        for item in value:
+            if isinstance(item, _NESTED):
+                item = _clean(item)
+            if item is None or (type(item) in _CONTAINERS and not item):
+                continue
+            kept.append(item)
+        return kept
+    return value
+
+
 def prune(document: Any) -> Any:
     """A copy without null or empty values; containers emptied by pruning go too. The top-level
     `cards` key always stays (an empty list means "no guidance")."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, dict):
-            out = {k: clean(v) for k, v in value.items()}
-            return {k: v for k, v in out.items() if not _is_empty(v)}
-        if isinstance(value, list):
-            return [item for item in (clean(v) for v in value) if not _is_empty(item)]
-        return value
-
-    cleaned = clean(document)
+    cleaned = _clean(document)
     if isinstance(document, dict) and "cards" in document and isinstance(cleaned, dict):
         cleaned.setdefault("cards", [])
     return cleaned

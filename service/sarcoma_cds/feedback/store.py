@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from sarcoma_cds.cds_hooks.feedback import FeedbackItem
-from sarcoma_cds.database import insert_new, open_engine, safe_url
+from sarcoma_cds.database import insert_new, insert_new_many, open_engine, safe_url
 from sarcoma_cds.feedback.schema import (
     MIGRATIONS,
     create_tables,
@@ -39,12 +39,17 @@ __all__ = [
     "FeedbackRecord",
     "FeedbackStore",
     "FeedbackStoreError",
+    "IssuedCall",
     "IssuedCard",
     "schema_version",
 ]
 
 # The key under which the service's cards carry their rule and topic (cards.builder).
 EXTENSION_KEY = "org.sarcoma-cds"
+
+
+# One answer's cards and when they were issued.
+IssuedCall = tuple[Sequence[Mapping[str, Any]], datetime]
 
 
 class FeedbackStoreError(Exception):
@@ -149,16 +154,19 @@ class FeedbackStore:
                 new += insert_new(conn, feedback_table, record.row(stamp))
         return new
 
-    def issue(
-        self, service_id: str, cards: Sequence[Mapping[str, Any]], issued_at: datetime
-    ) -> int:
+    def issue(self, service_id: str, calls: Iterable[IssuedCall]) -> None:
         """Remember which rule issued each card (by uuid), with its suggestions and override
-        reasons; a card already known is left as it is. Returns how many were new."""
-        stamp = issued_at.isoformat(timespec="seconds")
-        rows = [row for card in cards if (row := _issued_row(service_id, card, stamp))]
+        reasons, for the cards of one or more answers in one transaction; a card already known
+        is left as it is."""
+        rows: list[dict[str, Any]] = []
+        for cards, issued_at in calls:
+            stamp = issued_at.isoformat(timespec="seconds")
+            rows += [row for card in cards if (row := _issued_row(service_id, card, stamp))]
+        if not rows:
+            return
         try:
             with self._engine.begin() as conn:
-                return sum(insert_new(conn, issued_table, row) for row in rows)
+                insert_new_many(conn, issued_table, rows)
         except SQLAlchemyError as exc:
             raise FeedbackStoreError(f"cannot record issued cards: {type(exc).__name__}") from None
 

@@ -316,15 +316,19 @@ def _keys_to_fetch(prefetch: Mapping[str, Any], keys: Iterable[str]) -> tuple[li
     wanted: list[str] = []
     paged: list[str] = []
     # A key whose resource type already came under another key (one Bundle with everything) is
-    # not fetched again: resources are read by type, whatever key holds them (issue 12).
-    present = resource_types_in(prefetch)
+    # not fetched again: resources are read by type, whatever key holds them (issue 12). Which
+    # types came is looked up only when a key is absent: a complete prefetch skips that scan of
+    # every resource (issue 18).
+    present: frozenset[str] | None = None
     for key in keys:
         if key not in PREFETCH_TEMPLATES:
             raise ValueError(f"prefetch key {key!r} is not one this service advertises")
         if key in wanted or key in paged:
             continue
-        if key not in prefetch and resource_type_of(PREFETCH_TEMPLATES[key]) in present:
-            continue
+        if key not in prefetch:
+            present = resource_types_in(prefetch) if present is None else present
+            if resource_type_of(PREFETCH_TEMPLATES[key]) in present:
+                continue
         # Present (even null or an empty Bundle) means the client answered; an
         # OperationOutcome in its place, or inside the searchset as an error, is how a client
         # reports that its query failed.

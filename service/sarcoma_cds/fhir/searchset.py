@@ -59,7 +59,12 @@ def failed_search_outcome(bundle: Mapping[str, Any]) -> Mapping[str, Any] | None
     entries = bundle.get("entry")
     for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if is_operation_outcome(resource) and has_failed_issue(resource):
+        # `is_operation_outcome` inline: a call per entry was most of this scan (issue 18)
+        if (
+            isinstance(resource, dict)
+            and resource.get("resourceType") == "OperationOutcome"
+            and has_failed_issue(resource)
+        ):
             return resource
     return None
 
@@ -95,8 +100,9 @@ def resource_types_in(prefetch: Mapping[str, Any]) -> frozenset[str]:
             if item.get("resourceType") == "Bundle" and isinstance(item.get("entry"), list):
                 for e in item["entry"]:
                     res = e.get("resource") if isinstance(e, dict) else None
-                    if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
-                        found.add(res["resourceType"])
+                    rtype = res.get("resourceType") if isinstance(res, dict) else None
+                    if isinstance(rtype, str):
+                        found.add(rtype)
             elif isinstance(item.get("resourceType"), str):
                 found.add(item["resourceType"])
     return frozenset(found)

@@ -16,7 +16,8 @@ from datetime import date
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from sarcoma_cds import __version__
+from sarcoma_cds import SERVICE_ID, __version__
+from sarcoma_cds.feedback.issued_writer import IssuedCardsWriter
 from sarcoma_cds.feedback.store import FeedbackStore
 from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.pipeline import Engine, Evaluator
@@ -54,20 +55,23 @@ def create_app(
             "DEVELOPMENT MODE: CDS clients are NOT authenticated; never expose this service "
             "to a network or to real patient data"
         )
+    feedback_store = FeedbackStore.open(settings.feedback_db_url)
     services = Services(
         settings=settings,
         evaluator=engine or Engine.load(settings),
         authenticator=authenticator,
-        feedback_store=FeedbackStore.open(settings.feedback_db_url),
+        feedback_store=feedback_store,
         fetcher=fetcher or FhirFetcher(settings),
         metrics=Metrics(),
         today=today or date.today,
+        issued_cards=IssuedCardsWriter(feedback_store, SERVICE_ID),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await services.fetcher.aclose()
+        services.issued_cards.flush()  # what the last answers issued
         services.feedback_store.close()
         close = getattr(services.authenticator, "close", None)  # the replay store's connections
         if callable(close):

@@ -14,13 +14,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.background import BackgroundTask
 
 from sarcoma_cds import SERVICE_ID
 from sarcoma_cds.cards.unavailable import data_unavailable_card
 from sarcoma_cds.cds_hooks.feedback import parse_feedback
 from sarcoma_cds.cds_hooks.request import PatientViewCall, parse_service_request
-from sarcoma_cds.feedback.store import FeedbackRecord, FeedbackStoreError
+from sarcoma_cds.feedback.store import FeedbackRecord
 from sarcoma_cds.fhir.fetch import FetchError
 from sarcoma_cds.fhir.prefetch_templates import (
     PREFETCH_TEMPLATES,
@@ -98,21 +97,10 @@ def _answer(evaluation: Evaluation, services: Services, request: Request) -> Res
         base = services.public_url or str(request.base_url).rstrip("/")
         document["cards"] = with_launch_link(document["cards"], launch_url(base))
     services.metrics.record_cards(document["cards"])
-    response = json_response(document)
-    # After the answer is sent: the clinician never waits for the bookkeeping.
-    response.background = BackgroundTask(_remember_issued, document["cards"], services)
-    return response
-
-
-async def _remember_issued(cards: list[dict[str, Any]], services: Services) -> None:
-    """Record which rule issued each card, for the feedback report; best effort: a store that
-    is down must not cost the clinician the cards."""
-    if not cards:
-        return
-    try:
-        await run_in_threadpool(services.feedback_store.issue, SERVICE_ID, cards, datetime.now(UTC))
-    except FeedbackStoreError as exc:
-        logger.warning("could not record issued cards", extra={"error": type(exc).__name__})
+    # Which rule issued each card, for the feedback report: queued, stored in batches off the
+    # request path (feedback/issued_writer.py); the clinician never waits for the bookkeeping.
+    services.issued_cards.submit(document["cards"], datetime.now(UTC))
+    return json_response(document)
 
 
 def _precondition_failed(exc: FetchError) -> ProblemError:
@@ -173,5 +161,13 @@ async def feedback(
         )
         for item in body.feedback
     ]
-    stored = await run_in_threadpool(services.feedback_store.add, records, datetime.now(UTC))
+    stored = await run_in_threadpool(_store_feedback, services, records, datetime.now(UTC))
     return json_response({"received": len(records), "stored": stored})
+
+
+def _store_feedback(
+    services: Services, records: list[FeedbackRecord], received_at: datetime
+) -> int:
+    # Cards issued moments ago first: an override's display is filled from its card's reasons.
+    services.issued_cards.flush()
+    return services.feedback_store.add(records, received_at)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, FastAPI, Request
 
+from sarcoma_cds.feedback.issued_writer import IssuedCardsWriter
 from sarcoma_cds.feedback.store import FeedbackStore
 from sarcoma_cds.fhir.fetch import FhirFetcher
 from sarcoma_cds.pipeline import Evaluator
@@ -37,6 +38,7 @@ class Services:
     fetcher: FhirFetcher
     metrics: Metrics
     today: Callable[[], date]
+    issued_cards: IssuedCardsWriter  # records, off the request path, who issued each card
     in_flight: anyio.CapacityLimiter = field(default_factory=_body_limiter)
 
     @property
@@ -57,7 +59,9 @@ class Services:
         app.state.services = self
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread hand-off per
+    # request for an attribute read (issue 18).
     services = request.app.state.services
     assert isinstance(services, Services), "create_app installs the services"
     return services

@@ -327,3 +327,22 @@ def test_the_product_codes_ehrs_order_make_a_line_named_by_its_agent(
     )
     assert p["systemic_therapy_received"].is_yes
     assert p["latest_systemic_line"].value == f"{agent} (on 2026-01-12)"
+
+
+def test_on_therapy_dates_the_metastatic_events_grouped_on_their_own(derive: Derive) -> None:
+    # A line for the primary (doxorubicin, ended before the first metastasis) that started
+    # after a metastatic one (trabectedin, ended after it): without the doxorubicin line, the
+    # trabectedin taken again joins its first course, so "on systemic therapy" is dated from
+    # that course's start, though the line count keeps the two trabectedin lines apart.
+    p = derive(
+        lms_primary(),
+        liver_met(onset="2025-06-01"),
+        taking("a", TRABECTEDIN, "2025-01-06", "2025-08-01"),
+        given("b", DOXORUBICIN, "2025-03-03"),
+        taking("e", TRABECTEDIN, "2025-07-07"),
+        today=TODAY,
+        omit=("procedures",),
+    )
+    assert p["perioperative_systemic_therapy"].value == "doxorubicin (on 2025-03-03)"
+    assert p["systemic_therapy_lines"].value == 2
+    assert p["on_systemic_therapy"].note == "since 2025-01-06"

@@ -8,7 +8,7 @@ from datetime import date
 
 from sarcoma_cds.clinical.facts import Evidence, Fact, State
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Proc
+from sarcoma_cds.clinical.resources import Proc
 from sarcoma_cds.values.dates import (
     DateInterval,
     add_months,

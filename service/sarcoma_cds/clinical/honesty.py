@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sarcoma_cds.clinical.record import Dx, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx
 from sarcoma_cds.fhir.projection import CodeableConcept
 
 

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Proc, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 
 # fact suffix → value sets whose procedures count as that study

@@ -15,7 +15,8 @@ from datetime import date
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Obs, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx, Obs
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import (
     DateInterval,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from sarcoma_cds.clinical.codes import RXNORM, canonical_system
-from sarcoma_cds.clinical.record import Proc
+from sarcoma_cds.clinical.dating import read_date
+from sarcoma_cds.clinical.resources import Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import (
     CodeableConcept,
@@ -31,7 +32,7 @@ from sarcoma_cds.fhir.projection import (
     Period,
 )
 from sarcoma_cds.fhir.references import ReferenceIndex
-from sarcoma_cds.values.dates import DateInterval, InvalidDate, parse_fhir_date
+from sarcoma_cds.values.dates import DateInterval
 
 # Agent names, only to notice an uncoded or unrecognised drug (never to count one).
 _AGENT_TEXT = re.compile(
@@ -52,15 +53,6 @@ _PLAN_INTENTS = {"plan", "proposal"}
 class MedicationReading:
     events: list[Proc]  # recognised sarcoma systemic therapy
     doubts: list[str]  # medications that might be systemic therapy but cannot be read as such
-
-
-def _date(text: str | None) -> DateInterval | None:
-    if not text:
-        return None
-    try:
-        return parse_fhir_date(text)
-    except InvalidDate:
-        return None
 
 
 def _drug(
@@ -99,7 +91,7 @@ def _drug_text(m: MedicationUse, concepts: list[CodeableConcept]) -> str | None:
 def _period(p: Period | None) -> tuple[DateInterval | None, DateInterval | None, bool]:
     if p is None:
         return None, None, False
-    return _date(p.start), _date(p.end), True
+    return read_date(p.start), read_date(p.end), True
 
 
 def _status(m: MedicationUse, start: DateInterval | None, today: date) -> str | None:
@@ -143,13 +135,13 @@ def _dates(m: MedicationUse) -> tuple[DateInterval | None, DateInterval | None, 
             None,
         )
         start, end, period = _period(bounds)
-        return start or _date(m.authoredOn), end, period
+        return start or read_date(m.authoredOn), end, period
     assert isinstance(m, MedicationAdministration | MedicationStatement)
-    if d := _date(m.effectiveDateTime):
+    if d := read_date(m.effectiveDateTime):
         return d, d, False
     start, end, period = _period(m.effectivePeriod)
     if start is None and isinstance(m, MedicationStatement):
-        start = _date(m.dateAsserted)  # when it was stated: the therapy began before
+        start = read_date(m.dateAsserted)  # when it was stated: the therapy began before
     return start, end, period
 
 

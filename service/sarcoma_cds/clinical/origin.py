@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import msgspec
 
+from sarcoma_cds.clinical.dating import earliest_of
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record, Report, earliest_of
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx, Obs, Proc, Report
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Coding, Condition, Procedure, Reference
 from sarcoma_cds.values.dates import DateInterval, within_months

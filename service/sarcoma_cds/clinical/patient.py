@@ -9,7 +9,8 @@ from datetime import date
 
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Obs, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Obs
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import whole_months_between
 from sarcoma_cds.values.numerals import ROMAN, roman_numeral

@@ -24,7 +24,8 @@ from sarcoma_cds.clinical.imaging import (
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
-from sarcoma_cds.clinical.record import Proc, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Proc
 from sarcoma_cds.clinical.surgery import classify_resections
 from sarcoma_cds.clinical.timing import derive_timing
 from sarcoma_cds.clinical.treatment import (

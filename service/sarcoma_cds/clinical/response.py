@@ -14,7 +14,8 @@ from datetime import date
 from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.lines import latest_assessed
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Obs, Proc, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Obs, Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import CodeableConcept
 from sarcoma_cds.values.dates import DateInterval, months_days_text

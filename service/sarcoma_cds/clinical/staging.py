@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sarcoma_cds.clinical.record import Obs, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Obs
 from sarcoma_cds.clinical.valuesets import ValueSets
 
 

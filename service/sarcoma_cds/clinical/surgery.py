@@ -8,7 +8,8 @@ record, so every fact that reads those value sets sees them.
 
 from __future__ import annotations
 
-from sarcoma_cds.clinical.record import Dx, Proc, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx, Proc
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Condition
 

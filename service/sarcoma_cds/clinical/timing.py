@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sarcoma_cds.clinical.dating import earliest_of
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Obs, earliest_of
+from sarcoma_cds.clinical.resources import Dx, Obs
 from sarcoma_cds.clinical.staging import StagedMetastasis
 from sarcoma_cds.values.dates import (
     DateInterval,

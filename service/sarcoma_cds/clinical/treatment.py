@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from sarcoma_cds.clinical.dating import latest_of
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.lines import (
     Line,
@@ -14,7 +15,8 @@ from sarcoma_cds.clinical.lines import (
     therapy_label,
 )
 from sarcoma_cds.clinical.params import ClinicalParameters
-from sarcoma_cds.clinical.record import Dx, Proc, Record, latest_of
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx, Proc
 from sarcoma_cds.clinical.response import (
     progression_stale,
     progression_without_metastatic_therapy,

@@ -16,7 +16,8 @@ from sarcoma_cds.clinical.codes import (
 )
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
-from sarcoma_cds.clinical.record import Dx, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import Coding
 

@@ -11,7 +11,8 @@ from typing import Literal
 from sarcoma_cds.clinical.burden import classify_metastases
 from sarcoma_cds.clinical.imaging import STUDIES
 from sarcoma_cds.clinical.lines import therapy_label
-from sarcoma_cds.clinical.record import Dx, Obs, Proc, Record
+from sarcoma_cds.clinical.record import Record
+from sarcoma_cds.clinical.resources import Dx, Obs, Proc
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.values.dates import DateInterval

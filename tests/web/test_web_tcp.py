@@ -9,8 +9,9 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
+from sarcoma_cds.server_stack import SERVER_STACK
 from sarcoma_cds.startup import H11_NODELAY
-from sarcoma_cds.web.tcp import NoDelayH11Protocol, set_nodelay
+from sarcoma_cds.web.tcp import FairAcceptLoop, NoDelayH11Protocol, set_nodelay
 
 
 def _nodelay_of_accepted(setter: bool) -> int:
@@ -55,3 +56,53 @@ def test_serve_uses_the_nodelay_protocol() -> None:
     config = uvicorn.Config(FastAPI(), http=H11_NODELAY, loop="asyncio")
     config.load()
     assert config.http_protocol_class is NoDelayH11Protocol
+
+
+def _left_after_one_wake_up(loop: asyncio.AbstractEventLoop, queued: int) -> int:
+    """Queue `queued` connections on a listener, let `loop` handle one readiness of it, and
+    count the connections still waiting in the kernel's queue."""
+    listener = socket.socket(family=socket.AF_INET)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.setblocking(False)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(queued)]
+    taken: list[asyncio.BaseTransport] = []
+
+    class Taken(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            taken.append(transport)
+
+    left = 0
+    try:
+        accept = loop._accept_connection  # type: ignore[attr-defined]
+        accept(Taken, listener, None, None, 100)  # what one wake-up of the listener runs
+        loop.run_until_complete(asyncio.sleep(0.05))  # the accepted ones get their transports
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except BlockingIOError:
+                return left
+            conn.close()
+            left += 1
+    finally:
+        for transport in taken:
+            transport.close()
+        loop.run_until_complete(asyncio.sleep(0.01))
+        for client in clients:
+            client.close()
+        listener.close()
+        loop.close()
+
+
+def test_asyncio_takes_every_queued_connection_in_one_wake_up() -> None:
+    # The cause, shown: the first idle worker took all of a client's connections.
+    assert _left_after_one_wake_up(asyncio.SelectorEventLoop(), queued=4) == 0
+
+
+def test_each_worker_takes_one_new_connection_per_wake_up() -> None:
+    assert _left_after_one_wake_up(FairAcceptLoop(), queued=4) == 3
+
+
+def test_serve_runs_the_fair_accept_loop() -> None:
+    config = uvicorn.Config(FastAPI(), **SERVER_STACK)
+    assert config.get_loop_factory() is FairAcceptLoop

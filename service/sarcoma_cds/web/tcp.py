@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
+from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -25,3 +27,29 @@ class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         set_nodelay(transport)
         super().connection_made(transport)  # type: ignore[arg-type]
+
+
+class FairAcceptLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop, taking one new connection each time the listening socket wakes it.
+
+    `serve`'s workers share one listening socket, and asyncio accepts up to `backlog` (2,048)
+    queued connections per wake-up: the first idle worker took every connection a client opened
+    at once (an EHR's or a proxy's keep-alive pool), and the other workers idled. In the bench,
+    one of two workers served all 8 connections in every run (issue 18). Taking one per wake-up
+    lets each idle worker take its share; the kernel's queue (the listen backlog) is unchanged.
+    """
+
+    def _accept_connection(
+        self,
+        protocol_factory: Callable[[], asyncio.BaseProtocol],
+        sock: socket.socket,
+        sslcontext: Any = None,
+        server: Any = None,
+        backlog: int = 100,
+        *timeouts: float,
+    ) -> None:
+        # asyncio's own accept loop, told to take just one: a private method, with this signature
+        # in Python 3.10-3.13 (tests/web/test_web_tcp.py checks its effect)
+        super()._accept_connection(  # type: ignore[misc]
+            protocol_factory, sock, sslcontext, server, 1, *timeouts
+        )

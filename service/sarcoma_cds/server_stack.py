@@ -8,13 +8,14 @@ from typing import Any
 # uvicorn's h11 protocol with TCP_NODELAY on each connection (web/tcp.py says why); named as a
 # string, as uvicorn imports it in each worker (startup.py never imports `web`).
 H11_NODELAY = "sarcoma_cds.web.tcp:NoDelayH11Protocol"
-# asyncio's selector loop, each worker taking one new connection per wake-up (web/tcp.py says why)
+# named as a string like the protocol: web/tcp.py says why one connection per wake-up
 FAIR_ACCEPT_LOOP = "sarcoma_cds.web.tcp:FairAcceptLoop"
 MAX_HEADER_BYTES = 32 * 1024  # the request line and all headers together (400 above)
 
 SERVER_STACK: dict[str, Any] = {
     # asyncio, not uvloop: under uvloop a paused fallback-fetch socket kept reading, and a
-    # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md).
+    # hostile FHIR server's endless body queued ~200 MB per worker (docs/design.md). Its selector
+    # loop, each worker taking one new connection per wake-up.
     "loop": FAIR_ACCEPT_LOOP,
     # h11, not httptools: h11 bounds a request's header block (httptools kept 64 MB of
     # headers before any authentication; issue 17, F5). 32 KB fits a 16 KB client JWT.

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
+from sarcoma_cds.clinical.liver_directed import liver_directed_kinds
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Record
 from sarcoma_cds.clinical.resources import Dx, Obs, Proc
 from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
-from sarcoma_cds.clinical.treatment import liver_directed_kinds
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.projection import BodyStructure, Coding
 from sarcoma_cds.values.dates import DateInterval

@@ -24,6 +24,8 @@ class CellResult:
     errors: int = 0
     wall_seconds: float = 0.0
     cards: int | None = None  # cards in the first answer: proves the real path ran
+    # CPU seconds each server worker spent during the cell: shows how the connections spread
+    worker_cpu_seconds: tuple[float, ...] = ()
 
     @property
     def throughput(self) -> float:

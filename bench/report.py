@@ -44,6 +44,8 @@ class RunFigures:
     rate_two_workers: float  # req/s, 300 resources, c=8, 2 workers
     request_ms: float  # in-process request, 300 resources (median)
     peak_rss_mb: float  # the service's workers
+    # the 2-worker cell's CPU seconds per worker: connections are not spread evenly between them
+    two_workers_cpu: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -91,6 +93,7 @@ def run_figures(cells: dict[Key, CellResult], rss_mb: list[float], request_ms: f
         service_p50=_p(cells.get(("service", 1, TARGET_SIZE, 1)), 0.5),
         service_p99=_p(cells.get(("service", 1, TARGET_SIZE, 1)), 0.99),
         rate_two_workers=two.throughput if two is not None and two.latencies_ms else math.nan,
+        two_workers_cpu=two.worker_cpu_seconds if two is not None else (),
         request_ms=request_ms,
         peak_rss_mb=max(rss_mb, default=math.nan),
     )
@@ -349,7 +352,9 @@ def _runs_section(report: Report) -> list[str]:
         " afresh). Each run's in-process request is its median CPU time per call, measured in a"
         " fresh process right after the run's HTTP cells (`python -m bench.inprocess 300`: on a"
         " shared machine, wall time would also count the time other work kept it off a core);"
-        " the stage table below is wall time, measured once, at the end.",
+        " the stage table below is wall time, measured once, at the end. The 2-worker cell's CPU"
+        " seconds per worker show how its 8 connections spread between the workers (uvicorn's"
+        " workers accept from one shared socket: an idle worker may take all of them).",
         "",
     ]
     rows = [
@@ -360,6 +365,7 @@ def _runs_section(report: Report) -> list[str]:
             _ms(r.ratio),
             _ms(r.service_p99),
             "–" if math.isnan(r.rate_two_workers) else f"{r.rate_two_workers:.0f}",
+            " / ".join(f"{s:.1f}" for s in r.two_workers_cpu) or "–",
             _ms(r.request_ms),
             "–" if math.isnan(r.peak_rss_mb) else f"{r.peak_rss_mb:.0f}",
         ]
@@ -375,6 +381,7 @@ RUNS_HEADER = [
     "p50 ratio",
     "service p99 ms",
     "2 workers c=8 req/s",
+    "its CPU s per worker",
     "in-process request ms",
     "service peak RSS MB",
 ]

@@ -134,8 +134,13 @@ def run_http(
                     for concurrency in wanted:
                         gc.collect()
                         gc.freeze()  # the client's long-lived objects: out of its GC's way
+                        before = server.cpu_seconds()
                         cell: CellResult = asyncio.run(
                             drive(url, bodies[size], concurrency, plan.requests, plan.seconds)
+                        )
+                        cell.worker_cpu_seconds = tuple(
+                            after - start
+                            for after, start in zip(server.cpu_seconds(), before, strict=True)
                         )
                         cells[(target, workers, size, concurrency)] = cell
                         _progress(target, workers, size, concurrency, cell)

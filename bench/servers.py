@@ -60,6 +60,12 @@ def _vm_hwm_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
+def _cpu_seconds(pid: int) -> float:
+    # the fields after the command name (which may hold spaces): utime and stime are 12th, 13th
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     target: str
@@ -75,6 +81,10 @@ class Server:
             for pid in _children(self.process.pid)
             if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
         ]
+
+    def cpu_seconds(self) -> list[float]:
+        """User + system CPU seconds of each worker so far (/proc/<pid>/stat)."""
+        return [_cpu_seconds(pid) for pid in self.worker_pids()]
 
     def peak_rss_mb(self) -> list[float]:
         return sorted(_vm_hwm_mb(pid) for pid in self.worker_pids())

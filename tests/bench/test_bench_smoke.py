@@ -174,3 +174,22 @@ def test_runs_and_population_options_are_checked() -> None:
     assert full.runs == 3 and full.population_patients > 0
     with pytest.raises(SystemExit):
         parse_args(["--runs", "0"])
+
+
+def test_the_runs_table_shows_how_the_two_workers_shared_the_cell() -> None:
+    """uvicorn's workers accept from one socket: the report says how the CPU was split."""
+    import os
+    import time
+
+    from bench.report import Report, RunFigures, render
+    from bench.servers import _cpu_seconds
+
+    start = _cpu_seconds(os.getpid())
+    stop = time.process_time() + 0.05
+    while time.process_time() < stop:
+        pass
+    assert _cpu_seconds(os.getpid()) > start  # counts this process's own work
+    runs = [RunFigures(2.0, 5.0, 15.0, 210.0, 3.9, 120.0, two_workers_cpu=(0.01, 2.03))]
+    text = render(Report("plan", quick=False, runs=runs), service_measured=True)
+    row = next(line for line in text.splitlines() if line.startswith("| 1 |"))
+    assert "| 210 | 0.0 / 2.0 |" in row

@@ -149,10 +149,10 @@ def test_honesty_check_and_metastasis_classification_run_once_per_profile(
     derive: Derive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both are shared by the tumour and burden facts: computed once, not once per module."""
-    from sarcoma_cds.clinical import burden, honesty, profile
+    from sarcoma_cds.clinical import burden, honesty, metastases, profile
 
     calls = {"doubts": 0, "classify": 0}
-    real_doubts, real_classify = honesty.condition_doubts, burden.classify_metastases
+    real_doubts, real_classify = honesty.condition_doubts, metastases.classify_metastases
 
     def doubts(rec: Any) -> Any:
         calls["doubts"] += 1

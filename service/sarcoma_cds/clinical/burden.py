@@ -1,127 +1,25 @@
-"""Metastatic burden: sites, diffuse involvement, lesions, oligometastatic or not.
-
-clinical-logic §1.4; recommendations 1.1, 1.2.
+"""Metastatic burden (clinical-logic §1.4; recommendations 1.1, 1.2): whether there is metastatic
+disease and a liver metastasis (ever, current, confirmed), oligometastatic or not, with the site
+facts (`site_facts.py`), the lesion facts (`lesions.py`) and the liver findings (bilobar,
+central, vascular involvement) gathered together.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sarcoma_cds.clinical.facts import Evidence, Fact
 from sarcoma_cds.clinical.honesty import Doubts, condition_doubts
 from sarcoma_cds.clinical.lesions import lesion_facts, lesion_sizes
+from sarcoma_cds.clinical.liver_directed import liver_directed_kinds
+from sarcoma_cds.clinical.metastases import Metastasis, classify_metastases, organ_of
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.record import Record
-from sarcoma_cds.clinical.resources import Dx, Obs, Proc
+from sarcoma_cds.clinical.resources import Proc
+from sarcoma_cds.clinical.site_facts import SITE_FACTS, extrahepatic_facts, site_facts
 from sarcoma_cds.clinical.staging import StagedMetastasis, staged_metastasis
-from sarcoma_cds.clinical.treatment import liver_directed_kinds
 from sarcoma_cds.clinical.valuesets import ValueSets
-from sarcoma_cds.fhir.projection import BodyStructure, Coding
 from sarcoma_cds.values.dates import DateInterval
-
-# Site by metastasis code: value-set id → site category.
-SITE_BY_CODE = (
-    ("metastasis-liver", "liver"),
-    ("metastasis-lung", "lung"),
-    ("metastasis-bone", "bone"),
-    ("metastasis-lymph-node", "lymph_node"),
-    ("metastasis-brain", "brain"),
-    ("metastasis-adrenal", "adrenal"),
-    ("metastasis-soft-tissue", "soft_tissue"),
-    ("metastasis-peritoneal", "peritoneal"),
-    ("metastasis-retroperitoneal", "retroperitoneum"),
-    ("metastasis-pleural", "pleural"),
-    ("metastasis-pericardial", "pericardial"),
-    ("metastasis-leptomeningeal", "leptomeningeal"),
-)
-# Site by bodySite, for generic codes (and to resolve C78.6 / C79.89).
-SITE_BY_BODYSITE = (
-    ("bodysite-liver", "liver"),
-    ("bodysite-lung", "lung"),
-    ("bodysite-bone", "bone"),
-    ("bodysite-lymph-node", "lymph_node"),
-    ("bodysite-brain", "brain"),
-    ("bodysite-adrenal", "adrenal"),
-    ("bodysite-peritoneum", "peritoneal"),
-    ("bodysite-retroperitoneum", "retroperitoneum"),
-    ("bodysite-pleura", "pleural"),
-    ("bodysite-pericardium", "pericardial"),
-)
-_SITE_CODE_SETS = frozenset(i for i, _ in SITE_BY_CODE)
-DIFFUSE = frozenset({"peritoneal", "pleural", "pericardial", "leptomeningeal"})
-# Ambiguous codes: counted as a site, and make diffuse involvement indeterminate.
-# Said in clinical words, not codes (clinical-logic §3): the card names the next step.
-POSSIBLY_DIFFUSE = {
-    "retroperitoneum_or_peritoneum": (
-        "a metastasis is coded only as 'retroperitoneum or peritoneum', with no site recorded: "
-        "if it is peritoneal sarcomatosis it excludes oligometastatic disease; record the site "
-        "from the abdominal CT"
-    ),
-    "possible_leptomeningeal": (
-        "a metastasis is coded only as 'meninges or nervous system', with no site recorded: if "
-        "it is leptomeningeal it excludes oligometastatic disease; record the site from the "
-        "imaging report"
-    ),
-}
-
-
-_SITE_FACTS = (
-    "metastatic_sites",
-    "site_count",
-    "liver_only",
-    "liver_and_lung_only",
-    "diffuse_involvement",
-)
-
-
-@dataclass(frozen=True)
-class Metastasis:
-    dx: Dx
-    site: str | None  # None: site unknown (generic code without bodySite)
-
-    # The metastasis as every burden fact cites it: built once, cited by up to eight facts
-    # (issue 18).
-    evidence: Evidence = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "evidence", self.dx.evidence(_label(self)))
-
-
-def _site_of(codings: tuple[Coding, ...], vs: ValueSets) -> str | None:
-    if not codings:
-        return None
-    member = vs.memberships(codings)
-    return next((site for vs_id, site in SITE_BY_BODYSITE if vs_id in member), None)
-
-
-def _body_site(d: Dx, vs: ValueSets) -> str | None:
-    return _site_of(d.body_sites(), vs)
-
-
-def classify_metastases(rec: Record, vs: ValueSets) -> list[Metastasis]:
-    out: list[Metastasis] = []
-    for d in rec.conditions:
-        member = d.members
-        site: str | None = None
-        if "metastasis-retroperitoneum-or-peritoneum" in member:
-            site = _body_site(d, vs) or "retroperitoneum_or_peritoneum"
-        elif "metastasis-possible-leptomeningeal" in member:
-            site = _body_site(d, vs) or "possible_leptomeningeal"
-        elif "metastasis-other" in member:
-            site = _body_site(d, vs) or "other"
-        elif "metastasis-generic" in member or "metastatic-sarcoma" in member:
-            site = _body_site(d, vs)  # may stay None: site unknown
-        elif member.isdisjoint(_SITE_CODE_SETS):
-            continue  # not a metastasis (most diagnoses: one set test, not twelve)
-        else:
-            site = next(s for i, s in SITE_BY_CODE if i in member)
-        out.append(Metastasis(d, site))
-    # "Metastatic sarcoma" (443144000) also records the primary: without a bodySite it only
-    # counts as a site-unknown metastasis when no specific metastasis is recorded.
-    specific = [m for m in out if m.site is not None]
-    if specific:
-        out = [m for m in out if m.site is not None or "metastatic-sarcoma" not in m.dx.members]
-    return out
 
 
 @dataclass(frozen=True)
@@ -236,21 +134,23 @@ def derive_burden(
     )
     if rec.has("conditions") and not (staged.metastatic and not current):
         # An unread diagnosis that reads like a further metastasis keeps the sites open.
-        f.update(_sites(current, [w for w in doubts.metastatic if w not in doubts.liver], doubts))
+        f.update(
+            site_facts(current, [w for w in doubts.metastatic if w not in doubts.liver], doubts)
+        )
     else:  # nothing is known about sites (never "0 sites", never "OMD yes")
         reason = (
             "metastatic disease is recorded by staging or history only, without its sites"
             if rec.has("conditions")
             else "no conditions were supplied"
         )
-        for name in _SITE_FACTS:
+        for name in SITE_FACTS:
             f[name] = Fact.unknown(reason, staged_ev)
     lesions = lesion_facts(
         rec,
         vs,
         p,
         [(m.dx, m.site) for m in current],
-        lambda o: _organ(o, vs, rec),
+        lambda o: organ_of(o, vs, rec),
         _treated(rec, vs, last_local),
     )
     count = lesions.count
@@ -263,8 +163,8 @@ def derive_burden(
     f["burden_assessed_date"] = lesions.assessed
     f["burden_stale"] = lesions.stale
     f["oligometastatic"] = _oligometastatic(f, count, lesions.stale, p)
-    f.update(_extrahepatic(f, current, last_local))
-    f.update(lesion_sizes(rec, vs, p, lambda o: _organ(o, vs, rec)))
+    f.update(extrahepatic_facts(f, current, last_local))
+    f.update(lesion_sizes(rec, vs, p, lambda o: organ_of(o, vs, rec)))
     for name, vs_id in (
         ("bilobar", "bilobar"),
         ("central_location", "central-location"),
@@ -301,7 +201,7 @@ def _by(evidence: list[Evidence]) -> str:
 
 def _liver_current(rec: Record, liver_now: list[Metastasis], last_local: Proc | None) -> Fact:
     if not liver_now:
-        return _none_recorded(rec, "no current liver metastasis recorded")
+        return rec.none_recorded("conditions", "no current liver metastasis recorded")
     ev = [m.evidence for m in liver_now]
     unconfirmed = all(m.dx.unconfirmed for m in liver_now)
     done = (last_local.end or last_local.start) if last_local else None
@@ -332,80 +232,12 @@ def _without_current_liver(current: Fact) -> Fact:
     return Fact.unknown(current.reason or "whether a liver metastasis is current is not known")
 
 
-def _label(m: Metastasis) -> str:
-    return f"{(m.site or 'site unknown').replace('_', ' ')} metastasis ({m.dx.label()})"
-
-
 def _honest_none(rec: Record, doubts: Doubts, items: list[str], note: str) -> Fact:
     """ "No" only when every diagnosis that could say otherwise was read (clinical-logic 1.1)."""
     if items and rec.has("conditions"):
         what = "a liver metastasis" if "liver" in note else "a metastasis"
         return Fact.indeterminate(doubts.reason(what, items))
-    return _none_recorded(rec, note)
-
-
-def _none_recorded(rec: Record, note: str) -> Fact:
-    if rec.has("conditions"):
-        return Fact.of(False, note=note)
-    return Fact.unknown("no conditions were supplied")
-
-
-def _sites(
-    current: list[Metastasis], unread: list[str] | None = None, doubts: Doubts | None = None
-) -> dict[str, Fact]:
-    """`unread`: diagnoses no value set reads that read like a metastasis outside the liver
-    (clinical-logic 1.1): the sites are then open, never "liver only" by silence."""
-    f: dict[str, Fact] = {}
-    ev = [m.evidence for m in current]
-    sites = sorted({m.site for m in current if m.site})
-    unknown_site = [m for m in current if m.site is None]
-    diffuse = sorted(set(sites) & DIFFUSE)
-    possible = [POSSIBLY_DIFFUSE[s] for s in sites if s in POSSIBLY_DIFFUSE]
-    if unknown_site or (unread and doubts is not None):
-        reason = (
-            "a metastasis is coded without its site ("
-            + ", ".join(m.dx.label() for m in unknown_site)
-            + "); a bodySite would settle it"
-            if unknown_site
-            else doubts.reason("a further metastasis", unread or [])  # type: ignore[union-attr]
-            + "; code it with its site, or record it as refuted if it is not a metastasis"
-        )
-        f["metastatic_sites"] = Fact.indeterminate(reason, ev)
-        f["site_count"] = Fact.indeterminate(f"at least {max(len(sites), 1)} site(s); {reason}", ev)
-        f["liver_only"] = Fact.indeterminate(reason, ev)
-        f["liver_and_lung_only"] = Fact.indeterminate(reason, ev)
-    else:
-        f["metastatic_sites"] = Fact.of(tuple(sites), ev)
-        f["site_count"] = Fact.of(len(sites), ev)
-        f["liver_only"] = Fact.of(bool(sites) and set(sites) == {"liver"}, ev)
-        f["liver_and_lung_only"] = Fact.of(set(sites) == {"liver", "lung"}, ev)
-    if diffuse:
-        f["diffuse_involvement"] = Fact.of(
-            True,
-            [m.evidence for m in current if m.site in DIFFUSE],
-            note="diffuse " + ", ".join(diffuse) + " involvement",
-        )
-    elif possible or unknown_site:
-        f["diffuse_involvement"] = Fact.indeterminate(
-            "; ".join(possible) or "a metastasis site is not coded", ev
-        )
-    else:
-        f["diffuse_involvement"] = Fact.of(False, ev, note="no diffuse involvement recorded")
-    return f
-
-
-def _organ(o: Obs, vs: ValueSets, rec: Record | None = None) -> str | None:
-    """The organ of a measurement: its bodySite, else the `location` of the BodyStructure its
-    `focus` names (mCODE Tumor, in the bundle or contained)."""
-    if o.res.bodySite:
-        return _site_of(o.res.bodySite.coding, vs)
-    if rec is None:
-        return None
-    for ref in o.res.focus:
-        body = rec.refs.resolve_as(ref, BodyStructure, o.res)
-        if body and body.location and (site := _site_of(body.location.coding, vs)):
-            return site
-    return None
+    return rec.none_recorded("conditions", note)
 
 
 def _oligometastatic(f: dict[str, Fact], lesions: Fact, stale: Fact, p: ClinicalParameters) -> Fact:
@@ -444,65 +276,6 @@ def _oligometastatic(f: dict[str, Fact], lesions: Fact, stale: Fact, p: Clinical
             "treatment"
         ),
     )
-
-
-def _extrahepatic(
-    f: dict[str, Fact], current: list[Metastasis], last_local: Proc | None
-) -> dict[str, Fact]:
-    """Extrahepatic sites (never "liver"), whether any lies beyond the lung (the paper's caution,
-    §3.1), and new extrahepatic disease after liver-directed treatment."""
-    out: dict[str, Fact] = {}
-    sites = f["metastatic_sites"]
-    extra = [m for m in current if m.site != "liver"]
-    ev = [m.evidence for m in extra]
-    if sites.known and isinstance(sites.value, tuple):
-        names = tuple(s for s in sites.value if s != "liver")
-        out["extrahepatic_sites"] = Fact.of(names, ev)
-        beyond = [s for s in names if s != "lung"]
-        out["extrapulmonary_extrahepatic"] = Fact.of(
-            bool(beyond),
-            ev,
-            note=", ".join(s.replace("_", " ") for s in beyond) or "none beyond the lung",
-        )
-    else:
-        reason = sites.reason or "metastatic sites unknown"
-        out["extrahepatic_sites"] = Fact(state=sites.state, reason=reason, evidence=tuple(ev))
-        out["extrapulmonary_extrahepatic"] = Fact(
-            state=sites.state, reason=reason, evidence=tuple(ev)
-        )
-    out["new_extrahepatic_disease"] = _new_extrahepatic(extra, last_local, sites)
-    return out
-
-
-def _new_extrahepatic(extra: list[Metastasis], last_local: Proc | None, sites: Fact) -> Fact:
-    done = (last_local.end or last_local.start) if last_local else None
-    if last_local is None or done is None:
-        return Fact.not_applicable("no dated liver-directed treatment recorded")
-    if not sites.known and not extra:
-        return Fact.unknown(sites.reason or "metastatic sites unknown")
-    after = [m for m in extra if not m.dx.repeat and m.dx.date and m.dx.date.earliest > done.latest]
-    unclear = [
-        m
-        for m in extra
-        if m not in after and (m.dx.date is None or m.dx.date.latest > done.earliest)
-    ]
-    local_ev = last_local.evidence(last_local.label())
-    if after:
-        names = sorted({(m.site or "site unknown").replace("_", " ") for m in after})
-        first = min((m.dx.date for m in after if m.dx.date), key=lambda i: i.earliest)
-        return Fact.of(
-            True,
-            [local_ev, *(m.evidence for m in after)],
-            note=f"New {', '.join(names)} metastasis {first.text} after "
-            f"{last_local.label().lower()} on {done.text}",
-        )
-    if unclear:
-        return Fact.indeterminate(
-            f"an extrahepatic metastasis may be dated before or after the {last_local.label()} "
-            f"of {done.text}",
-            [local_ev, *(m.evidence for m in unclear)],
-        )
-    return Fact.of(False, [local_ev], note=f"no extrahepatic metastasis recorded after {done.text}")
 
 
 def _boolean_finding(rec: Record, vs: ValueSets, vs_id: str, what: str) -> Fact:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sarcoma_cds.clinical.burden import classify_metastases, derive_burden
+from sarcoma_cds.clinical.burden import derive_burden
 from sarcoma_cds.clinical.dictionary import FactDictionary, default_dictionary
 from sarcoma_cds.clinical.european import lift
 from sarcoma_cds.clinical.facts import Fact, State
@@ -21,6 +21,12 @@ from sarcoma_cds.clinical.imaging import (
     newest_ct,
     newest_imaging,
 )
+from sarcoma_cds.clinical.liver_directed import (
+    LIVER_DIRECTED,
+    last_local_kind,
+    liver_directed,
+)
+from sarcoma_cds.clinical.metastases import classify_metastases
 from sarcoma_cds.clinical.origin import derive_origin
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.patient import derive_patient
@@ -28,12 +34,7 @@ from sarcoma_cds.clinical.record import Record
 from sarcoma_cds.clinical.resources import Proc
 from sarcoma_cds.clinical.surgery import classify_resections
 from sarcoma_cds.clinical.timing import derive_timing
-from sarcoma_cds.clinical.treatment import (
-    derive_treatment,
-    last_local_kind,
-    liver_directed,
-    primary_in_place,
-)
+from sarcoma_cds.clinical.treatment import derive_treatment, primary_in_place
 from sarcoma_cds.clinical.tumour import derive_tumour
 from sarcoma_cds.clinical.valuesets import ValueSets
 from sarcoma_cds.fhir.prefetch import PatientRecord
@@ -176,7 +177,7 @@ def _done_latest(p: Proc) -> date:
 
 def required_valuesets() -> list[str]:
     """Every value-set id the core reads; checked at start-up so a missing file fails early."""
-    from sarcoma_cds.clinical import burden, imaging, origin, treatment, tumour
+    from sarcoma_cds.clinical import imaging, metastases, origin, tumour
 
     ids = {
         "primary-sts", "primary-rps", "intra-abdominal-primary", "malignant-primary",
@@ -196,8 +197,9 @@ def required_valuesets() -> list[str]:
         "idea4rc-sarcoma-diagnosis",
     }  # fmt: skip
     ids |= {f"histology-{h.replace('_', '-')}" for h in tumour.HISTOLOGIES}
-    ids |= {i for i, _ in burden.SITE_BY_CODE} | {i for i, _ in burden.SITE_BY_BODYSITE}
-    ids |= set(treatment.LIVER_DIRECTED) | set(origin.SARCOMA_SETS)
+    ids |= {i for i, _ in metastases.SITE_BY_CODE}
+    ids |= {i for i, _ in metastases.SITE_BY_BODYSITE}
+    ids |= set(LIVER_DIRECTED) | set(origin.SARCOMA_SETS)
     ids |= set(origin.LIVER_SPECIMEN_PROCEDURES)
     ids |= {i for study in imaging.STUDIES.values() for i in study}
     return sorted(ids)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sarcoma_cds.clinical.dating import condition_date, read_date
+from sarcoma_cds.clinical.facts import Fact
 from sarcoma_cds.clinical.medications import read_medications
 from sarcoma_cds.clinical.repeats import mark_repeats
 from sarcoma_cds.clinical.resources import Dx, Obs, Proc, Report, codings
@@ -89,6 +90,12 @@ class Record:
     def has(self, key: str) -> bool:
         """Was this prefetch key supplied (so that "none recorded" means something)?"""
         return key in self.supplied
+
+    def none_recorded(self, key: str, note: str) -> Fact:
+        """A known "no" when this prefetch key was supplied; unknown when it was not."""
+        return (
+            Fact.of(False, note=note) if self.has(key) else Fact.unknown(f"no {key} were supplied")
+        )
 
     def proc_value_sets(self, p: Proc) -> frozenset[str]:
         return self._proc_members.get(id(p), frozenset())

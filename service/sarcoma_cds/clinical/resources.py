@@ -152,6 +152,12 @@ class Proc(msgspec.Struct, frozen=True, eq=False, kw_only=True, gc=False):
             return self.agent or self.drug_label or "uncoded medication"
         return self.res.code.label() if self.res.code else "uncoded procedure"
 
+    def when(self, word: str, label: str | None = None) -> str:
+        """ "Excision of neoplasm on 2025-11-28"; the label alone when undated."""
+        day = self.start or self.end
+        label = label or self.label()
+        return f"{label} {word} {day.text}" if day else label
+
     def evidence(self, what: str | None = None) -> Evidence:
         d = self.start or self.end
         return Evidence(ref=self.ref, date=d.text if d else None, what=what)

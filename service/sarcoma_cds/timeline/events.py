@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sarcoma_cds.clinical.burden import classify_metastases
 from sarcoma_cds.clinical.imaging import STUDIES
 from sarcoma_cds.clinical.lines import therapy_label
+from sarcoma_cds.clinical.metastases import classify_metastases
 from sarcoma_cds.clinical.record import Record
 from sarcoma_cds.clinical.resources import Dx, Obs, Proc
 from sarcoma_cds.clinical.tumour import derive_tumour

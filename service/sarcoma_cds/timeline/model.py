@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sarcoma_cds.clinical.burden import classify_metastases
 from sarcoma_cds.clinical.dating import earliest_of
 from sarcoma_cds.clinical.facts import Fact, State
 from sarcoma_cds.clinical.followup import interval_due
 from sarcoma_cds.clinical.imaging import last_surveillance_ct
+from sarcoma_cds.clinical.metastases import classify_metastases
 from sarcoma_cds.clinical.params import ClinicalParameters
 from sarcoma_cds.clinical.profile import MetastaticProfile
 from sarcoma_cds.clinical.record import Record

@@ -50,19 +50,6 @@ def latest_of(intervals: Iterable[DateInterval]) -> DateInterval | None:
     return DateInterval(earliest, last.latest, last.text)
 
 
-def abatement_date(c: Condition, birth: DateInterval | None) -> DateInterval | None:
-    """When the condition ended, from abatement[x] of every type (the text when it is a date)."""
-    if d := read_date(c.abatementDateTime):
-        return d
-    if c.abatementPeriod:
-        return read_date(c.abatementPeriod.end) or read_date(c.abatementPeriod.start)
-    if c.abatementAge:
-        return _age(c.abatementAge, birth)
-    if c.abatementString:
-        return parse_text_date(c.abatementString)
-    return None
-
-
 def _age(q: Quantity, birth: DateInterval | None) -> DateInterval | None:
     unit = (q.code or q.unit or "a").lower()
     # An impossible age (negative, > 150) is a data error: no date from it.

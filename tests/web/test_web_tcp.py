@@ -11,7 +11,12 @@ from fastapi import FastAPI
 
 from sarcoma_cds.server_stack import SERVER_STACK
 from sarcoma_cds.startup import H11_NODELAY
-from sarcoma_cds.web.tcp import FairAcceptLoop, NoDelayH11Protocol, set_nodelay
+from sarcoma_cds.web.tcp import (
+    ACCEPT_PAUSE_SECONDS,
+    FairAcceptLoop,
+    NoDelayH11Protocol,
+    set_nodelay,
+)
 
 
 def _nodelay_of_accepted(setter: bool) -> int:
@@ -58,9 +63,9 @@ def test_serve_uses_the_nodelay_protocol() -> None:
     assert config.http_protocol_class is NoDelayH11Protocol
 
 
-def _left_after_one_wake_up(loop: asyncio.AbstractEventLoop, queued: int) -> int:
-    """Queue `queued` connections on a listener, let `loop` handle one readiness of it, and
-    count the connections still waiting in the kernel's queue."""
+def _left_after_one_wake_up(loop: asyncio.AbstractEventLoop, queued: int, then: float) -> int:
+    """Queue `queued` connections on a listener, let `loop` handle one readiness of it, run the
+    loop for `then` seconds, and count the connections still waiting in the kernel's queue."""
     listener = socket.socket(family=socket.AF_INET)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
@@ -76,7 +81,7 @@ def _left_after_one_wake_up(loop: asyncio.AbstractEventLoop, queued: int) -> int
     try:
         accept = loop._accept_connection  # type: ignore[attr-defined]
         accept(Taken, listener, None, None, 100)  # what one wake-up of the listener runs
-        loop.run_until_complete(asyncio.sleep(0.05))  # the accepted ones get their transports
+        loop.run_until_complete(asyncio.sleep(then))  # the accepted ones get their transports
         while True:
             try:
                 conn, _ = listener.accept()
@@ -96,11 +101,45 @@ def _left_after_one_wake_up(loop: asyncio.AbstractEventLoop, queued: int) -> int
 
 def test_asyncio_takes_every_queued_connection_in_one_wake_up() -> None:
     # The cause, shown: the first idle worker took all of a client's connections.
-    assert _left_after_one_wake_up(asyncio.SelectorEventLoop(), queued=4) == 0
+    assert _left_after_one_wake_up(asyncio.SelectorEventLoop(), queued=4, then=0) == 0
 
 
-def test_each_worker_takes_one_new_connection_per_wake_up() -> None:
-    assert _left_after_one_wake_up(FairAcceptLoop(), queued=4) == 3
+def test_each_worker_takes_one_new_connection_then_pauses_for_the_others() -> None:
+    # Within the pause the other 3 wait for another worker; after it, this one goes on.
+    assert _left_after_one_wake_up(FairAcceptLoop(), queued=4, then=0) == 3
+    assert _left_after_one_wake_up(FairAcceptLoop(), queued=4, then=0.2) == 0
+
+
+def test_a_server_closed_during_the_pause_is_not_served_again() -> None:
+    errors: list[dict[str, object]] = []
+
+    async def run() -> int:
+        asyncio.get_running_loop().set_exception_handler(lambda _, context: errors.append(context))
+        listener = socket.socket(family=socket.AF_INET)
+        listener.bind(("127.0.0.1", 0))
+        made: list[asyncio.BaseTransport] = []
+
+        class Made(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                made.append(transport)
+
+        server = await asyncio.get_running_loop().create_server(Made, sock=listener)
+        address = listener.getsockname()
+        first = socket.create_connection(address)
+        while not made:  # accepted within a few loop turns, well inside the pause
+            await asyncio.sleep(0)
+        server.close()  # the listener closes while this worker pauses
+        await asyncio.sleep(ACCEPT_PAUSE_SECONDS * 5)  # the resume finds it closed: no error
+        for transport in made:
+            transport.close()
+        first.close()
+        await server.wait_closed()
+        return len(made)
+
+    runner = asyncio.Runner(loop_factory=FairAcceptLoop)
+    with runner:
+        assert runner.run(run()) == 1
+    assert errors == []
 
 
 def test_serve_runs_the_fair_accept_loop() -> None:

@@ -40,6 +40,7 @@ ISSUER = "https://ehr.smoke.invalid"
 UID = "10001"
 FAIL_FAST_SECONDS = 30
 READY_SECONDS = 90
+ISSUED_SECONDS = 5  # the writer stores a batch every 0.2 s
 EXAMPLE = "01-metachronous-lms-liver-only.json"
 LOCK = Path("requirements") / "test.lock"
 
@@ -225,11 +226,18 @@ def check_locked_versions(engine: Engine, container: str) -> int:
     return len(installed)
 
 
-def _issued_in_postgres(db_url: str) -> int:
+def _issued_in_postgres(db_url: str, expected: int) -> int:
+    """Issued cards in the store, waiting for them: the service records them in batches off
+    the request path, a fraction of a second after the answer (feedback/issued_writer.py)."""
     url = make_url(db_url).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
-        row = conn.execute("SELECT count(*) FROM cds_card_issued").fetchone()
-    return int(row[0]) if row else 0
+    deadline = time.monotonic() + ISSUED_SECONDS
+    while True:
+        with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+            row = conn.execute("SELECT count(*) FROM cds_card_issued").fetchone()
+        issued = int(row[0]) if row else 0
+        if issued >= expected or time.monotonic() > deadline:
+            return issued
+        time.sleep(0.1)
 
 
 def check_production(engine: Engine, image: str, folder: Path, db_url: str) -> Smoke:
@@ -244,7 +252,7 @@ def check_production(engine: Engine, image: str, folder: Path, db_url: str) -> S
         base = f"http://127.0.0.1:{port}"
         _wait_ready(engine, container, base)
         cards = _serve_checks(base, key)
-        issued = _issued_in_postgres(db_url)
+        issued = _issued_in_postgres(db_url, cards)
         _check(issued >= cards, f"PostgreSQL holds {issued} issued cards, expected {cards}")
         packages = check_locked_versions(engine, container)
         uid = engine("exec", container, "python", "-c", "import os; print(os.getuid())")
